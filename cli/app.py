@@ -1,0 +1,62 @@
+"""What every command shares: the global options, the workspace it opens
+lazily, KEY=VALUE parsing and JSON output."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from statemachine.errors import BadArgument, BatonError
+from statemachine.workspace import Workspace
+
+
+@dataclass
+class App:
+    db: str
+    actor: str | None
+    now: str | None
+    as_json: bool
+    _workspace: Workspace | None = field(default=None, repr=False)
+
+    def acting_as(self) -> str:
+        actor = self.actor or getpass.getuser()
+        if actor == "system":
+            raise BadArgument("'system' is Baton itself and cannot be used with --as; act as yourself, e.g. --as alice")
+        return actor
+
+    def workspace(self, *, write: bool) -> Workspace:
+        if self._workspace is None:
+            actor = self.acting_as() if write else (self.actor or getpass.getuser())
+            self._workspace = Workspace.open(self.db, actor, self.now, write=write)
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
+
+    def emit(self, value: Any) -> None:
+        click.echo(json.dumps(value, ensure_ascii=False, default=str))
+
+    def emit_lines(self, values: Iterable[Any]) -> None:
+        for value in values:
+            self.emit(value)
+
+
+def split_pairs(pairs: Iterable[str], what: str = "FIELD=VALUE") -> list[tuple[str, str]]:
+    out = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise BadArgument(f"'{pair}' is not {what}; write it like score=70 (an empty value clears a field)")
+        out.append((name.strip(), value))
+    return out
+
+
+def fail(error: BatonError) -> None:
+    raise click.ClickException(str(error))

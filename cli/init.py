@@ -1,0 +1,33 @@
+"""`baton init`: create the database and put the policy in force."""
+
+from __future__ import annotations
+
+import click
+
+from .app import App
+
+
+@click.command()
+@click.option("--policy", "policy_file", required=True, metavar="FILE", help="The policy to put in force.")
+@click.pass_obj
+def init(app: App, policy_file: str) -> None:
+    """Create the database and activate the policy."""
+    from statemachine.policies import command_time, store_policy
+    from statemachine.policy import read_policy_file
+    from statemachine.schema import create_database
+
+    text, policy = read_policy_file(policy_file)
+    actor = app.acting_as()
+    at = command_time(app.now, policy)
+    create_database(app.db, policy, lambda store: store_policy(store, text, policy, actor, at))
+    summary = {
+        "db": app.db, "policy": policy.name, "version": policy.version,
+        "states": len(policy.states), "transitions": len(policy.transitions),
+    }
+    if app.as_json:
+        app.emit(summary)
+    else:
+        click.echo(
+            f"Created {app.db} with policy {policy.name} version {policy.version} "
+            f"({len(policy.states)} states, {len(policy.transitions)} transitions)."
+        )

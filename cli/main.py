@@ -1,0 +1,65 @@
+"""The `baton` command: global options, and the edge where engine errors
+become one plain line on stderr with exit code 1."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import click
+
+from statemachine.errors import BatonError, PolicyInvalid
+
+from .app import App
+from .audit import audit
+from .demo import demo
+from .init import init
+from .lead import lead
+from .policy import policy
+from .rep import rep
+
+
+class BatonGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolicyInvalid as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(1)
+        except BatonError as error:
+            raise click.ClickException(str(error)) from None
+        except sqlite3.Error as error:
+            app = ctx.find_object(App)
+            where = app.db if app else "the database"
+            raise click.ClickException(f"{where}: database error: {error}") from None
+
+
+@click.group(cls=BatonGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="BATON_DB", default="baton.db", show_default=True, metavar="PATH",
+              help="The Baton database file (or BATON_DB).")
+@click.option("--as", "actor", envvar="BATON_ACTOR", metavar="ACTOR",
+              help="Who is acting (or BATON_ACTOR); default: your login name.")
+@click.option("--now", envvar="BATON_NOW", metavar="ISO-8601",
+              help="The clock for this command (or BATON_NOW); naive times are in the policy's zone.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output: JSON, lists as JSON lines.")
+@click.version_option(package_name="baton", prog_name="baton")
+@click.pass_context
+def cli(ctx: click.Context, db: str, actor: str | None, now: str | None, as_json: bool) -> None:
+    """Baton: the marketing-to-sales lead handover as an agreed, auditable state machine.
+
+    \b
+    Start with:  baton demo
+    Then:        baton init --policy policies/default.yaml
+                 baton --as jane lead add email=ana@example.com score=70
+    """
+    ctx.obj = App(db=db, actor=actor, now=now, as_json=as_json)
+    ctx.call_on_close(ctx.obj.close)
+
+
+for command in (init, policy, lead, rep, audit, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="baton")

@@ -1,0 +1,88 @@
+"""`baton policy`: check, show and draw the agreed policy."""
+
+from __future__ import annotations
+
+import click
+
+from .app import App
+
+
+@click.group()
+def policy() -> None:
+    """Check, show and draw the agreed policy."""
+
+
+@policy.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.pass_obj
+def check(app: App, files: tuple[str, ...]) -> None:
+    """Validate policy files; every problem as FILE:LINE:COL: message."""
+    from statemachine.errors import PolicyInvalid
+    from statemachine.policy import read_policy_file
+
+    failed = False
+    for path in files:
+        try:
+            _, checked = read_policy_file(path)
+        except PolicyInvalid as error:
+            failed = True
+            if app.as_json:
+                problems = [{"line": p.line, "col": p.col, "message": p.message} for p in error.problems]
+                app.emit({"file": path, "ok": False, "problems": problems})
+            else:
+                for problem in error.problems:
+                    click.echo(str(problem), err=True)
+            continue
+        if app.as_json:
+            app.emit({"file": path, "ok": True, "policy": checked.name, "version": checked.version, "problems": []})
+        else:
+            click.echo(
+                f"{path}: OK, policy {checked.name} version {checked.version} "
+                f"({len(checked.states)} states, {len(checked.transitions)} transitions)"
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+@policy.command()
+@click.option("--version", "version", type=int, metavar="N", help="A past version (default: the one in force).")
+@click.pass_obj
+def show(app: App, version: int | None) -> None:
+    """The policy in force, or any past version: text, version and hash."""
+    from statemachine.errors import BadArgument
+
+    ws = app.workspace(write=False)
+    row = ws.store.db.execute(
+        "SELECT version, name, hash, applied_at, text FROM policies WHERE version = ?",
+        (version if version is not None else ws.policy.version,),
+    ).fetchone()
+    if row is None:
+        known = [str(v) for (v,) in ws.store.db.execute("SELECT version FROM policies ORDER BY version")]
+        raise BadArgument(f"there is no policy version {version} (versions: {', '.join(known)})")
+    number, name, digest, applied_at, text = row
+    if app.as_json:
+        app.emit({"version": number, "policy": name, "hash": digest, "applied_at": applied_at, "text": text})
+        return
+    click.echo(f"# policy {name} version {number}, sha256 {digest}, applied {applied_at}")
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@policy.command()
+@click.argument("file", required=False, metavar="[FILE]")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
+@click.pass_obj
+def diagram(app: App, file: str | None, fmt: str) -> None:
+    """The lifecycle as a diagram, guards on the arrows (FILE, or the policy in force)."""
+    from statemachine import diagram as draw
+
+    if file is not None:
+        from statemachine.policy import read_policy_file
+
+        _, drawn = read_policy_file(file)
+    else:
+        drawn = app.workspace(write=False).policy
+    text = draw.mermaid(drawn) if fmt == "mermaid" else draw.dot(drawn)
+    if app.as_json:
+        app.emit({"format": fmt, "diagram": text})
+    else:
+        click.echo(text)

@@ -1,0 +1,40 @@
+"""Times: the command's clock (`--now`) and how times are written.
+
+Events store times as ISO 8601 in UTC with an explicit offset, to the second,
+so they sort as text and read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .errors import BadArgument
+
+UTC = dt.timezone.utc
+
+
+def parse_time(text: str, zone: str, what: str = "--now") -> dt.datetime:
+    """An ISO 8601 date or time; naive times are in the policy's zone."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadArgument(
+            f"{what} '{text}' is not a time; write it as ISO 8601, like 2026-11-25T14:30 or 2026-11-25T14:30+00:00"
+        ) from None
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(UTC)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)

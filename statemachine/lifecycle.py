@@ -1,0 +1,299 @@
+"""What operators do to leads: add, set, advance, log attempts, route.
+
+Each public function is one write transaction: it reads the lead inside the
+transaction, asks the machine, appends the events and writes the projection
+row that `projection.apply` derives from them. Refusals raise before anything
+is written, and the transaction rolls back on any error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import from_iso
+from .errors import BadFieldValue, BadImportRow, DuplicateLead, UnknownField, UnknownLead
+from .machine import LeadView
+from .policy.model import Policy
+from .projection import apply, seal
+from .routing import choose_rep
+from .store import BASE_COLUMNS, Event, Store
+from .values import BadValue, parse_text
+from .workspace import Workspace
+
+Row = dict[str, Any]
+
+
+# -- reading and writing the projection ------------------------------------------
+def read_row(store: Store, policy: Policy, lead: str) -> Row:
+    columns = store.lead_row(lead)
+    if columns is None:
+        raise UnknownLead(lead)
+    return columns_to_row(policy, columns)
+
+
+def columns_to_row(policy: Policy, columns: Mapping[str, Any]) -> Row:
+    row = {k: columns[k] for k in BASE_COLUMNS}
+    fields = {}
+    for name, spec in policy.fields.items():
+        value = columns.get(name)
+        if value is not None:
+            fields[name] = bool(value) if spec.type == "boolean" else value
+    row["fields"] = fields
+    return row
+
+
+def row_to_columns(policy: Policy, row: Row) -> dict[str, Any]:
+    columns = {k: row[k] for k in BASE_COLUMNS}
+    for name in policy.fields:
+        columns[name] = row["fields"].get(name)
+    return columns
+
+
+def view(row: Row) -> LeadView:
+    return LeadView(row["id"], row["state"], row["owner"], row["fields"], row["attempts"], from_iso(row["state_since"]))
+
+
+class Recorder:
+    """Appends a lead's events and keeps its row in step, inside a transaction."""
+
+    def __init__(self, ws: Workspace, row: Row | None, plain_values: dict[str, Any] | None = None):
+        self.ws = ws
+        self.row = row
+        # digest -> value for personal values sealed in this command
+        self.values: dict[str, Any] = plain_values or {}
+        self.events: list[Event] = []
+
+    def record(self, lead: str, event: str, from_: str | None, to: str | None, data: dict[str, Any],
+               actor: str | None = None) -> Event:
+        ws = self.ws
+        appended = ws.store.append(lead, ws.at, actor or ws.actor, event, from_, to, data, ws.policy.version)
+        self.row = apply(self.row, appended, self.values.get)
+        self.events.append(appended)
+        return appended
+
+    def seal_fields(self, lead: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Field values for an event: personal ones replaced by their marker."""
+        sealed = {}
+        for name, value in fields.items():
+            if value is not None and self.ws.policy.fields[name].personal:
+                marker, salt = seal(value)
+                self.ws.store.put_personal(marker["personal"], lead, name, salt, value)
+                self.values[marker["personal"]] = value
+                sealed[name] = marker
+            else:
+                sealed[name] = value
+        return sealed
+
+    def save(self) -> Row:
+        assert self.row is not None
+        self.ws.store.write_lead(row_to_columns(self.ws.policy, self.row))
+        return self.row
+
+
+# -- field values ------------------------------------------------------------------
+def parse_assignments(policy: Policy, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """FIELD=VALUE pairs (already split) -> parsed values; empty is null."""
+    parsed: dict[str, Any] = {}
+    for name, raw in pairs:
+        spec = policy.fields.get(name)
+        if spec is None:
+            raise UnknownField(name, list(policy.fields))
+        try:
+            parsed[name] = parse_text(spec.type, raw, spec.choices)
+        except BadValue as error:
+            raise BadFieldValue(name, error.reason) from None
+    return parsed
+
+
+# -- commands -----------------------------------------------------------------------
+def next_lead_id(store: Store) -> str:
+    number = int(store.meta("next_lead") or "1")
+    while store.lead_exists(f"L-{number}"):
+        number += 1
+    store.set_meta("next_lead", str(number + 1))
+    return f"L-{number}"
+
+
+def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
+    """Create one lead inside the caller's transaction."""
+    if lead is None:
+        lead = next_lead_id(ws.store)
+    elif ws.store.lead_exists(lead):
+        raise DuplicateLead(lead)
+    policy = ws.policy
+    values = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
+    values.update({k: v for k, v in fields.items() if v is not None})
+    recorder = Recorder(ws, None)
+    recorder.record(lead, "created", None, policy.initial, {"fields": recorder.seal_fields(lead, values)})
+    enter_state(recorder)
+    recorder.save()
+    return recorder
+
+
+def add_lead(ws: Workspace, lead: str | None, pairs: Iterable[tuple[str, str]]) -> Recorder:
+    fields = parse_assignments(ws.policy, pairs)
+    with ws.store.transaction():
+        return create(ws, lead, fields)
+
+
+def set_fields(ws: Workspace, lead: str, pairs: Iterable[tuple[str, str]]) -> Recorder:
+    fields = parse_assignments(ws.policy, pairs)
+    with ws.store.transaction():
+        recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
+        assert recorder.row is not None
+        changed = {k: v for k, v in fields.items() if recorder.row["fields"].get(k) != v}
+        if changed:
+            recorder.record(lead, "updated", None, None, {"fields": recorder.seal_fields(lead, changed)})
+            recorder.save()
+        return recorder
+
+
+def advance(ws: Workspace, lead: str, trigger: str, args: dict[str, str], actor: str | None = None) -> Recorder:
+    actor = actor or ws.actor
+    with ws.store.transaction():
+        row = read_row(ws.store, ws.policy, lead)
+        recorder = Recorder(ws, row)
+        before = row["state"]
+        lead_view = view(row)
+        after = ws.machine.fire(lead_view, trigger, actor, args, ws.now)
+        data: dict[str, Any] = dict(args)
+        owner_role = ws.policy.states[after].owner_role
+        if row["owner"] and owner_role and row["owner"] not in ws.policy.actors_of(owner_role):
+            data["released"] = row["owner"]  # back with a team the rep is not in
+        recorder.record(lead, trigger, before, after, data, actor)
+        enter_state(recorder)
+        recorder.save()
+        return recorder
+
+
+def log_attempt(ws: Workspace, lead: str, channel: str | None, note: str | None) -> Recorder:
+    with ws.store.transaction():
+        recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
+        data = {k: v for k, v in (("channel", channel), ("note", note)) if v}
+        assert recorder.row is not None
+        recorder.record(lead, "attempt", recorder.row["state"], recorder.row["state"], data)
+        recorder.save()
+        return recorder
+
+
+def enter_state(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
+    """Route the lead if its new state is one where leads get a rep."""
+    ws, row = recorder.ws, recorder.row
+    routing = ws.policy.routing
+    assert row is not None
+    if routing is None or row["state"] not in routing.on:
+        return
+    route(recorder, exclude)
+
+
+def route(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
+    ws, row = recorder.ws, recorder.row
+    assert row is not None and ws.policy.routing is not None
+    store = ws.store
+    away = {rep: until for rep, until in store.reps_away().items() if until is None or until > ws.at}
+    env = view(row).env(ws.actor, ws.now)
+    decision = choose_rep(
+        ws.policy.routing, env, away, exclude,
+        lambda reps: store.open_lead_counts(reps, ws.policy.open_states),
+        store.rr_position,
+    )
+    state = row["state"]
+    if decision.owner is None:
+        recorder.record(row["id"], "unrouted", state, state, decision.data)
+        return
+    if decision.position is not None:
+        store.set_rr_position(*decision.position)
+    recorder.record(row["id"], "assigned", state, state, decision.data)
+
+
+# -- reading -----------------------------------------------------------------------
+def show(ws: Workspace, lead: str) -> dict[str, Any]:
+    row = read_row(ws.store, ws.policy, lead)
+    return describe(ws, row)
+
+
+def describe(ws: Workspace, row: Row) -> dict[str, Any]:
+    """The `lead show --json` object."""
+    lead = view(row)
+    env = lead.env(ws.actor, ws.now)
+    machine = ws.machine
+    return {
+        "id": row["id"],
+        "state": row["state"],
+        "owner": row["owner"],
+        "attempts": row["attempts"],
+        "state_since": row["state_since"],
+        "created_at": row["created_at"],
+        "fields": row["fields"],
+        "checklists": {
+            name: machine.missing_items(lead, (name,), env).get(name, []) for name in ws.policy.checklists
+        },
+        "sla": [],
+        "allowed": machine.allowed(lead, ws.actor, ws.now),
+    }
+
+
+def list_rows(ws: Workspace, state: str | None = None, owner: str | None = None,
+              unassigned: bool = False) -> Iterator[Row]:
+    clauses, params = [], []
+    if state is not None:
+        clauses.append("state = ?")
+        params.append(state)
+    if owner is not None:
+        clauses.append("owner = ?")
+        params.append(owner)
+    if unassigned:
+        routed = ws.policy.routing.on if ws.policy.routing else ()
+        clauses.append(f"owner IS NULL AND state IN ({','.join('?' * len(routed)) or 'NULL'})")
+        params.extend(routed)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    cursor = ws.store.db.execute(f"SELECT * FROM leads {where} ORDER BY created_at, rowid", params)
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield columns_to_row(ws.policy, dict(zip(names, values)))
+
+
+def history(ws: Workspace, lead: str) -> list[Event]:
+    if not ws.store.lead_exists(lead):
+        raise UnknownLead(lead)
+    return list(ws.store.events("WHERE lead = ?", (lead,)))
+
+
+
+# -- bulk import ----------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    imported: int = 0
+    bad: list[Any] = field(default_factory=list)
+
+
+def import_leads(ws: Workspace, file: str, rows: Iterable[Any], skip_bad: bool,
+                 progress: Callable[[], None] | None = None) -> ImportResult:
+    """Create a lead per row in ONE transaction: every row or none.
+
+    A bad row (or a duplicate id) stops the import and rolls it all back,
+    unless `skip_bad`, which collects it and goes on."""
+    from .importer import BadRow
+
+    result = ImportResult()
+    seen: set[str] = set()
+    with ws.store.transaction():
+        for number, row in enumerate(rows):
+            if progress is not None and number % 1000 == 0:
+                progress()
+            if not isinstance(row, BadRow) and row.id is not None and (row.id in seen or ws.store.lead_exists(row.id)):
+                row = BadRow(row.line, f"lead '{row.id}' already exists")
+            if isinstance(row, BadRow):
+                if not skip_bad:
+                    raise BadImportRow(file, row.line, row.reason)
+                result.bad.append(row)
+                continue
+            recorder = create(ws, row.id, row.fields)
+            assert recorder.row is not None
+            seen.add(recorder.row["id"])
+            result.imported += 1
+        if progress is not None:
+            progress()
+    return result

@@ -1,0 +1,151 @@
+"""The lead lifecycle as a `transitions` Machine: one per policy version, shared.
+
+`transitions` is kept behind this small interface: the rest of Baton sees
+`LeadMachine.fire`, `allowed` and `missing_items`, and typed errors from
+`errors.py`, never a `MachineError` or a model with attributes set on it.
+
+Each transition has one condition that checks, in order, who is acting, the
+`requires` keys, then every guard and checklist item, and keeps the full
+list of what is unmet, so a refusal names all of it at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from .errors import BatonError, MissingKeys, NotAllowed, Refused, UnknownTrigger, WrongState
+from .policy.model import OWNER, SYSTEM, Policy, Transition
+
+
+@dataclass
+class LeadView:
+    """What the rules see of a lead; the Machine's model while a trigger fires."""
+
+    id: str
+    state: str
+    owner: str | None
+    fields: dict[str, Any]
+    attempts: int = 0
+    state_since: dt.datetime | None = None
+    refusal: BatonError | None = field(default=None, repr=False)
+
+    def env(self, actor: str, now: dt.datetime) -> dict[str, Any]:
+        hours = (now - self.state_since).total_seconds() / 3600 if self.state_since else 0.0
+        return {
+            **self.fields, "state": self.state, "owner": self.owner, "actor": actor,
+            "attempts": self.attempts, "hours_in_state": hours,
+        }
+
+
+class LeadMachine:
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self._machine = Machine(
+            model=None,
+            states=list(policy.states),
+            initial=policy.initial,
+            transitions=[
+                {
+                    "trigger": t.name, "source": list(t.sources), "dest": t.dest,
+                    "conditions": [self._condition(t)],
+                }
+                for t in policy.transitions.values()
+            ],
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    # -- rules ----------------------------------------------------------------
+    def may_act(self, transition: Transition, lead: LeadView, actor: str) -> bool:
+        for who in transition.by:
+            if who == OWNER and lead.owner is not None and actor == lead.owner:
+                return True
+            if who == SYSTEM and actor == SYSTEM:
+                return True
+            if actor in self.policy.roles.get(who, ()):
+                return True
+        return False
+
+    def missing_items(self, lead: LeadView, names: tuple[str, ...], env: dict[str, Any]) -> dict[str, list[str]]:
+        """checklist -> the labels that do not hold (only checklists with gaps)."""
+        missing = {}
+        for name in names:
+            labels = [label for label, expr in self.policy.checklists[name].items if not expr.holds(env)]
+            if labels:
+                missing[name] = labels
+        return missing
+
+    def refusal(self, transition: Transition, lead: LeadView, actor: str, args: dict[str, str],
+                now: dt.datetime) -> BatonError | None:
+        if not self.may_act(transition, lead, actor):
+            return NotAllowed(lead.id, transition.name, actor, describe_by(transition, self.policy))
+        absent = [key for key in transition.requires if not args.get(key, "").strip()]
+        if absent:
+            return MissingKeys(lead.id, transition.name, absent)
+        env = lead.env(actor, now)
+        failed = [g.message for g in transition.guards if not g.expr.holds(env)]
+        missing = self.missing_items(lead, transition.checklists, env)
+        if failed or missing:
+            return Refused(lead.id, transition.name, missing, failed)
+        return None
+
+    def _condition(self, transition: Transition) -> Any:
+        def condition(event: Any) -> bool:
+            lead: LeadView = event.model
+            lead.refusal = self.refusal(transition, lead, event.kwargs["actor"], event.kwargs["args"], event.kwargs["now"])
+            return lead.refusal is None
+
+        return condition
+
+    # -- firing ---------------------------------------------------------------
+    def fire(self, lead: LeadView, trigger: str, actor: str, args: dict[str, str], now: dt.datetime) -> str:
+        """Move `lead` (in place) by `trigger`; return the new state or raise why not."""
+        transition = self.policy.transitions.get(trigger)
+        if transition is None:
+            raise UnknownTrigger(trigger, list(self.policy.transitions))
+        lead.refusal = None
+        try:
+            moved = self._machine.events[trigger].trigger(lead, actor=actor, args=args, now=now)
+        except MachineError:
+            raise WrongState(lead.id, trigger, lead.state, list(transition.sources)) from None
+        if not moved:
+            assert lead.refusal is not None
+            raise lead.refusal
+        return lead.state
+
+    def allowed(self, lead: LeadView, actor: str, now: dt.datetime) -> list[str]:
+        """Triggers `actor` could fire now, leaving out any that needs extra keys."""
+        return [
+            t.name
+            for t in self.policy.transitions.values()
+            if lead.state in t.sources
+            and self.refusal(t, lead, actor, {k: "given" for k in t.requires}, now) is None
+        ]
+
+
+def describe_by(transition: Transition, policy: Policy) -> str:
+    parts = []
+    for who in transition.by:
+        if who == OWNER:
+            parts.append("the lead's owner")
+        elif who == SYSTEM:
+            parts.append("Baton itself (system)")
+        else:
+            members = ", ".join(policy.roles.get(who, ())) or "nobody yet"
+            parts.append(f"{who} ({members})")
+    return " or ".join(parts)
+
+
+_machines: dict[str, LeadMachine] = {}
+
+
+def machine_for(policy: Policy, text_hash: str) -> LeadMachine:
+    """The shared machine of a policy version, built once per process and
+    keyed by the hash of the policy text."""
+    if text_hash not in _machines:
+        _machines[text_hash] = LeadMachine(policy)
+    return _machines[text_hash]

@@ -1,0 +1,561 @@
+"""Every rule of the policy language, checked at once.
+
+`check_tree` walks the located YAML tree from `load.py`, collects every
+problem with its file:line:col in words a sales head understands, and returns
+the frozen `Policy` only when there are none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import keyword
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import PolicyProblem
+from ..expr import Expr, ExprError, compile_expr
+from ..values import FIELD_TYPES, BadValue, parse_json
+from .load import Node
+from .model import (
+    LEAD_NAMES,
+    OWNER,
+    SYSTEM,
+    BusinessHours,
+    Checklist,
+    Field,
+    Guard,
+    Policy,
+    Routing,
+    RoutingRule,
+    Sla,
+    State,
+    Transition,
+)
+
+TOP_KEYS = (
+    "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
+    "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
+)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+STRATEGIES = ("round_robin", "least_loaded")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DURATION = re.compile(r"^\s*(-?\d+)\s*([mhd])\s*$")
+CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+RESERVED_FIELDS = set(LEAD_NAMES) | {"id", "true", "false", "null", "len", "lower", "upper"}
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def parse_duration(text: str) -> int | None:
+    """'4h' -> 240 minutes; None when it is not a duration."""
+    match = DURATION.match(str(text))
+    if not match:
+        return None
+    return int(match.group(1)) * {"m": 1, "h": 60, "d": 1440}[match.group(2)]
+
+
+class Checker:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[PolicyProblem] = []
+
+    # -- reporting -------------------------------------------------------------
+    def err(self, where: Node | tuple[int, int], message: str) -> None:
+        line, col = (where.line, where.col) if isinstance(where, Node) else where
+        self.problems.append(PolicyProblem(self.file, line, col, message))
+
+    def key(self, mapping: Node, key: str) -> tuple[int, int]:
+        return mapping.key_at.get(key, (mapping.line, mapping.col))
+
+    def keys(self, node: Node, allowed: Iterable[str], what: str) -> None:
+        allowed = tuple(allowed)
+        for key in node.value:
+            if key not in allowed:
+                self.err(
+                    self.key(node, key),
+                    f"unknown key '{key}' in {what}{suggest(key, allowed)} (keys: {', '.join(allowed)})",
+                )
+
+    def mapping(self, node: Node | None, what: str) -> dict[str, Node]:
+        if node is None or node.value is None:
+            return {}
+        if not node.is_map:
+            self.err(node, f"{what} must be a set of 'name: value' entries")
+            return {}
+        return node.value  # type: ignore[no-any-return]
+
+    def names(self, node: Node | None, what: str) -> list[tuple[str, Node]]:
+        """A name or a list of names, each with its node."""
+        if node is None or node.value is None:
+            return []
+        items = node.value if node.is_list else [node]
+        out = []
+        for item in items:
+            if isinstance(item.value, (str, int)) and not isinstance(item.value, bool):
+                out.append((str(item.value), item))
+            else:
+                self.err(item, f"{what} must be a name or a list of names")
+        return out
+
+    def text(self, node: Node | None, what: str) -> str | None:
+        if node is None or node.value is None:
+            return None
+        if isinstance(node.value, (dict, list)):
+            self.err(node, f"{what} must be text")
+            return None
+        return str(node.value)
+
+    def flag(self, node: Node | None, what: str) -> bool:
+        if node is None:
+            return False
+        if not isinstance(node.value, bool):
+            self.err(node, f"{what} must be true or false")
+            return False
+        return node.value
+
+    def expr(self, node: Node, names: tuple[str, ...], what: str) -> Expr | None:
+        value = node.value
+        if isinstance(value, bool):
+            source = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            source = str(value)
+        else:
+            self.err(node, f"{what} must be an expression, like score >= 60")
+            return None
+        try:
+            return compile_expr(source, names)
+        except ExprError as error:
+            col = node.col + error.offset if node.plain else node.col
+            self.err((node.line, col), f"{what}: {error.reason}")
+            return None
+
+    # -- the policy ------------------------------------------------------------
+    def run(self, root: Node) -> Policy | None:
+        if not root.is_map:
+            self.err(root, "a policy must be a set of 'key: value' entries (policy, version, states, ...)")
+            return None
+        top = root.value
+        self.keys(root, TOP_KEYS, "the policy")
+        name = self.text(top.get("policy"), "policy") or ""
+        if "policy" not in top:
+            self.err(root, "the policy needs a name: add `policy: your-team-handover`")
+        version = self._version(root)
+        timezone = self._timezone(top.get("timezone"))
+        hours = self._business_hours(top.get("business_hours"))
+        roles = self._roles(top.get("roles"))
+        fields = self._fields(top.get("fields"))
+        names = tuple(fields) + LEAD_NAMES
+        states = self._states(root, roles)
+        initial = self._initial(root, states)
+        checklists = self._checklists(top.get("checklists"), names)
+        transitions = self._transitions(root, states, roles, checklists, names)
+        self._graph(root, states, initial, transitions)
+        routing = self._routing(top.get("routing"), states, roles, names)
+        sla = self._sla(top.get("sla"), states, roles, transitions)
+        notify = self._notify(top.get("notify"))
+        approvals = [r for r, node in self._approvals(top.get("approvals"), roles)]
+        if self.problems:
+            return None
+        return Policy(
+            name=name, version=version, timezone=timezone, business_hours=hours,
+            roles=roles, fields=fields, states=states, initial=initial,
+            checklists=checklists, transitions=transitions, routing=routing,
+            sla=tuple(sla), notify=notify, approvals=tuple(approvals),
+        )
+
+    def _version(self, root: Node) -> int:
+        node = root.value.get("version")
+        if node is None:
+            self.err(root, "the policy needs a version: add `version: 1` and raise it with every agreed change")
+            return 0
+        if not isinstance(node.value, int) or isinstance(node.value, bool) or node.value < 1:
+            self.err(node, f"version must be a whole number of 1 or more, not '{node.value}'")
+            return 0
+        return node.value
+
+    def _timezone(self, node: Node | None) -> str:
+        zone = self.text(node, "timezone") or "UTC"
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            assert node is not None
+            self.err(node, f"unknown time zone '{zone}'; use an IANA name like Europe/London or America/New_York")
+        return zone
+
+    def _business_hours(self, node: Node | None) -> BusinessHours:
+        entries = self.mapping(node, "business_hours")
+        if node is None or not entries:
+            return BusinessHours()
+        self.keys(node, ("days", "start", "end", "holidays"), "business_hours")
+        days = []
+        for day, item in self.names(entries.get("days"), "days"):
+            if day.lower()[:3] not in DAYS:
+                self.err(item, f"unknown day '{day}'; use {', '.join(DAYS)}")
+            else:
+                days.append(day.lower()[:3])
+        times = {}
+        for key, default in (("start", "09:00"), ("end", "17:00")):
+            item = entries.get(key)
+            value = default if item is None else str(item.value)
+            if item is not None and not CLOCK.match(value):
+                self.err(item, f"{key} must be a time like \"09:00\", not '{value}' (quote it)")
+                value = default
+            times[key] = value
+        if times["start"] >= times["end"] and "end" in entries:
+            self.err(entries["end"], f"business hours end ({times['end']}) must be after they start ({times['start']})")
+        holidays: list[str] = []
+        country = None
+        hol = entries.get("holidays")
+        if hol is not None and hol.is_map:
+            self.keys(hol, ("country",), "holidays")
+            country = self.text(hol.value.get("country"), "country")
+            if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
+                self.err(hol.value["country"], f"country must be a two-letter code like GB or US, not '{country}'")
+        elif hol is not None and hol.value is not None:
+            for item in hol.value if hol.is_list else [hol]:
+                day = item.value
+                if isinstance(day, dt.datetime):
+                    day = day.date()
+                if isinstance(day, dt.date):
+                    holidays.append(day.isoformat())
+                    continue
+                try:
+                    holidays.append(dt.date.fromisoformat(str(day)).isoformat())
+                except ValueError:
+                    self.err(item, f"holiday '{day}' is not a date; write it as YYYY-MM-DD, like 2026-12-25")
+        return BusinessHours(
+            days=tuple(days) or BusinessHours.days, start=times["start"], end=times["end"],
+            holidays=tuple(holidays), holiday_country=country.upper() if country else None,
+        )
+
+    def _roles(self, node: Node | None) -> dict[str, tuple[str, ...]]:
+        roles: dict[str, tuple[str, ...]] = {}
+        for role, members in self.mapping(node, "roles").items():
+            assert node is not None
+            where = self.key(node, role)
+            if role in (OWNER, SYSTEM):
+                self.err(where, f"'{role}' is built in and cannot be a role name; choose another name")
+                continue
+            if not NAME.match(role):
+                self.err(where, f"role name '{role}' must be one word (letters, digits, _ or -)")
+            actors = [a for a, _ in self.names(members, f"role '{role}'")]
+            if SYSTEM in actors:
+                self.err(members, "'system' is Baton itself and cannot be listed in a role")
+            roles[role] = tuple(actors)
+        return roles
+
+    def _fields(self, node: Node | None) -> dict[str, Field]:
+        fields: dict[str, Field] = {}
+        for name, spec in self.mapping(node, "fields").items():
+            assert node is not None
+            where = self.key(node, name)
+            if not IDENTIFIER.match(name) or keyword.iskeyword(name) or name in RESERVED_FIELDS:
+                self.err(where, f"'{name}' cannot be a field name: use a word of letters, digits and _ that is not one of {', '.join(sorted(RESERVED_FIELDS))}")
+                continue
+            if isinstance(spec.value, str):  # shorthand: `product: string`
+                spec = Node({"type": spec}, spec.line, spec.col, {"type": (spec.line, spec.col)})
+            entries = self.mapping(spec, f"field '{name}'")
+            self.keys(spec, ("type", "personal", "values", "default", "description"), f"field '{name}'")
+            ftype = self.text(entries.get("type"), "type")
+            if ftype is None:
+                self.err(where, f"field '{name}' needs a type ({', '.join(FIELD_TYPES)})")
+                continue
+            if ftype not in FIELD_TYPES:
+                self.err(entries["type"], f"field '{name}' has unknown type '{ftype}'{suggest(ftype, FIELD_TYPES)} (types: {', '.join(FIELD_TYPES)})")
+                continue
+            choices = tuple(c for c, _ in self.names(entries.get("values"), f"values of '{name}'"))
+            if ftype == "choice" and not choices:
+                self.err(where, f"choice field '{name}' needs values: [first, second, ...]")
+            if ftype != "choice" and "values" in entries:
+                self.err(entries["values"], f"only a choice field has values; make '{name}' `type: choice` or remove values")
+            default = None
+            if "default" in entries:
+                try:
+                    default = parse_json(ftype, entries["default"].value, choices)
+                except BadValue as error:
+                    self.err(entries["default"], f"default of '{name}': {error.reason}")
+            fields[name] = Field(
+                name, ftype, self.flag(entries.get("personal"), "personal"), choices, default,
+                self.text(entries.get("description"), "description"),
+            )
+        return fields
+
+    def _states(self, root: Node, roles: dict[str, tuple[str, ...]]) -> dict[str, State]:
+        node = root.value.get("states")
+        states: dict[str, State] = {}
+        if node is None:
+            self.err(root, "the policy needs states: the stages a lead goes through (MQL, SAL, ...)")
+            return states
+        for name, spec in self.mapping(node, "states").items():
+            where = self.key(node, name)
+            if not NAME.match(name):
+                self.err(where, f"state name '{name}' must be one word (letters, digits, _ or -)")
+            entries = self.mapping(spec, f"state '{name}'")
+            self.keys(spec, ("owner", "final", "description"), f"state '{name}'")
+            owner = self.text(entries.get("owner"), "owner")
+            if owner is not None and owner not in roles:
+                self.err(entries["owner"], f"state '{name}' is owned by unknown role '{owner}'{suggest(owner, roles)} (roles: {', '.join(roles)})")
+            states[name] = State(
+                name, owner, self.flag(entries.get("final"), "final"),
+                self.text(entries.get("description"), "description"),
+            )
+        return states
+
+    def _initial(self, root: Node, states: dict[str, State]) -> str:
+        node = root.value.get("initial")
+        if node is None:
+            if states:
+                self.err(root, f"the policy needs `initial:`, the state a new lead starts in (states: {', '.join(states)})")
+            return ""
+        initial = str(node.value)
+        if states and initial not in states:
+            self.err(node, f"initial state '{initial}' is not a state{suggest(initial, states)} (states: {', '.join(states)})")
+        elif initial in states and states[initial].final:
+            self.err(node, f"initial state '{initial}' is final, so no lead could ever move; start in an open state")
+        return initial
+
+    def _checklists(self, node: Node | None, names: tuple[str, ...]) -> dict[str, Checklist]:
+        checklists = {}
+        for name, items in self.mapping(node, "checklists").items():
+            compiled = []
+            for label, item in self.mapping(items, f"checklist '{name}'").items():
+                expr = self.expr(item, names, f"checklist '{name}', item '{label}'")
+                if expr is not None:
+                    compiled.append((label, expr))
+            checklists[name] = Checklist(name, tuple(compiled))
+        return checklists
+
+    def _state_ref(self, name: str, node: Node, states: dict[str, State], what: str) -> bool:
+        if name in states:
+            return True
+        self.err(node, f"{what} unknown state '{name}'{suggest(name, states)} (states: {', '.join(states)})")
+        return False
+
+    def _transitions(
+        self, root: Node, states: dict[str, State], roles: dict[str, tuple[str, ...]],
+        checklists: dict[str, Checklist], names: tuple[str, ...],
+    ) -> dict[str, Transition]:
+        node = root.value.get("transitions")
+        transitions: dict[str, Transition] = {}
+        if node is None:
+            self.err(root, "the policy needs transitions: the moves between states (hand_over, qualify, ...)")
+            return transitions
+        who = (*roles, OWNER, SYSTEM)
+        for name, spec in self.mapping(node, "transitions").items():
+            where = self.key(node, name)
+            what = f"transition '{name}'"
+            if not IDENTIFIER.match(name):
+                self.err(where, f"transition name '{name}' must be one word (letters, digits and _)")
+            entries = self.mapping(spec, what)
+            self.keys(spec, ("from", "to", "by", "when", "checklist", "requires", "description"), what)
+            sources = []
+            for source, item in self.names(entries.get("from"), "from"):
+                if self._state_ref(source, item, states, f"{what} comes from"):
+                    sources.append(source)
+                    if states[source].final:
+                        self.err(item, f"{what} leaves '{source}', which is final: nothing may leave a final state (remove it from `from` or make '{source}' not final)")
+            if "from" not in entries:
+                self.err(where, f"{what} needs `from:`, the state(s) it leaves")
+            dest = self.text(entries.get("to"), "to") or ""
+            if "to" not in entries:
+                self.err(where, f"{what} needs `to:`, the state it enters")
+            elif dest:
+                self._state_ref(dest, entries["to"], states, f"{what} goes to")
+            by = []
+            for actor_role, item in self.names(entries.get("by"), "by"):
+                if actor_role not in who:
+                    self.err(item, f"{what} is allowed to unknown role '{actor_role}'{suggest(actor_role, who)} (roles: {', '.join(who)})")
+                by.append(actor_role)
+            if "by" not in entries:
+                self.err(where, f"{what} needs `by:`, who may fire it (roles, owner or system)")
+            guards = self._guards(entries.get("when"), names, what)
+            lists = []
+            for checklist, item in self.names(entries.get("checklist"), "checklist"):
+                if checklist not in checklists:
+                    self.err(item, f"{what} uses unknown checklist '{checklist}'{suggest(checklist, checklists)} (checklists: {', '.join(checklists) or 'none'})")
+                lists.append(checklist)
+            requires = []
+            for key, item in self.names(entries.get("requires"), "requires"):
+                if not IDENTIFIER.match(key):
+                    self.err(item, f"required key '{key}' must be one word (letters, digits and _)")
+                requires.append(key)
+            transitions[name] = Transition(
+                name, tuple(sources), dest, tuple(by), tuple(guards), tuple(lists), tuple(requires),
+                self.text(entries.get("description"), "description"),
+            )
+        return transitions
+
+    def _guards(self, node: Node | None, names: tuple[str, ...], what: str) -> list[Guard]:
+        if node is None or node.value is None:
+            return []
+        guards = []
+        for item in node.value if node.is_list else [node]:
+            say = None
+            expr_node: Node | None = item
+            if item.is_map:
+                self.keys(item, ("expr", "say"), f"a condition of {what}")
+                expr_node = item.value.get("expr")
+                say = self.text(item.value.get("say"), "say")
+                if expr_node is None:
+                    self.err(item, f"a condition of {what} needs `expr:`, like expr: score >= 60")
+                    continue
+            expr = self.expr(expr_node, names, f"condition of {what}")
+            if expr is not None:
+                guards.append(Guard(expr, say))
+        return guards
+
+    def _graph(self, root: Node, states: dict[str, State], initial: str, transitions: dict[str, Transition]) -> None:
+        if initial not in states:
+            return
+        reached, frontier = {initial}, [initial]
+        while frontier:
+            state = frontier.pop()
+            for t in transitions.values():
+                if state in t.sources and t.dest in states and t.dest not in reached:
+                    reached.add(t.dest)
+                    frontier.append(t.dest)
+        node = root.value["states"]
+        leaving = {s for t in transitions.values() for s in t.sources}
+        for name, state in states.items():
+            if name not in reached:
+                self.err(self.key(node, name), f"state '{name}' cannot be reached from '{initial}': add a transition into it or remove it")
+            elif not state.final and name not in leaving:
+                self.err(self.key(node, name), f"state '{name}' has no way out: add a transition from it or mark it `final: true`")
+
+    def _routing(self, node: Node | None, states: dict[str, State], roles: dict[str, tuple[str, ...]], names: tuple[str, ...]) -> Routing | None:
+        entries = self.mapping(node, "routing")
+        if node is None or not entries:
+            return None
+        self.keys(node, ("on", "rules"), "routing")
+        on = []
+        for state, item in self.names(entries.get("on"), "on"):
+            if self._state_ref(state, item, states, "routing happens on"):
+                if states[state].final:
+                    self.err(item, f"routing on '{state}' does nothing: it is final")
+                on.append(state)
+        if "on" not in entries:
+            self.err(node, "routing needs `on:`, the state in which a lead gets a rep")
+        actors = {a for members in roles.values() for a in members}
+        rules = []
+        rules_node = entries.get("rules")
+        if rules_node is None or not rules_node.is_list or not rules_node.value:
+            self.err(rules_node or node, "routing needs `rules:`, a list of `- assign: [rep, ...]`")
+            return None
+        for number, rule in enumerate(rules_node.value, 1):
+            what = f"routing rule {number}"
+            spec = self.mapping(rule, what)
+            self.keys(rule, ("when", "assign", "strategy"), what)
+            assign = []
+            for rep, item in self.names(spec.get("assign"), "assign"):
+                if rep not in actors:
+                    self.err(item, f"{what} assigns '{rep}', who is in no role{suggest(rep, actors)}; add {rep} to a role under roles:")
+                assign.append(rep)
+            if not assign:
+                self.err(rule, f"{what} needs `assign: [rep, ...]`")
+            strategy = self.text(spec.get("strategy"), "strategy") or "round_robin"
+            if strategy not in STRATEGIES:
+                self.err(spec["strategy"], f"{what} has unknown strategy '{strategy}' (strategies: {', '.join(STRATEGIES)})")
+            when = self.expr(spec["when"], names, f"{what} when") if "when" in spec else None
+            rules.append(RoutingRule(tuple(assign), strategy, when))
+        return Routing(tuple(on), tuple(rules))
+
+    def _sla(self, node: Node | None, states: dict[str, State], roles: dict[str, tuple[str, ...]], transitions: dict[str, Transition]) -> list[Sla]:
+        if node is None or node.value is None:
+            return []
+        if not node.is_list:
+            self.err(node, "sla must be a list of clocks (- name: acknowledge ...)")
+            return []
+        clocks: list[Sla] = []
+        seen: dict[str, int] = {}
+        for item in node.value:
+            spec = self.mapping(item, "an SLA clock")
+            self.keys(item, ("name", "state", "within", "business", "breach"), "an SLA clock")
+            name = self.text(spec.get("name"), "name") or ""
+            if not name:
+                self.err(item, "an SLA clock needs a name")
+            elif name in seen:
+                self.err(spec["name"], f"SLA '{name}' is given twice (first on line {seen[name]}); give each clock its own name")
+            seen.setdefault(name, item.line)
+            what = f"SLA '{name}'"
+            state = self.text(spec.get("state"), "state") or ""
+            if "state" not in spec:
+                self.err(item, f"{what} needs `state:`, the state in which its clock runs")
+            elif self._state_ref(state, spec["state"], states, f"{what} runs in") and states[state].final:
+                self.err(spec["state"], f"{what} runs in '{state}', which is final: a clock there could never be met")
+            within = 0
+            if "within" not in spec:
+                self.err(item, f"{what} needs `within:`, like 4h")
+            else:
+                parsed = parse_duration(spec["within"].value)
+                if parsed is None:
+                    self.err(spec["within"], f"{what}: '{spec['within'].value}' is not a duration; write it like 30m, 4h or 2d")
+                elif parsed <= 0:
+                    self.err(spec["within"], f"{what}: within must be more than zero, not '{spec['within'].value}'")
+                else:
+                    within = parsed
+            breach = self.mapping(spec.get("breach"), f"{what} breach")
+            if spec.get("breach") is not None:
+                self.keys(spec["breach"], ("notify", "reassign", "fire", "reason"), f"{what} breach")
+            notify = []
+            for who, who_node in self.names(breach.get("notify"), "notify"):
+                if who != OWNER and who not in roles:
+                    self.err(who_node, f"{what} notifies unknown role '{who}'{suggest(who, roles)} (roles: {', '.join((*roles, OWNER))})")
+                notify.append(who)
+            fire = self.text(breach.get("fire"), "fire")
+            if fire is not None:
+                if fire not in transitions:
+                    self.err(breach["fire"], f"{what} fires unknown transition '{fire}'{suggest(fire, transitions)}")
+                elif state and state not in transitions[fire].sources:
+                    self.err(breach["fire"], f"{what} fires '{fire}', which cannot leave '{state}' (it leaves {', '.join(transitions[fire].sources)})")
+                elif SYSTEM not in transitions[fire].by:
+                    self.err(breach["fire"], f"{what} fires '{fire}', but its `by` does not list system; add system to it")
+            clocks.append(Sla(
+                name, state, within, self.flag(spec.get("business"), "business"), tuple(notify),
+                self.flag(breach.get("reassign"), "reassign"), fire, self.text(breach.get("reason"), "reason"),
+            ))
+        return clocks
+
+    def _notify(self, node: Node | None) -> dict[str, Any] | None:
+        if node is None or node.value is None:
+            return None
+        if not node.is_map:
+            self.err(node, "notify must be a set of channels (webhook, email, file)")
+            return None
+        self.keys(node, ("webhook", "email", "file"), "notify")
+        return _plain(node)
+
+    def _approvals(self, node: Node | None, roles: dict[str, tuple[str, ...]]) -> list[tuple[str, Node]]:
+        entries = self.mapping(node, "approvals")
+        if node is None or not entries:
+            return []
+        self.keys(node, ("required",), "approvals")
+        required = self.names(entries.get("required"), "required")
+        for role, item in required:
+            if role not in roles:
+                self.err(item, f"approval by unknown role '{role}'{suggest(role, roles)} (roles: {', '.join(roles)})")
+        return required
+
+
+def _plain(node: Node) -> Any:
+    if node.is_map:
+        return {k: _plain(v) for k, v in node.value.items()}
+    if node.is_list:
+        return [_plain(v) for v in node.value]
+    if isinstance(node.value, (dt.date, dt.datetime)):
+        return node.value.isoformat()
+    return node.value
+
+
+def check_tree(root: Node, file: str) -> tuple[Policy | None, list[PolicyProblem]]:
+    checker = Checker(file)
+    policy = checker.run(root)
+    problems = sorted(checker.problems, key=lambda p: (p.line, p.col))
+    return policy, problems

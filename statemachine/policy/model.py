@@ -1,0 +1,221 @@
+"""The checked policy as frozen plain data, and its cacheable form.
+
+A `Policy` is built once by `check.py` from the YAML, then turned into plain
+JSON (`to_plain`) and stored beside the policy text, keyed by the text's hash.
+A CLI call rebuilds the `Policy` from that JSON (`from_plain`): no YAML, no
+re-validation; only the small expressions are compiled again into closures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..expr import Expr, compile_expr
+
+# Bumped whenever the plain form changes, so an old cache is rebuilt from text.
+PLAIN_FORMAT = 1
+
+# Names every expression may read besides the fields.
+LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
+
+# `by` may list these besides the roles.
+OWNER, SYSTEM = "owner", "system"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    personal: bool = False
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    owner_role: str | None = None
+    final: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Guard:
+    expr: Expr
+    say: str | None = None
+
+    @property
+    def message(self) -> str:
+        return self.say or f"needs {self.expr.source}"
+
+
+@dataclass(frozen=True)
+class Checklist:
+    name: str
+    items: tuple[tuple[str, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    dest: str
+    by: tuple[str, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    checklists: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    assign: tuple[str, ...]
+    strategy: str = "round_robin"
+    when: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Routing:
+    on: tuple[str, ...]
+    rules: tuple[RoutingRule, ...]
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: str = "09:00"
+    end: str = "17:00"
+    holidays: tuple[str, ...] = ()
+    holiday_country: str | None = None
+
+
+@dataclass(frozen=True)
+class Sla:
+    name: str
+    state: str
+    within_minutes: int
+    business: bool = False
+    notify: tuple[str, ...] = ()
+    reassign: bool = False
+    fire: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    version: int
+    timezone: str
+    business_hours: BusinessHours
+    roles: dict[str, tuple[str, ...]]
+    fields: dict[str, Field]
+    states: dict[str, State]
+    initial: str
+    checklists: dict[str, Checklist]
+    transitions: dict[str, Transition]
+    routing: Routing | None = None
+    sla: tuple[Sla, ...] = ()
+    notify: dict[str, Any] | None = None
+    approvals: tuple[str, ...] = ()
+
+    @property
+    def expression_names(self) -> tuple[str, ...]:
+        return tuple(self.fields) + LEAD_NAMES
+
+    @property
+    def open_states(self) -> tuple[str, ...]:
+        return tuple(name for name, state in self.states.items() if not state.final)
+
+    def actors_of(self, role: str) -> tuple[str, ...]:
+        return self.roles.get(role, ())
+
+
+def to_plain(policy: Policy) -> dict[str, Any]:
+    """The policy as JSON-ready data; expressions are kept as their source."""
+
+    def expr(e: Expr | None) -> str | None:
+        return e.source if e is not None else None
+
+    return {
+        "format": PLAIN_FORMAT,
+        "name": policy.name,
+        "version": policy.version,
+        "timezone": policy.timezone,
+        "business_hours": vars(policy.business_hours),
+        "roles": {k: list(v) for k, v in policy.roles.items()},
+        "fields": {k: vars(f) for k, f in policy.fields.items()},
+        "states": {k: vars(s) for k, s in policy.states.items()},
+        "initial": policy.initial,
+        "checklists": {
+            k: [[label, expr(e)] for label, e in c.items] for k, c in policy.checklists.items()
+        },
+        "transitions": {
+            k: {
+                **{a: getattr(t, a) for a in ("name", "sources", "dest", "by", "checklists", "requires", "description")},
+                "guards": [[expr(g.expr), g.say] for g in t.guards],
+            }
+            for k, t in policy.transitions.items()
+        },
+        "routing": None
+        if policy.routing is None
+        else {
+            "on": policy.routing.on,
+            "rules": [[list(r.assign), r.strategy, expr(r.when)] for r in policy.routing.rules],
+        },
+        "sla": [vars(s) for s in policy.sla],
+        "notify": policy.notify,
+        "approvals": policy.approvals,
+    }
+
+
+def from_plain(data: dict[str, Any]) -> Policy:
+    """Rebuild a Policy from `to_plain` output (raises KeyError/ValueError if stale)."""
+    if data.get("format") != PLAIN_FORMAT:
+        raise ValueError("stale compiled policy")
+    names = tuple(data["fields"]) + LEAD_NAMES
+
+    def expr(source: str | None) -> Expr | None:
+        return compile_expr(source, names) if source is not None else None
+
+    def tup(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {k: (tuple(v) if k in keys else v) for k, v in d.items()}
+
+    routing = data["routing"]
+    return Policy(
+        name=data["name"],
+        version=data["version"],
+        timezone=data["timezone"],
+        business_hours=BusinessHours(**tup(data["business_hours"], "days", "holidays")),
+        roles={k: tuple(v) for k, v in data["roles"].items()},
+        fields={k: Field(**tup(f, "choices")) for k, f in data["fields"].items()},
+        states={k: State(**s) for k, s in data["states"].items()},
+        initial=data["initial"],
+        checklists={
+            k: Checklist(k, tuple((label, expr(src)) for label, src in items))  # type: ignore[misc]
+            for k, items in data["checklists"].items()
+        },
+        transitions={
+            k: Transition(
+                **tup(
+                    {a: v for a, v in t.items() if a != "guards"},
+                    "sources",
+                    "by",
+                    "checklists",
+                    "requires",
+                ),
+                guards=tuple(Guard(expr(src), say) for src, say in t["guards"]),  # type: ignore[arg-type]
+            )
+            for k, t in data["transitions"].items()
+        },
+        routing=None
+        if routing is None
+        else Routing(
+            on=tuple(routing["on"]),
+            rules=tuple(RoutingRule(tuple(a), s, expr(w)) for a, s, w in routing["rules"]),
+        ),
+        sla=tuple(Sla(**tup(s, "notify")) for s in data["sla"]),
+        notify=data["notify"],
+        approvals=tuple(data["approvals"]),
+    )

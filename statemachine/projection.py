@@ -1,0 +1,68 @@
+"""How an event changes a lead: the one rule for the `leads` projection.
+
+Commands build their event, then apply it here to get the new row, and an
+audit replay applies the same events the same way, so the live table and a
+rebuild from the log cannot drift apart.
+
+Personal values appear in events as `{"personal": DIGEST}`; `resolve` turns a
+digest back into its value (None once erased).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .chain import canonical
+from .store import Event
+
+LIFECYCLE_EVENTS = frozenset({"created", "updated", "assigned", "unrouted", "attempt", "sla_breach", "moved"})
+Resolve = Callable[[str], Any]
+
+
+def is_personal(value: Any) -> bool:
+    return isinstance(value, dict) and "personal" in value
+
+
+def seal(value: Any) -> tuple[dict[str, str], str]:
+    """A personal value -> (its marker for the log, the salt). A fresh random
+    salt per value means an erased digest cannot be guessed back."""
+    salt = os.urandom(16).hex()
+    digest = hashlib.sha256((salt + canonical(value)).encode("utf-8")).hexdigest()
+    return {"personal": digest}, salt
+
+
+def resolve_fields(fields: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
+    return {k: (resolve(v["personal"]) if is_personal(v) else v) for k, v in fields.items()}
+
+
+def apply(row: dict[str, Any] | None, event: Event, resolve: Resolve) -> dict[str, Any]:
+    """The lead row after `event` (row is None before `created`)."""
+    data = event.data
+    if event.event == "created":
+        return {
+            "id": event.lead, "state": event.to, "owner": None, "attempts": 0,
+            "state_since": event.at, "created_at": event.at, "updated_at": event.at,
+            "fields": resolve_fields(data.get("fields", {}), resolve),
+        }
+    assert row is not None, f"event {event.seq} for {event.lead} before it was created"
+    row = {**row, "updated_at": event.at}
+    kind = event.event
+    if kind == "updated":
+        row["fields"] = {**row["fields"], **resolve_fields(data.get("fields", {}), resolve)}
+    elif kind == "assigned":
+        row["owner"] = data.get("owner")
+    elif kind == "unrouted":
+        row["owner"] = None
+    elif kind == "attempt":
+        row["attempts"] += 1
+    elif kind == "moved":
+        row["state"] = event.to
+    elif kind not in LIFECYCLE_EVENTS and event.to is not None:
+        # a transition: a new state starts its attempts and time afresh
+        row["state"], row["attempts"], row["state_since"] = event.to, 0, event.at
+        if "released" in data:
+            row["owner"] = None
+    return row

@@ -1,0 +1,82 @@
+"""Creating a Baton database: tables, indexes and WAL mode, with sqlite-utils.
+
+`create_database` builds the whole file under a temporary name and renames it
+into place only when everything succeeded, so a failed `baton init` leaves
+no file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+
+from .errors import DatabaseProblem
+from .policy.model import Policy
+from .store import Store
+
+
+def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
+    import sqlite_utils
+
+    sdb = sqlite_utils.Database(db)
+    sdb["events"].create(
+        {
+            "seq": int, "lead": str, "at": str, "actor": str, "event": str, "from": str, "to": str,
+            "data": str, "policy_version": int, "prev": str, "hash": str,
+        },
+        pk="seq",
+        not_null={"at", "actor", "event", "data", "prev", "hash"},
+    )
+    sdb["events"].create_index(["lead", "seq"], index_name="events_by_lead")
+    columns: dict[str, type] = {
+        "id": str, "state": str, "owner": str, "attempts": int,
+        "state_since": str, "created_at": str, "updated_at": str,
+    }
+    sqlite_types = {"integer": int, "number": float, "boolean": int}
+    for name, spec in policy.fields.items():
+        columns[name] = sqlite_types.get(spec.type, str)
+    sdb["leads"].create(columns, pk="id", not_null={"state", "attempts"})
+    sdb["leads"].create_index(["state"], index_name="leads_by_state")
+    sdb["leads"].create_index(["owner", "state"], index_name="leads_by_owner")
+    sdb["policies"].create(
+        {"version": int, "name": str, "hash": str, "text": str, "applied_at": str, "compiled": str},
+        pk="version",
+    )
+    # Personal values live apart from the log; the log holds only their salted
+    # digests, so erasing a row here never breaks the chain.
+    sdb["personal"].create(
+        {"digest": str, "lead": str, "field": str, "salt": str, "value": str}, pk="digest"
+    )
+    sdb["personal"].create_index(["lead"], index_name="personal_by_lead")
+    sdb["reps"].create({"name": str, "away": int, "until": str}, pk="name")
+    sdb["meta"].create({"key": str, "value": str}, pk="key")
+    sdb.enable_wal()
+
+
+def create_database(path: str, policy: Policy, fill: Callable[[Store], None]) -> None:
+    """Create `path` with the schema, then run `fill` in one transaction."""
+    if os.path.exists(path):
+        raise DatabaseProblem(f"{path} already exists; use `baton policy apply` to change its policy, or pick another --db")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise DatabaseProblem(f"cannot create {path}: the folder {folder} does not exist")
+    temporary = f"{path}.init-{os.getpid()}"
+    try:
+        db = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            _create_tables(db, policy)
+            store = Store(path, db)
+            with store.transaction():
+                fill(store)
+        finally:
+            db.close()
+        os.replace(temporary, path)
+    except OSError as error:
+        raise DatabaseProblem(f"cannot create {path}: {error.strerror}") from None
+    except sqlite3.Error as error:
+        raise DatabaseProblem(f"cannot create {path}: {error}") from None
+    finally:
+        for leftover in (temporary, f"{temporary}-wal", f"{temporary}-shm"):
+            if os.path.exists(leftover):
+                os.remove(leftover)

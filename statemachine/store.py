@@ -1,0 +1,266 @@
+"""SQLite: the file, its schema, one write transaction per command, the chain.
+
+The hot path uses the standard `sqlite3` module only; sqlite-utils (slow to
+import) builds the schema when a database is created. Every command that
+changes anything runs inside `Store.transaction()` (BEGIN IMMEDIATE), reads
+the state it depends on inside it, and appends its events there, so the event
+and the state change commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .chain import GENESIS, canonical, event_hash
+from .errors import DatabaseProblem
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
+TABLES = ("events", "leads", "policies", "personal", "reps", "meta")
+EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    lead: str | None
+    at: str
+    actor: str
+    event: str
+    from_: str | None
+    to: str | None
+    data: dict[str, Any]
+    policy_version: int | None
+    prev: str
+    hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "lead": self.lead, "at": self.at, "actor": self.actor,
+            "event": self.event, "from": self.from_, "to": self.to, "data": self.data,
+            "policy_version": self.policy_version, "prev": self.prev, "hash": self.hash,
+        }
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Event:
+        seq, lead, at, actor, event, from_, to, data, version, prev, digest = row
+        return cls(seq, lead, at, actor, event, from_, to, json.loads(data), version, prev, digest)
+
+
+def busy_timeout_ms() -> int:
+    return int(os.environ.get("BATON_BUSY_TIMEOUT_MS", "5000"))
+
+
+def _locked(path: str) -> DatabaseProblem:
+    return DatabaseProblem(f"{path} is locked by another Baton command or program; try again in a moment")
+
+
+class Store:
+    """An open Baton database."""
+
+    def __init__(self, path: str, db: sqlite3.Connection):
+        self.path = path
+        self.db = db
+        self._tail: tuple[int, str] | None = None
+
+    # -- opening ----------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str, *, write: bool) -> Store:
+        """Open an existing Baton database; refuse anything else, touching nothing."""
+        if not os.path.exists(path):
+            raise DatabaseProblem(
+                f"no Baton database at {path}; create one with `baton init --policy policies/default.yaml`, "
+                "or point --db (or BATON_DB) at yours"
+            )
+        if os.path.isdir(path):
+            raise DatabaseProblem(f"{path} is a folder, not a Baton database; point --db at the database file")
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(16)
+        except OSError as error:
+            raise DatabaseProblem(f"cannot read {path}: {error.strerror}") from None
+        if header != SQLITE_HEADER:
+            raise DatabaseProblem(f"{path} is not a Baton database (not an SQLite file); check --db")
+        writable = os.access(path, os.W_OK) and os.stat(path).st_mode & 0o222 != 0
+        if write and not writable:
+            raise DatabaseProblem(f"{path} is read-only; make it writable (chmod u+w) or work on a copy")
+        mode = "rw" if writable else "ro"
+        try:
+            db = sqlite3.connect(
+                f"file:{quote(os.path.abspath(path))}?mode={mode}", uri=True,
+                isolation_level=None, timeout=busy_timeout_ms() / 1000, check_same_thread=False,
+            )
+            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error):
+                raise _locked(path) from None
+            raise DatabaseProblem(f"cannot open {path}: {error}") from None
+        except sqlite3.DatabaseError:
+            raise DatabaseProblem(f"{path} is not a Baton database (the SQLite file is damaged); check --db") from None
+        missing = [t for t in TABLES if t not in names]
+        if missing:
+            db.close()
+            raise DatabaseProblem(f"{path} is an SQLite file but not a Baton database (no {', '.join(missing)} table)")
+        return cls(path, db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- transactions -----------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One write transaction: BEGIN IMMEDIATE takes the write lock first, so
+        what the command reads inside cannot change before it commits."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise _locked(self.path) from None
+            if "readonly" in str(error):
+                raise DatabaseProblem(f"{self.path} is read-only; make it writable or work on a copy") from None
+            raise
+        self._tail = None
+        try:
+            yield self
+            self.db.execute("COMMIT")
+        except BaseException as error:
+            self.db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise _locked(self.path) from None
+            raise
+        finally:
+            self._tail = None
+
+    # -- the event log ----------------------------------------------------------
+    def append(self, lead: str | None, at: str, actor: str, event: str, from_: str | None,
+               to: str | None, data: dict[str, Any], policy_version: int | None) -> Event:
+        if self._tail is None:
+            row = self.db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            self._tail = (row[0], row[1]) if row else (0, GENESIS)
+        seq, prev = self._tail[0] + 1, self._tail[1]
+        digest = event_hash(seq, lead, at, actor, event, from_, to, data, policy_version, prev)
+        self.db.execute(
+            "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (seq, lead, at, actor, event, from_, to, canonical(data), policy_version, prev, digest),
+        )
+        self._tail = (seq, digest)
+        return Event(seq, lead, at, actor, event, from_, to, data, policy_version, prev, digest)
+
+    def events(self, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[Event]:
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        sql = f"SELECT {cols} FROM events {where} ORDER BY seq"
+        for row in self.db.execute(sql, params):
+            yield Event.from_row(row)
+
+    # -- meta, policies ---------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def policy_row(self, version: int | None = None) -> tuple[int, str, str, str | None] | None:
+        """(version, text, hash, compiled JSON) of the active or a given version."""
+        if version is None:
+            active = self.meta("policy_version")
+            if active is None:
+                return None
+            version = int(active)
+        row = self.db.execute(
+            "SELECT version, text, hash, compiled FROM policies WHERE version = ?", (version,)
+        ).fetchone()
+        return tuple(row) if row else None  # type: ignore[return-value]
+
+    def cache_compiled(self, version: int, compiled: str) -> None:
+        try:
+            self.db.execute("UPDATE policies SET compiled = ? WHERE version = ?", (compiled, version))
+        except sqlite3.OperationalError:
+            pass  # a read-only or busy database simply keeps no cache
+
+    # -- the leads projection ---------------------------------------------------
+    def lead_columns(self) -> list[str]:
+        return [r[1] for r in self.db.execute("PRAGMA table_info(leads)")]
+
+    def add_field_columns(self, names: list[str]) -> None:
+        have = set(self.lead_columns())
+        for name in names:
+            if name not in have:
+                self.db.execute(f'ALTER TABLE leads ADD COLUMN "{name}"')
+
+    def lead_row(self, lead: str) -> dict[str, Any] | None:
+        cursor = self.db.execute("SELECT * FROM leads WHERE id = ?", (lead,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row))
+
+    def lead_exists(self, lead: str) -> bool:
+        return self.db.execute("SELECT 1 FROM leads WHERE id = ?", (lead,)).fetchone() is not None
+
+    def write_lead(self, columns: dict[str, Any]) -> None:
+        names = list(columns)
+        quoted = ", ".join(f'"{n}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != "id")
+        self.db.execute(
+            f"INSERT INTO leads ({quoted}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
+            tuple(columns.values()),
+        )
+
+    def open_lead_counts(self, reps: tuple[str, ...], open_states: tuple[str, ...]) -> dict[str, int]:
+        counts = dict.fromkeys(reps, 0)
+        if not reps:
+            return counts
+        sql = (
+            f"SELECT owner, count(*) FROM leads WHERE owner IN ({','.join('?' * len(reps))}) "
+            f"AND state IN ({','.join('?' * len(open_states))}) GROUP BY owner"
+        )
+        for owner, count in self.db.execute(sql, (*reps, *open_states)):
+            counts[owner] = count
+        return counts
+
+    # -- personal data ----------------------------------------------------------
+    def put_personal(self, digest: str, lead: str, field: str, salt: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)",
+            (digest, lead, field, salt, canonical(value)),
+        )
+
+    def personal_values(self, digests: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            sql = f"SELECT digest, value FROM personal WHERE digest IN ({','.join('?' * len(chunk))})"
+            for digest, value in self.db.execute(sql, chunk):
+                found[digest] = json.loads(value)
+        return found
+
+    # -- reps and routing positions ---------------------------------------------
+    def reps_away(self) -> dict[str, str | None]:
+        """rep -> the time they are back (None: until they say so)."""
+        return {name: until for name, until in self.db.execute("SELECT name, until FROM reps WHERE away = 1")}
+
+    def set_away(self, rep: str, away: bool, until: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO reps(name, away, until) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET away = excluded.away, until = excluded.until",
+            (rep, int(away), until),
+        )
+
+    def rr_position(self, key: str) -> int:
+        value = self.meta(f"round_robin:{key}")
+        return int(value) if value is not None else 0
+
+    def set_rr_position(self, key: str, position: int) -> None:
+        self.set_meta(f"round_robin:{key}", str(position))

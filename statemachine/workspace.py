@@ -1,0 +1,65 @@
+"""The context of one command: the open database, the policy in force, the
+shared machine, who is acting and the command's clock.
+
+The policy comes from its compiled (plain JSON) form stored beside its text,
+keyed by the text's hash; only when that is missing or stale is the YAML
+parsed and checked again (and the cache refreshed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from .clock import iso, now_utc, parse_time
+from .errors import DatabaseProblem
+from .machine import LeadMachine, machine_for
+from .policy.model import Policy, from_plain, to_plain
+from .store import Store
+
+_policies: dict[str, Policy] = {}
+
+
+def compiled_policy(store: Store, version: int | None = None) -> tuple[Policy, str]:
+    """The policy of `version` (default: the one in force) and its text hash."""
+    row = store.policy_row(version)
+    if row is None:
+        raise DatabaseProblem(f"{store.path} has no policy in force; run `baton init --policy FILE`")
+    number, text, text_hash, compiled = row
+    if text_hash in _policies:
+        return _policies[text_hash], text_hash
+    policy = None
+    if compiled:
+        try:
+            policy = from_plain(json.loads(compiled))
+        except (ValueError, KeyError, TypeError):
+            policy = None  # written by another Baton version: rebuild from the text
+    if policy is None:
+        from .policy import parse_policy
+
+        policy = parse_policy(text, f"policy version {number}")
+        store.cache_compiled(number, json.dumps(to_plain(policy)))
+    _policies[text_hash] = policy
+    return policy, text_hash
+
+
+class Workspace:
+    def __init__(self, store: Store, actor: str, now: str | dt.datetime | None = None):
+        self.store = store
+        self.actor = actor
+        self.policy, self.policy_hash = compiled_policy(store)
+        if isinstance(now, str):
+            now = parse_time(now, self.policy.timezone)
+        self.now: dt.datetime = now or now_utc()
+        self.at = iso(self.now)
+
+    @property
+    def machine(self) -> LeadMachine:
+        return machine_for(self.policy, self.policy_hash)
+
+    @classmethod
+    def open(cls, path: str, actor: str, now: str | None, *, write: bool) -> Workspace:
+        return cls(Store.open(path, write=write), actor, now)
+
+    def close(self) -> None:
+        self.store.close()
