@@ -10,7 +10,12 @@ Columns (CSV) and keys (JSON lines) are matched in this order: a `--map
 empty field, `--map "COLUMN="`, leaves the column out), then a field of the
 same name (exact, else case-insensitive), then `id`, which gives the lead id.
 What is left follows `extra`: `error` refuses the file naming every such
-column, `ignore` leaves them out.
+column, `ignore` leaves them out. A value is null when it is blank or equals
+one of the `--null` tokens (the whole value, after stripping spaces).
+
+JSON lines have no header: the keys of the first 64 KiB are checked when the
+file is opened, later keys row by row (an unknown one makes a bad row), and a
+`--map` key that the file never uses is not an error.
 
 The format is JSON lines for a `.jsonl`, `.ndjson` or `.json` file or one
 whose first non-blank character is `{`; anything else is read as CSV, its
@@ -38,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+from statemachine.errors import BatonError
 from statemachine.values import BadValue, clean_parser, json_parser
 
 __all__ = [
@@ -82,7 +88,7 @@ class BadRow:
     reason: str
 
 
-class ImportRefused(Exception):
+class ImportRefused(BatonError):
     """A problem with the whole file or the options: nothing can be imported."""
 
     def __init__(self, reason: str):
@@ -112,11 +118,14 @@ def parse_map(options: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+def _and_list(items: Sequence[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _quoted_list(names: Sequence[str]) -> str:
-    quoted = [repr(n) for n in names]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return _and_list([repr(n) for n in names])
 
 
 def _line_problem(line: str) -> str | None:
@@ -424,7 +433,7 @@ class LeadFile:
             if len(set(names)) < len(names):
                 problems.append(
                     f"{len(names)} columns are named {_quoted_list(sorted(set(names)))} "
-                    f"(columns {', '.join(str(i + 1) for i in indexes)}) and all fill "
+                    f"(columns {_and_list([str(i + 1) for i in indexes])}) and all fill "
                     f"{_what(target)}; rename or delete the extra ones in the file"
                 )
             else:

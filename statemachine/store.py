@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
 from .errors import DatabaseProblem
+from .oplog import log
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
@@ -59,6 +60,7 @@ def busy_timeout_ms() -> int:
 
 
 def _locked(path: str) -> DatabaseProblem:
+    log("warning", "database locked", db=path, busy_timeout_ms=busy_timeout_ms())
     return DatabaseProblem(f"{path} is locked by another Baton command or program; try again in a moment")
 
 
@@ -127,8 +129,11 @@ class Store:
                 raise DatabaseProblem(f"{self.path} is read-only; make it writable or work on a copy") from None
             raise
         self._tail = None
+        last_seq = None
         try:
             yield self
+            if self._tail is not None:
+                last_seq = self._tail[0]
             self.db.execute("COMMIT")
         except BaseException as error:
             self.db.execute("ROLLBACK")
@@ -137,6 +142,8 @@ class Store:
             raise
         finally:
             self._tail = None
+        if last_seq is not None:
+            log("info", "committed", db=self.path, last_seq=last_seq)
 
     # -- the event log ----------------------------------------------------------
     def append(self, lead: str | None, at: str, actor: str, event: str, from_: str | None,

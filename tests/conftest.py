@@ -1,0 +1,94 @@
+"""Shared fixtures: a fresh database on the default policy, and `baton`, which
+runs the CLI in-process through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
+MONDAY_9AM = "2026-11-23T09:00"
+
+# A lead that passes the default handover checklist and score.
+READY = [
+    "email=ana@northwind.example", "source=webinar", "persona=manager",
+    "product=Forecasting", "awareness=solution", "score=75",
+]
+BANT = ["budget=25000", "authority=yes", "need=Replace spreadsheets", "timeline=2027-02-01"]
+
+Baton = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BATON_DB", "BATON_ACTOR", "BATON_NOW", "BATON_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BATON_BUSY_TIMEOUT_MS", "200")
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    target = tmp_path / "policy.yaml"
+    shutil.copy(DEFAULT_POLICY, target)
+    return target
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "baton.db"
+
+
+@pytest.fixture
+def baton(db_path: Path) -> Baton:
+    """Run `baton --db DB [--as ACTOR] [--now NOW] ARGS...` and return the result."""
+
+    def run(*args: str, actor: str | None = "jane", now: str | None = MONDAY_9AM,
+            input: str | None = None) -> Result:
+        head = ["--db", str(db_path)]
+        if actor is not None:
+            head += ["--as", actor]
+        if now is not None:
+            head += ["--now", now]
+        return CliRunner().invoke(cli, [*head, *args], input=input, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def db(baton: Baton, policy_file: Path, db_path: Path) -> Path:
+    """A database initialised with the default policy."""
+    result = baton("init", "--policy", str(policy_file))
+    assert result.exit_code == 0, result.output
+    return db_path
+
+
+def as_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.stderr or result.output
+    return json.loads(result.stdout)
+
+
+def json_lines(result: Result) -> list[Any]:
+    assert result.exit_code == 0, result.stderr or result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def add_ready_lead(baton: Baton, lead_id: str, *extra: str) -> None:
+    result = baton("lead", "add", "--id", lead_id, *READY, *extra)
+    assert result.exit_code == 0, result.stderr
+
+
+def to_sql(baton: Baton, lead_id: str, *extra: str, now: str = MONDAY_9AM) -> Result:
+    """Add a ready lead and move it into SQL (where it is routed)."""
+    add_ready_lead(baton, lead_id, *extra)
+    assert baton("lead", "advance", lead_id, "hand_over", now=now).exit_code == 0
+    assert baton("lead", "set", lead_id, *BANT, actor="alice", now=now).exit_code == 0
+    return baton("lead", "advance", lead_id, "qualify", actor="alice", now=now)

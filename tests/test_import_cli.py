@@ -1,0 +1,127 @@
+"""`baton lead import` end to end: a CRM export in, leads and events out,
+all or nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from conftest import Baton, as_json, json_lines
+
+from statemachine.audit import verify_chain
+from statemachine.store import Store
+
+HUBSPOT = (
+    "\ufeffid;Email Address;Persona;Lead Source;score;Notes\n"
+    "H-1;ana@northwind.example;executive;webinar;82;met at the booth\n"
+    "H-2;ben@contoso.example;Select;N/A;64.0;\n"
+)
+
+
+def counts(db: Path) -> tuple[int, int]:
+    conn = sqlite3.connect(db)
+    return (conn.execute("SELECT count(*) FROM leads").fetchone()[0],
+            conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def test_import_reads_a_crm_export_with_maps_and_null_tokens(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "hubspot.csv"
+    export.write_text(HUBSPOT, encoding="utf-8")
+    result = baton("lead", "import", str(export), "--map", "Email Address=email", "--map", "Lead Source=source",
+                   "--null", "Select", "--null", "N/A", "--extra", "ignore")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"Imported 2 leads from {export}.\n"
+    first = as_json(baton("--json", "lead", "show", "H-1"))
+    assert first["fields"] == {"email": "ana@northwind.example", "persona": "executive", "source": "webinar", "score": 82}
+    second = as_json(baton("--json", "lead", "show", "H-2"))
+    assert second["fields"] == {"email": "ben@contoso.example", "score": 64}
+    assert [e["event"] for e in json_lines(baton("--json", "lead", "history", "H-2"))] == ["created"]
+
+
+def test_unmatched_columns_are_named_and_nothing_is_imported(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "hubspot.csv"
+    export.write_text(HUBSPOT, encoding="utf-8")
+    before = counts(db)
+    result = baton("lead", "import", str(export))
+    assert result.exit_code == 1
+    assert "columns that match no field: 'Email Address', 'Lead Source' and 'Notes'" in result.stderr
+    assert "--extra ignore" in result.stderr
+    assert counts(db) == before
+
+
+def test_a_bad_row_is_named_by_line_and_nothing_is_imported(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("email,score\na@b.example,10\nc@d.example,lots\ne@f.example,30\n")
+    before = counts(db)
+    result = baton("lead", "import", str(export))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {export}:3: field 'score': 'lots' is not a whole number")
+    assert result.stderr.rstrip().endswith(
+        "nothing was imported (fix that row, or pass --skip-bad to import the good rows)"
+    )
+    assert counts(db) == before
+
+
+def test_skip_bad_imports_the_good_rows_and_lists_the_rest(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("email,score\na@b.example,10\nc@d.example,lots\ne@f.example,30\n")
+    result = baton("--json", "lead", "import", str(export), "--skip-bad")
+    assert result.exit_code == 0
+    report = as_json(result)
+    assert report["imported"] == 2
+    assert [b["line"] for b in report["bad"]] == [3]
+    assert [lead["fields"]["score"] for lead in json_lines(baton("--json", "lead", "list"))] == [10, 30]
+
+
+def test_nul_byte_and_invalid_utf8_rows_are_bad_rows(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_bytes(b"email,company\na@b.example,Acme\nc@d.example,Bad\x00Co\ne@f.example,Caf\xe9\n")
+    result = baton("--json", "lead", "import", str(export), "--skip-bad")
+    report = as_json(result)
+    assert report["imported"] == 1
+    assert [(b["line"], b["reason"]) for b in report["bad"]][0][0] == 3
+    assert "NUL" in report["bad"][0]["reason"]
+    assert report["bad"][1]["line"] == 4 and "UTF-8" in report["bad"][1]["reason"]
+
+
+def test_duplicate_ids_in_the_file_or_the_database_are_bad_rows(baton: Baton, db: Path, tmp_path: Path) -> None:
+    baton("lead", "add", "--id", "X-1")
+    export = tmp_path / "leads.csv"
+    export.write_text("id,score\nX-2,1\nX-2,2\nX-1,3\n")
+    result = baton("lead", "import", str(export))
+    assert result.exit_code == 1
+    assert f"{export}:3: lead 'X-2' already exists" in result.stderr
+    report = as_json(baton("--json", "lead", "import", str(export), "--skip-bad"))
+    assert report["imported"] == 1
+    assert [(b["line"], b["reason"]) for b in report["bad"]] == [
+        (3, "lead 'X-2' already exists"), (4, "lead 'X-1' already exists"),
+    ]
+
+
+def test_json_lines_import_generates_ids_and_keeps_the_chain(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.jsonl"
+    export.write_text('{"email": "a@b.example", "score": 70, "authority": true}\n\n{"phone": "+1 555 0100"}\n')
+    assert baton("lead", "import", str(export)).exit_code == 0
+    leads = json_lines(baton("--json", "lead", "list"))
+    assert [lead["id"] for lead in leads] == ["L-1", "L-2"]
+    assert leads[0]["fields"]["authority"] is True
+    store = Store.open(str(db), write=False)
+    try:
+        assert verify_chain(store) == (3, None)
+    finally:
+        store.close()
+
+
+def test_personal_values_from_an_import_stay_out_of_the_log(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("first_name,email\nAna,ana@northwind.example\n")
+    baton("lead", "import", str(export))
+    raw = sqlite3.connect(db).execute("SELECT group_concat(data) FROM events").fetchone()[0]
+    assert "ana@northwind.example" not in raw
+    assert as_json(baton("--json", "lead", "show", "L-1"))["fields"]["first_name"] == "Ana"
+
+
+def test_missing_file_is_a_clear_error(baton: Baton, db: Path, tmp_path: Path) -> None:
+    result = baton("lead", "import", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 1
+    assert "nope.csv" in result.stderr and "Traceback" not in result.stderr
