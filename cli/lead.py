@@ -182,22 +182,34 @@ def list_(app: App, state: str | None, owner: str | None, unassigned: bool) -> N
 @click.pass_obj
 def history(app: App, lead_id: str) -> None:
     """The lead's events, oldest first."""
+    import json
+
     from statemachine.lifecycle import history as lead_history
+    from statemachine.projection import is_personal
 
     ws = app.workspace(write=False)
     events = lead_history(ws, lead_id)
     if app.as_json:
         app.emit_lines(e.as_json() for e in events)
         return
+    values = ws.store.personal_values(
+        [v["personal"] for e in events for v in e.data.get("fields", {}).values() if is_personal(v)]
+    )
     for e in events:
-        move = f" {e.from_} -> {e.to}" if e.from_ != e.to and e.to else ""
-        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<10} {e.event}{move}  {describe_data(e.data)}")
-
-
-def describe_data(data: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
+        if e.event == "created":
+            move = f" in {e.to}"
+        else:
+            move = f" {e.from_} -> {e.to}" if e.from_ != e.to and e.to else ""
+        data = dict(e.data)
+        if "fields" in data:
+            data["fields"] = {
+                k: (values.get(v["personal"], "[erased]") if is_personal(v) else v) for k, v in data["fields"].items()
+            }
+        if e.event == "assigned":
+            shown = f"to {data['owner']} ({routing_reason(data)})"
+        else:
+            shown = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
+        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<10} {e.event}{move}  {shown}".rstrip())
 
 
 @lead.command(name="import")

@@ -3,6 +3,7 @@ required keys, attempts and the refusals operators read."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import BANT, READY, Baton, add_ready_lead, as_json, json_lines, to_sql
 
 
@@ -234,3 +235,27 @@ def test_bant_values_land_in_the_event(baton: Baton, db: object) -> None:
     assert updated["event"] == "updated"
     assert updated["data"] == {"fields": {"budget": 25000.0, "authority": True, "need": "Replace spreadsheets",
                                           "timeline": "2027-02-01"}}
+
+
+
+
+@pytest.mark.parametrize(
+    "assignment, field",
+    [
+        ("email=ana.example", "email"),
+        ("phone=call me", "phone"),
+        ("score=12.5", "score"),
+        ("budget=lots", "budget"),
+        ("authority=maybe", "authority"),
+        ("timeline=25/12/2026", "timeline"),
+        ("persona=ceo", "persona"),
+        ("first_name=two\nlines", "first_name"),
+    ],
+)
+def test_each_field_type_refuses_a_bad_value_and_writes_nothing(baton: Baton, db: object, assignment: str, field: str) -> None:
+    baton("lead", "add", "--id", "L-1")
+    result = baton("lead", "set", "L-1", assignment)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: field '{field}': ")
+    assert "\n" not in result.stderr.rstrip("\n")
+    assert [e["event"] for e in json_lines(baton("--json", "lead", "history", "L-1"))] == ["created"]
