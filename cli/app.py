@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from statemachine.errors import BadArgument, BatonError
+from statemachine.errors import BadArgument
 from statemachine.workspace import Workspace
 
 
@@ -49,14 +49,12 @@ class App:
 
 
 def split_pairs(pairs: Iterable[str], what: str = "FIELD=VALUE") -> list[tuple[str, str]]:
+    example = "score=70 (an empty value clears a field)" if what == "FIELD=VALUE" else 'reason="no budget this year"'
     out = []
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise BadArgument(f"'{pair}' is not {what}; write it like score=70 (an empty value clears a field)")
+            raise BadArgument(f"'{pair}' is not {what}; write it like {example}")
         out.append((name.strip(), value))
     return out
 
-
-def fail(error: BatonError) -> None:
-    raise click.ClickException(str(error))

@@ -36,7 +36,8 @@ def _get_logger() -> Any:
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 renderer,
             ],
-            logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+            # resolve stderr when writing, not once, so redirected stderr is honoured
+            logger_factory=lambda *args: structlog.PrintLogger(sys.stderr),
             cache_logger_on_first_use=False,
         )
         _logger = structlog.get_logger("baton")

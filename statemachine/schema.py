@@ -1,8 +1,8 @@
 """Creating a Baton database: tables, indexes and WAL mode, with sqlite-utils.
 
-`create_database` builds the whole file under a temporary name and renames it
+`create_database` builds the whole file under a temporary name and links it
 into place only when everything succeeded, so a failed `baton init` leaves
-no file behind.
+no file behind, and two at once make one database.
 """
 
 from __future__ import annotations
@@ -54,10 +54,30 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     sdb.enable_wal()
 
 
+def _already_exists(path: str) -> DatabaseProblem:
+    return DatabaseProblem(f"{path} already exists and init never overwrites a file; pick another --db")
+
+
+def _publish(temporary: str, path: str) -> None:
+    """Give the finished file its name, never replacing a file that appeared
+    meanwhile (another `baton init` racing this one): a hard link fails when
+    the name is taken, where a rename would silently overwrite it. The caller
+    removes the temporary name."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise _already_exists(path) from None
+    except OSError:
+        # A file system without hard links: check, then rename (a narrow race).
+        if os.path.lexists(path):
+            raise _already_exists(path) from None
+        os.replace(temporary, path)
+
+
 def create_database(path: str, policy: Policy, fill: Callable[[Store], None]) -> None:
     """Create `path` with the schema, then run `fill` in one transaction."""
     if os.path.exists(path):
-        raise DatabaseProblem(f"{path} already exists; use `baton policy apply` to change its policy, or pick another --db")
+        raise _already_exists(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise DatabaseProblem(f"cannot create {path}: the folder {folder} does not exist")
@@ -71,7 +91,7 @@ def create_database(path: str, policy: Policy, fill: Callable[[Store], None]) ->
                 fill(store)
         finally:
             db.close()
-        os.replace(temporary, path)
+        _publish(temporary, path)
     except OSError as error:
         raise DatabaseProblem(f"cannot create {path}: {error.strerror}") from None
     except sqlite3.Error as error:

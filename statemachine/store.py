@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
-from .errors import DatabaseProblem
+from .errors import BadArgument, DatabaseProblem
 from .oplog import log
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -56,11 +56,19 @@ class Event:
 
 
 def busy_timeout_ms() -> int:
-    return int(os.environ.get("BATON_BUSY_TIMEOUT_MS", "5000"))
+    """How long a command waits for another one's write lock (BATON_BUSY_TIMEOUT_MS)."""
+    raw = os.environ.get("BATON_BUSY_TIMEOUT_MS", "5000")
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise BadArgument(f"BATON_BUSY_TIMEOUT_MS={raw!r} is not a number of milliseconds; set it like 5000, or unset it")
+    return value
 
 
 def _locked(path: str) -> DatabaseProblem:
-    log("warning", "database locked", db=path, busy_timeout_ms=busy_timeout_ms())
+    log("info", "database locked", db=path, busy_timeout_ms=busy_timeout_ms())
     return DatabaseProblem(f"{path} is locked by another Baton command or program; try again in a moment")
 
 
@@ -136,7 +144,10 @@ class Store:
                 last_seq = self._tail[0]
             self.db.execute("COMMIT")
         except BaseException as error:
-            self.db.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (a full disk, an I/O
+            # error); a second ROLLBACK would fail and hide the real reason.
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
                 raise _locked(self.path) from None
             raise

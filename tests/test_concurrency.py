@@ -1,0 +1,172 @@
+"""Real `baton` processes at once on one database: one wins a race for a lead,
+the others see its outcome; nothing is lost or doubled; the chain holds; and a
+killed import leaves every row or none.
+
+To make the processes collide rather than run one after another, the test
+holds the write lock while they start, then lets them all go at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import MONDAY_9AM, Baton, add_ready_lead
+from test_database import assert_chain_intact, folder_listing, reading
+
+STARTUP_TIMEOUT = 10.0
+
+
+def baton_executable() -> str:
+    """The console script of the venv running the tests, else the one on PATH."""
+    beside = Path(sys.executable).parent / "baton"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("baton")
+    if found is None:
+        pytest.skip("the baton console script is not installed")
+    return found
+
+
+def start(db: Path, actor: str, *args: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "BATON_DB": str(db), "BATON_ACTOR": actor, "BATON_NOW": MONDAY_9AM,
+        "BATON_BUSY_TIMEOUT_MS": "10000",  # wait for the others, never give up in a test
+    }
+    return subprocess.Popen(
+        [baton_executable(), *args], env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def finish(processes: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of each, in order."""
+    results = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=30)
+        assert "Traceback" not in stderr, stderr
+        results.append((process.returncode, stdout, stderr))
+    return results
+
+
+def has_open(pid: int, path: Path) -> bool:
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == str(path) for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:  # the process has just exited, or a descriptor closed
+        return False
+
+
+def wait_until_all_opened(db: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """Until each process has opened the database (and so is about to ask for
+    the write lock). Without /proc, a generous pause does the same."""
+    if not Path("/proc/self/fd").is_dir():
+        time.sleep(2.0)
+        return
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    waiting = list(processes)
+    while waiting and time.monotonic() < deadline:
+        waiting = [p for p in waiting if p.poll() is None and not has_open(p.pid, db.resolve())]
+        time.sleep(0.02)
+    time.sleep(0.2)  # from open to BEGIN IMMEDIATE: loading the policy
+
+
+@contextmanager
+def all_start_together(db: Path) -> Iterator[None]:
+    """Hold the write lock while the processes started inside start up."""
+    with closing(sqlite3.connect(db, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+        holder.execute("ROLLBACK")
+
+
+def race(db: Path, commands: list[tuple[str, ...]]) -> list[tuple[int, str, str]]:
+    """Run (actor, *args) commands at once, released together."""
+    with all_start_together(db):
+        processes = [start(db, actor, *args) for actor, *args in commands]
+        wait_until_all_opened(db, processes)
+    return finish(processes)
+
+
+def test_racing_handovers_one_wins_and_the_others_see_the_new_state(baton: Baton, db: Path) -> None:
+    add_ready_lead(baton, "L-1")
+    results = race(db, [(actor, "lead", "advance", "L-1", "hand_over") for actor in ("jane", "omar") * 2])
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 1, 1, 1]
+    assert [out for code, out, _ in results if code == 0] == ["L-1: MQL -> SAL (hand_over).\n"]
+    assert [err for code, _, err in results if code == 1] == [
+        "Error: L-1 is in SAL; 'hand_over' only moves a lead out of MQL\n"
+    ] * 3
+    rows = assert_chain_intact(db)
+    assert [r["event"] for r in rows if r["lead"] == "L-1"] == ["created", "hand_over"]
+
+
+def test_concurrent_attempts_on_one_lead_are_all_counted(baton: Baton, db: Path) -> None:
+    """Each process adds one to the lead's attempts: none may overwrite another's."""
+    add_ready_lead(baton, "L-1")
+    results = race(db, [("jane", "lead", "attempt", "L-1", "--note", f"call {n}") for n in range(5)])
+    assert [code for code, _, _ in results] == [0] * 5
+    rows = assert_chain_intact(db)
+    assert sorted(r["data"] for r in rows if r["event"] == "attempt") == [
+        f'{{"note":"call {n}"}}' for n in range(5)
+    ]
+    with reading(db) as conn:
+        assert conn.execute("SELECT attempts FROM leads WHERE id = 'L-1'").fetchone()[0] == 5
+
+
+def test_concurrent_adds_get_distinct_ids_and_a_contiguous_chain(db: Path) -> None:
+    results = race(db, [("jane", "lead", "add", f"email=lead{n}@example.com", f"score={n}") for n in range(6)])
+    assert [code for code, _, _ in results] == [0] * 6
+    assert sorted(out for _, out, _ in results) == [f"Created L-{n} in MQL.\n" for n in range(1, 7)]
+    rows = assert_chain_intact(db)
+    assert len(rows) == 7
+    assert sorted(r["lead"] for r in rows if r["event"] == "created") == [f"L-{n}" for n in range(1, 7)]
+    with reading(db) as conn:
+        scores = sorted(score for (score,) in conn.execute("SELECT score FROM leads"))
+    assert scores == list(range(6))
+
+
+def test_racing_inits_make_one_database(db_path: Path, policy_file: Path, tmp_path: Path) -> None:
+    processes = [start(db_path, "jane", "init", "--policy", str(policy_file)) for _ in range(3)]
+    results = finish(processes)
+    assert sorted(code for code, _, _ in results) == [0, 1, 1]
+    assert [err for code, _, err in results if code == 1] == [
+        f"Error: {db_path} already exists and init never overwrites a file; pick another --db\n"
+    ] * 2
+    assert folder_listing(tmp_path) == ["baton.db", "policy.yaml"]
+    assert len(assert_chain_intact(db_path)) == 1
+
+
+def test_killed_import_leaves_every_row_or_none(baton: Baton, db: Path, tmp_path: Path) -> None:
+    rows = 200_000
+    source = tmp_path / "leads.csv"
+    source.write_text("id,company,score\n" + "".join(f"I-{n},Company {n},{n % 100}\n" for n in range(rows)))
+    wal = Path(f"{db}-wal")
+    importer = start(db, "jane", "lead", "import", str(source))
+    deadline = time.monotonic() + 30
+    # Half-way: the uncommitted import has spilled pages into the -wal file.
+    while importer.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 1_000_000:
+            break
+        time.sleep(0.01)
+    importer.send_signal(signal.SIGKILL)
+    importer.communicate(timeout=30)
+    assert importer.returncode == -signal.SIGKILL, "the import ended before it could be killed"
+
+    with reading(db) as conn:
+        imported = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+    assert imported in (0, rows)
+    events = assert_chain_intact(db)
+    assert len(events) == 1 + imported
+    # The database is fine for the next command.
+    assert baton("lead", "add", "--id", "L-next", "score=70").exit_code == 0
+    assert len(assert_chain_intact(db)) == 2 + imported
