@@ -16,8 +16,6 @@ def parse_policy(text: str, file: str) -> Policy:
     from .check import check_tree
     from .load import load_tree
 
-    if "\x00" in text:
-        raise PolicyInvalid([PolicyProblem(file, 1, 1, "the file contains a NUL byte; is it really a YAML policy?")])
     root, problems = load_tree(text, file)
     if root is None:
         raise PolicyInvalid(problems)
@@ -35,9 +33,15 @@ def read_policy_file(path: str) -> tuple[str, Policy]:
             raw = handle.read()
     except OSError as error:
         raise PolicyInvalid([PolicyProblem(path, 1, 1, f"cannot read the file: {error.strerror}")]) from None
+    if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark some editors add
+        raw = raw[3:]
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise PolicyInvalid([PolicyProblem(path, line, 1, "the file is not UTF-8 text; save it as UTF-8")]) from None
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
+        col = len(raw[line_start : error.start].decode("utf-8", errors="replace")) + 1
+        raise PolicyInvalid(
+            [PolicyProblem(path, line, col, "the file is not UTF-8 text; save it as UTF-8 in your editor")]
+        ) from None
     return text, parse_policy(text, path)

@@ -48,8 +48,23 @@ RESERVED_FIELDS = set(LEAD_NAMES) | {"id", "true", "false", "null", "len", "lowe
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    """'; did you mean ...?' for a near miss, ignoring case (sql -> SQL)."""
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return f"; did you mean '{by_lower[close[0]]}'?" if close else ""
+
+
+def listing(names: Iterable[str]) -> str:
+    return ", ".join(names) or "none yet"
+
+
+def shown(node: Node) -> str:
+    """A node's value as a message quotes it."""
+    if node.is_list:
+        return "a list"
+    if node.is_map:
+        return "a set of entries"
+    return "nothing" if node.value is None else f"'{node.value}'"
 
 
 def parse_duration(text: str) -> int | None:
@@ -64,6 +79,12 @@ class Checker:
     def __init__(self, file: str):
         self.file = file
         self.problems: list[PolicyProblem] = []
+        # When `roles:` itself is malformed (already reported), every use of a
+        # role would be "unknown" too: those follow-on errors are left out.
+        self.roles_unreadable = False
+        # A transition with a misspelt or missing state makes the reachability
+        # checks wrong ("cannot be reached"), so they wait for that fix.
+        self.moves_incomplete = False
 
     # -- reporting -------------------------------------------------------------
     def err(self, where: Node | tuple[int, int], message: str) -> None:
@@ -74,12 +95,14 @@ class Checker:
         return mapping.key_at.get(key, (mapping.line, mapping.col))
 
     def keys(self, node: Node, allowed: Iterable[str], what: str) -> None:
+        if not node.is_map:
+            return  # `mapping` has said so already
         allowed = tuple(allowed)
         for key in node.value:
             if key not in allowed:
                 self.err(
                     self.key(node, key),
-                    f"unknown key '{key}' in {what}{suggest(key, allowed)} (keys: {', '.join(allowed)})",
+                    f"unknown key '{key}' in {what} (keys: {', '.join(allowed)}){suggest(key, allowed)}",
                 )
 
     def mapping(self, node: Node | None, what: str) -> dict[str, Node]:
@@ -107,7 +130,7 @@ class Checker:
         if node is None or node.value is None:
             return None
         if isinstance(node.value, (dict, list)):
-            self.err(node, f"{what} must be text")
+            self.err(node, f"{what} must be a single value, not a list or a set of entries")
             return None
         return str(node.value)
 
@@ -131,7 +154,7 @@ class Checker:
         try:
             return compile_expr(source, names)
         except ExprError as error:
-            col = node.col + error.offset if node.plain else node.col
+            col = node.col if node.text_col is None else node.text_col + error.offset
             self.err((node.line, col), f"{what}: {error.reason}")
             return None
 
@@ -143,8 +166,8 @@ class Checker:
         top = root.value
         self.keys(root, TOP_KEYS, "the policy")
         name = self.text(top.get("policy"), "policy") or ""
-        if "policy" not in top:
-            self.err(root, "the policy needs a name: add `policy: your-team-handover`")
+        if not _given(top.get("policy")):
+            self.err(top.get("policy") or root, "the policy needs a name: add `policy: your-team-handover`")
         version = self._version(root)
         timezone = self._timezone(top.get("timezone"))
         hours = self._business_hours(top.get("business_hours"))
@@ -155,7 +178,8 @@ class Checker:
         initial = self._initial(root, states)
         checklists = self._checklists(top.get("checklists"), names)
         transitions = self._transitions(root, states, roles, checklists, names)
-        self._graph(root, states, initial, transitions)
+        if transitions and not self.moves_incomplete:
+            self._graph(root, states, initial, transitions)
         routing = self._routing(top.get("routing"), states, roles, names)
         sla = self._sla(top.get("sla"), states, roles, transitions)
         notify = self._notify(top.get("notify"))
@@ -174,19 +198,27 @@ class Checker:
         if node is None:
             self.err(root, "the policy needs a version: add `version: 1` and raise it with every agreed change")
             return 0
+        if isinstance(node.value, str) and node.value.strip().isdigit():
+            self.err(node, f"version must be a number without quotes: write version: {node.value.strip()}")
+            return 0
         if not isinstance(node.value, int) or isinstance(node.value, bool) or node.value < 1:
-            self.err(node, f"version must be a whole number of 1 or more, not '{node.value}'")
+            self.err(node, f"version must be a whole number of 1 or more, not {shown(node)}")
             return 0
         return node.value
 
     def _timezone(self, node: Node | None) -> str:
-        zone = self.text(node, "timezone") or "UTC"
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+        if node is None:
+            return "UTC"
+        zone = self.text(node, "timezone")
+        if not zone:
+            if not isinstance(node.value, (dict, list)):  # those are reported by `text`
+                self.err(node, "timezone is empty; write an IANA name like Europe/London or America/New_York")
+            return "UTC"
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            assert node is not None
             self.err(node, f"unknown time zone '{zone}'; use an IANA name like Europe/London or America/New_York")
         return zone
 
@@ -201,16 +233,21 @@ class Checker:
                 self.err(item, f"unknown day '{day}'; use {', '.join(DAYS)}")
             else:
                 days.append(day.lower()[:3])
-        times = {}
+        if "days" in entries and not entries["days"].value:
+            self.err(entries["days"], f"business_hours needs at least one working day, like days: [{', '.join(DAYS[:5])}]")
+        times, bad_time = {}, False
         for key, default in (("start", "09:00"), ("end", "17:00")):
             item = entries.get(key)
-            value = default if item is None else str(item.value)
-            if item is not None and not CLOCK.match(value):
-                self.err(item, f"{key} must be a time like \"09:00\", not '{value}' (quote it)")
-                value = default
-            times[key] = value
-        if times["start"] >= times["end"] and "end" in entries:
-            self.err(entries["end"], f"business hours end ({times['end']}) must be after they start ({times['start']})")
+            if item is None:
+                times[key] = default
+            elif isinstance(item.value, str) and CLOCK.match(item.value):
+                times[key] = item.value
+            else:
+                self.err(item, f"{key} must be a time of day like \"09:00\" (24-hour hh:mm), not {shown(item)}")
+                times[key], bad_time = default, True
+        if times["start"] >= times["end"] and not bad_time:
+            where = entries.get("end") or entries["start"]
+            self.err(where, f"business hours end ({times['end']}) must be after they start ({times['start']})")
         holidays: list[str] = []
         country = None
         hol = entries.get("holidays")
@@ -222,6 +259,9 @@ class Checker:
         elif hol is not None and hol.value is not None:
             for item in hol.value if hol.is_list else [hol]:
                 day = item.value
+                if isinstance(day, (dict, list)):
+                    self.err(item, "each holiday must be one date, written YYYY-MM-DD, like 2026-12-25")
+                    continue
                 if isinstance(day, dt.datetime):
                     day = day.date()
                 if isinstance(day, dt.date):
@@ -238,6 +278,7 @@ class Checker:
 
     def _roles(self, node: Node | None) -> dict[str, tuple[str, ...]]:
         roles: dict[str, tuple[str, ...]] = {}
+        self.roles_unreadable = node is not None and node.value is not None and not node.is_map
         for role, members in self.mapping(node, "roles").items():
             assert node is not None
             where = self.key(node, role)
@@ -251,6 +292,9 @@ class Checker:
                 self.err(members, "'system' is Baton itself and cannot be listed in a role")
             roles[role] = tuple(actors)
         return roles
+
+    def unknown_role(self, role: str, roles: dict[str, tuple[str, ...]], *also: str) -> bool:
+        return role not in roles and role not in also and not self.roles_unreadable
 
     def _fields(self, node: Node | None) -> dict[str, Field]:
         fields: dict[str, Field] = {}
@@ -266,20 +310,25 @@ class Checker:
             self.keys(spec, ("type", "personal", "values", "default", "description"), f"field '{name}'")
             ftype = self.text(entries.get("type"), "type")
             if ftype is None:
-                self.err(where, f"field '{name}' needs a type ({', '.join(FIELD_TYPES)})")
+                unset = entries.get("type") is None or entries["type"].value is None
+                if spec.value is None or (spec.is_map and unset):  # else: reported as malformed
+                    self.err(where, f"field '{name}' needs a type ({', '.join(FIELD_TYPES)})")
                 continue
             if ftype not in FIELD_TYPES:
-                self.err(entries["type"], f"field '{name}' has unknown type '{ftype}'{suggest(ftype, FIELD_TYPES)} (types: {', '.join(FIELD_TYPES)})")
+                self.err(entries["type"], f"field '{name}' has unknown type '{ftype}' (types: {', '.join(FIELD_TYPES)}){suggest(ftype, FIELD_TYPES)}")
                 continue
             choices = tuple(c for c, _ in self.names(entries.get("values"), f"values of '{name}'"))
             if ftype == "choice" and not choices:
-                self.err(where, f"choice field '{name}' needs values: [first, second, ...]")
+                self.err(entries.get("values") or where, f"choice field '{name}' needs values: [first, second, ...]")
             if ftype != "choice" and "values" in entries:
                 self.err(entries["values"], f"only a choice field has values; make '{name}' `type: choice` or remove values")
             default = None
             if "default" in entries:
+                given = entries["default"].value
+                if isinstance(given, (dt.date, dt.datetime)):  # an unquoted 2026-01-31
+                    given = given.isoformat()
                 try:
-                    default = parse_json(ftype, entries["default"].value, choices)
+                    default = parse_json(ftype, given, choices)
                 except BadValue as error:
                     self.err(entries["default"], f"default of '{name}': {error.reason}")
             fields[name] = Field(
@@ -294,6 +343,8 @@ class Checker:
         if node is None:
             self.err(root, "the policy needs states: the stages a lead goes through (MQL, SAL, ...)")
             return states
+        if node.is_map and not node.value:
+            self.err(node, "the policy needs states: the stages a lead goes through (MQL, SAL, ...)")
         for name, spec in self.mapping(node, "states").items():
             where = self.key(node, name)
             if not NAME.match(name):
@@ -301,8 +352,8 @@ class Checker:
             entries = self.mapping(spec, f"state '{name}'")
             self.keys(spec, ("owner", "final", "description"), f"state '{name}'")
             owner = self.text(entries.get("owner"), "owner")
-            if owner is not None and owner not in roles:
-                self.err(entries["owner"], f"state '{name}' is owned by unknown role '{owner}'{suggest(owner, roles)} (roles: {', '.join(roles)})")
+            if owner is not None and self.unknown_role(owner, roles):
+                self.err(entries["owner"], f"state '{name}' is owned by unknown role '{owner}' (roles: {listing(roles)}){suggest(owner, roles)}")
             states[name] = State(
                 name, owner, self.flag(entries.get("final"), "final"),
                 self.text(entries.get("description"), "description"),
@@ -311,13 +362,13 @@ class Checker:
 
     def _initial(self, root: Node, states: dict[str, State]) -> str:
         node = root.value.get("initial")
-        if node is None:
-            if states:
-                self.err(root, f"the policy needs `initial:`, the state a new lead starts in (states: {', '.join(states)})")
+        initial = self.text(node, "initial")
+        if initial is None:
+            if states and (node is None or node.value is None):
+                self.err(node or root, f"the policy needs `initial:`, the state a new lead starts in (states: {', '.join(states)})")
             return ""
-        initial = str(node.value)
         if states and initial not in states:
-            self.err(node, f"initial state '{initial}' is not a state{suggest(initial, states)} (states: {', '.join(states)})")
+            self.err(node, f"initial state '{initial}' is not a state (states: {', '.join(states)}){suggest(initial, states)}")
         elif initial in states and states[initial].final:
             self.err(node, f"initial state '{initial}' is final, so no lead could ever move; start in an open state")
         return initial
@@ -336,7 +387,8 @@ class Checker:
     def _state_ref(self, name: str, node: Node, states: dict[str, State], what: str) -> bool:
         if name in states:
             return True
-        self.err(node, f"{what} unknown state '{name}'{suggest(name, states)} (states: {', '.join(states)})")
+        if states:  # with no readable states, that problem is reported once, at `states:`
+            self.err(node, f"{what} unknown state '{name}' (states: {', '.join(states)}){suggest(name, states)}")
         return False
 
     def _transitions(
@@ -345,8 +397,8 @@ class Checker:
     ) -> dict[str, Transition]:
         node = root.value.get("transitions")
         transitions: dict[str, Transition] = {}
-        if node is None:
-            self.err(root, "the policy needs transitions: the moves between states (hand_over, qualify, ...)")
+        if node is None or (node.is_map and not node.value):
+            self.err(node or root, "the policy needs transitions: the moves between states (hand_over, qualify, ...)")
             return transitions
         who = (*roles, OWNER, SYSTEM)
         for name, spec in self.mapping(node, "transitions").items():
@@ -355,32 +407,39 @@ class Checker:
             if not IDENTIFIER.match(name):
                 self.err(where, f"transition name '{name}' must be one word (letters, digits and _)")
             entries = self.mapping(spec, what)
+            if spec.value is not None and not spec.is_map:
+                self.moves_incomplete = True
+                continue
             self.keys(spec, ("from", "to", "by", "when", "checklist", "requires", "description"), what)
             sources = []
             for source, item in self.names(entries.get("from"), "from"):
-                if self._state_ref(source, item, states, f"{what} comes from"):
+                if not self._state_ref(source, item, states, f"{what} comes from"):
+                    self.moves_incomplete = True
+                else:
                     sources.append(source)
                     if states[source].final:
                         self.err(item, f"{what} leaves '{source}', which is final: nothing may leave a final state (remove it from `from` or make '{source}' not final)")
-            if "from" not in entries:
-                self.err(where, f"{what} needs `from:`, the state(s) it leaves")
+            if not _given(entries.get("from")):
+                self.err(entries.get("from") or where, f"{what} needs `from:`, the state(s) it leaves")
             dest = self.text(entries.get("to"), "to") or ""
-            if "to" not in entries:
-                self.err(where, f"{what} needs `to:`, the state it enters")
-            elif dest:
+            if dest:
                 self._state_ref(dest, entries["to"], states, f"{what} goes to")
+            elif not _given(entries.get("to")):
+                self.err(entries.get("to") or where, f"{what} needs `to:`, the state it enters")
+            if not sources or dest not in states:
+                self.moves_incomplete = True
             by = []
             for actor_role, item in self.names(entries.get("by"), "by"):
-                if actor_role not in who:
-                    self.err(item, f"{what} is allowed to unknown role '{actor_role}'{suggest(actor_role, who)} (roles: {', '.join(who)})")
+                if self.unknown_role(actor_role, roles, OWNER, SYSTEM):
+                    self.err(item, f"{what} lists unknown role '{actor_role}' in `by` (roles: {', '.join(who)}){suggest(actor_role, who)}")
                 by.append(actor_role)
-            if "by" not in entries:
-                self.err(where, f"{what} needs `by:`, who may fire it (roles, owner or system)")
+            if not _given(entries.get("by")):
+                self.err(entries.get("by") or where, f"{what} needs `by:`, who may fire it (roles, owner or system)")
             guards = self._guards(entries.get("when"), names, what)
             lists = []
             for checklist, item in self.names(entries.get("checklist"), "checklist"):
                 if checklist not in checklists:
-                    self.err(item, f"{what} uses unknown checklist '{checklist}'{suggest(checklist, checklists)} (checklists: {', '.join(checklists) or 'none'})")
+                    self.err(item, f"{what} uses unknown checklist '{checklist}' (checklists: {', '.join(checklists) or 'none'}){suggest(checklist, checklists)}")
                 lists.append(checklist)
             requires = []
             for key, item in self.names(entries.get("requires"), "requires"):
@@ -452,6 +511,8 @@ class Checker:
         for number, rule in enumerate(rules_node.value, 1):
             what = f"routing rule {number}"
             spec = self.mapping(rule, what)
+            if rule.value is not None and not rule.is_map:
+                continue
             self.keys(rule, ("when", "assign", "strategy"), what)
             assign = []
             for rep, item in self.names(spec.get("assign"), "assign"):
@@ -477,28 +538,32 @@ class Checker:
         seen: dict[str, int] = {}
         for item in node.value:
             spec = self.mapping(item, "an SLA clock")
+            if item.value is not None and not item.is_map:
+                continue
             self.keys(item, ("name", "state", "within", "business", "breach"), "an SLA clock")
             name = self.text(spec.get("name"), "name") or ""
             if not name:
-                self.err(item, "an SLA clock needs a name")
+                self.err(spec.get("name") or item, "an SLA clock needs a name, like name: acknowledge")
             elif name in seen:
                 self.err(spec["name"], f"SLA '{name}' is given twice (first on line {seen[name]}); give each clock its own name")
             seen.setdefault(name, item.line)
-            what = f"SLA '{name}'"
+            what = f"SLA '{name}'" if name else "this SLA clock"
             state = self.text(spec.get("state"), "state") or ""
-            if "state" not in spec:
-                self.err(item, f"{what} needs `state:`, the state in which its clock runs")
-            elif self._state_ref(state, spec["state"], states, f"{what} runs in") and states[state].final:
-                self.err(spec["state"], f"{what} runs in '{state}', which is final: a clock there could never be met")
+            if state:
+                if self._state_ref(state, spec["state"], states, f"{what} runs in") and states[state].final:
+                    self.err(spec["state"], f"{what} runs in '{state}', which is final: a clock there could never be met")
+            elif not _given(spec.get("state")):
+                self.err(spec.get("state") or item, f"{what} needs `state:`, the state in which its clock runs")
             within = 0
-            if "within" not in spec:
-                self.err(item, f"{what} needs `within:`, like 4h")
+            if not _given(spec.get("within")):
+                self.err(spec.get("within") or item, f"{what} needs `within:`, like 4h")
             else:
-                parsed = parse_duration(spec["within"].value)
+                given = spec["within"]
+                parsed = None if given.is_map or given.is_list else parse_duration(given.value)
                 if parsed is None:
-                    self.err(spec["within"], f"{what}: '{spec['within'].value}' is not a duration; write it like 30m, 4h or 2d")
+                    self.err(given, f"{what}: {shown(given)} is not a duration; write it like 30m, 4h or 2d")
                 elif parsed <= 0:
-                    self.err(spec["within"], f"{what}: within must be more than zero, not '{spec['within'].value}'")
+                    self.err(given, f"{what}: within must be more than zero, not {shown(given)}")
                 else:
                     within = parsed
             breach = self.mapping(spec.get("breach"), f"{what} breach")
@@ -506,15 +571,16 @@ class Checker:
                 self.keys(spec["breach"], ("notify", "reassign", "fire", "reason"), f"{what} breach")
             notify = []
             for who, who_node in self.names(breach.get("notify"), "notify"):
-                if who != OWNER and who not in roles:
-                    self.err(who_node, f"{what} notifies unknown role '{who}'{suggest(who, roles)} (roles: {', '.join((*roles, OWNER))})")
+                if self.unknown_role(who, roles, OWNER):
+                    self.err(who_node, f"{what} notifies unknown role '{who}' (roles: {', '.join((*roles, OWNER))}){suggest(who, (*roles, OWNER))}")
                 notify.append(who)
             fire = self.text(breach.get("fire"), "fire")
             if fire is not None:
                 if fire not in transitions:
-                    self.err(breach["fire"], f"{what} fires unknown transition '{fire}'{suggest(fire, transitions)}")
-                elif state and state not in transitions[fire].sources:
-                    self.err(breach["fire"], f"{what} fires '{fire}', which cannot leave '{state}' (it leaves {', '.join(transitions[fire].sources)})")
+                    self.err(breach["fire"], f"{what} fires unknown transition '{fire}' (transitions: {listing(transitions)}){suggest(fire, transitions)}")
+                elif state in states and state not in transitions[fire].sources:
+                    leaves = ", ".join(transitions[fire].sources)
+                    self.err(breach["fire"], f"{what} runs in '{state}' but fires '{fire}', which only moves a lead out of {leaves}; fire a transition that leaves '{state}'")
                 elif SYSTEM not in transitions[fire].by:
                     self.err(breach["fire"], f"{what} fires '{fire}', but its `by` does not list system; add system to it")
             clocks.append(Sla(
@@ -539,9 +605,14 @@ class Checker:
         self.keys(node, ("required",), "approvals")
         required = self.names(entries.get("required"), "required")
         for role, item in required:
-            if role not in roles:
-                self.err(item, f"approval by unknown role '{role}'{suggest(role, roles)} (roles: {', '.join(roles)})")
+            if self.unknown_role(role, roles):
+                self.err(item, f"approval by unknown role '{role}' (roles: {listing(roles)}){suggest(role, roles)}")
         return required
+
+
+def _given(node: Node | None) -> bool:
+    """Whether a key has a value: not missing, null, '' or []."""
+    return node is not None and node.value not in (None, "", [], {})
 
 
 def _plain(node: Node) -> Any:
