@@ -146,7 +146,8 @@ def show(app: App, lead_id: str) -> None:
     for name, missing in shown["checklists"].items():
         click.echo(f"  {name}: " + ("complete" if not missing else "missing " + ", ".join(missing)))
     for clock in shown["sla"]:
-        click.echo(f"sla {clock['name']}: due {clock['due']}" + (" (breached)" if clock["breached"] else ""))
+        status = " (breached)" if clock["breached"] else (" (overdue)" if clock["overdue"] else "")
+        click.echo(f"sla {clock['name']}: due {clock['due']}{status}")
     click.echo("you may: " + (", ".join(shown["allowed"]) or "nothing right now"))
 
 
@@ -154,8 +155,9 @@ def show(app: App, lead_id: str) -> None:
 @click.option("--state", metavar="S", help="Only leads in this state.")
 @click.option("--owner", metavar="O", help="Only leads owned by this rep.")
 @click.option("--unassigned", is_flag=True, help="Open leads in a routed state without an owner.")
+@click.option("--overdue", is_flag=True, help="Leads with an SLA clock due at or before now.")
 @click.pass_obj
-def list_(app: App, state: str | None, owner: str | None, unassigned: bool) -> None:
+def list_(app: App, state: str | None, owner: str | None, unassigned: bool, overdue: bool) -> None:
     """Leads, filtered (--json: one object a line, as `lead show`)."""
     from statemachine.errors import BadArgument
     from statemachine.lifecycle import describe, list_rows
@@ -163,7 +165,7 @@ def list_(app: App, state: str | None, owner: str | None, unassigned: bool) -> N
     ws = app.workspace(write=False)
     if state is not None and state not in ws.policy.states:
         raise BadArgument(f"no state '{state}' in the policy (states: {', '.join(ws.policy.states)})")
-    rows = list_rows(ws, state, owner, unassigned)
+    rows = list_rows(ws, state, owner, unassigned, overdue)
     if app.as_json:
         app.emit_lines(describe(ws, row) for row in rows)
         return

@@ -17,6 +17,7 @@ from .init import init
 from .lead import lead
 from .policy import policy
 from .rep import rep
+from .sla import sla
 
 
 class BatonGroup(click.Group):
@@ -57,7 +58,7 @@ def cli(ctx: click.Context, db: str, actor: str | None, now: str | None, as_json
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, policy, lead, rep, audit, demo):
+for command in (init, policy, lead, rep, sla, audit, demo):
     cli.add_command(command)
 
 

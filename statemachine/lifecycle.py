@@ -17,7 +17,9 @@ from .errors import BadFieldValue, BadImportRow, DuplicateLead, UnknownField, Un
 from .machine import LeadView
 from .policy.model import Policy
 from .projection import apply, seal
-from .routing import choose_rep
+from .routing import Decision, choose_rep
+from .sla import follow as follow_clocks
+from .sla import lead_clocks
 from .store import BASE_COLUMNS, Event, Store
 from .values import BadValue, parse_text
 from .workspace import Workspace
@@ -70,6 +72,7 @@ class Recorder:
         ws = self.ws
         appended = ws.store.append(lead, ws.at, actor or ws.actor, event, from_, to, data, ws.policy.version)
         self.row = apply(self.row, appended, self.values.get)
+        follow_clocks(ws.store, ws.policy, appended)
         self.events.append(appended)
         return appended
 
@@ -151,21 +154,25 @@ def set_fields(ws: Workspace, lead: str, pairs: Iterable[tuple[str, str]]) -> Re
 
 
 def advance(ws: Workspace, lead: str, trigger: str, args: dict[str, str], actor: str | None = None) -> Recorder:
-    actor = actor or ws.actor
     with ws.store.transaction():
-        row = read_row(ws.store, ws.policy, lead)
-        recorder = Recorder(ws, row)
-        before = row["state"]
-        lead_view = view(row)
-        after = ws.machine.fire(lead_view, trigger, actor, args, ws.now)
-        data: dict[str, Any] = dict(args)
-        owner_role = ws.policy.states[after].owner_role
-        if row["owner"] and owner_role and row["owner"] not in ws.policy.actors_of(owner_role):
-            data["released"] = row["owner"]  # back with a team the rep is not in
-        recorder.record(lead, trigger, before, after, data, actor)
-        enter_state(recorder)
+        recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
+        fire_trigger(recorder, trigger, actor or ws.actor, args)
         recorder.save()
         return recorder
+
+
+def fire_trigger(recorder: Recorder, trigger: str, actor: str, args: dict[str, str]) -> None:
+    """Inside a transaction: fire `trigger` on the recorder's lead, or raise why not."""
+    ws, row = recorder.ws, recorder.row
+    assert row is not None
+    before = row["state"]
+    after = ws.machine.fire(view(row), trigger, actor, args, ws.now)
+    data: dict[str, Any] = dict(args)
+    owner_role = ws.policy.states[after].owner_role
+    if row["owner"] and owner_role and row["owner"] not in ws.policy.actors_of(owner_role):
+        data["released"] = row["owner"]  # back with a team the rep is not in
+    recorder.record(row["id"], trigger, before, after, data, actor)
+    enter_state(recorder)
 
 
 def log_attempt(ws: Workspace, lead: str, channel: str | None, note: str | None) -> Recorder:
@@ -188,24 +195,35 @@ def enter_state(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
     route(recorder, exclude)
 
 
-def route(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
-    ws, row = recorder.ws, recorder.row
-    assert row is not None and ws.policy.routing is not None
+def decide_route(ws: Workspace, row: Row, exclude: tuple[str, ...] = ()) -> Decision:
+    """Who routing would pick for `row` now (pure: nothing is written)."""
+    assert ws.policy.routing is not None
     store = ws.store
     away = {rep: until for rep, until in store.reps_away().items() if until is None or until > ws.at}
-    env = view(row).env(ws.actor, ws.now)
-    decision = choose_rep(
-        ws.policy.routing, env, away, exclude,
+    return choose_rep(
+        ws.policy.routing, view(row).env(ws.actor, ws.now), away, exclude,
         lambda reps: store.open_lead_counts(reps, ws.policy.open_states),
         store.rr_position,
     )
+
+
+def record_route(recorder: Recorder, decision: Decision, extra: dict[str, Any] | None = None,
+                 actor: str | None = None) -> None:
+    """Record a routing decision: `assigned`, or `unrouted` when nobody is free."""
+    row = recorder.row
+    assert row is not None
     state = row["state"]
     if decision.owner is None:
-        recorder.record(row["id"], "unrouted", state, state, decision.data)
+        recorder.record(row["id"], "unrouted", state, state, decision.data, actor)
         return
     if decision.position is not None:
-        store.set_rr_position(*decision.position)
-    recorder.record(row["id"], "assigned", state, state, decision.data)
+        recorder.ws.store.set_rr_position(*decision.position)
+    recorder.record(row["id"], "assigned", state, state, {**decision.data, **(extra or {})}, actor)
+
+
+def route(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
+    assert recorder.row is not None
+    record_route(recorder, decide_route(recorder.ws, recorder.row, exclude))
 
 
 # -- reading -----------------------------------------------------------------------
@@ -230,14 +248,17 @@ def describe(ws: Workspace, row: Row) -> dict[str, Any]:
         "checklists": {
             name: machine.missing_items(lead, (name,), env).get(name, []) for name in ws.policy.checklists
         },
-        "sla": [],
+        "sla": [clock.as_json(ws.at) for clock in lead_clocks(ws.store, row["id"])],
         "allowed": machine.allowed(lead, ws.actor, ws.now),
     }
 
 
 def list_rows(ws: Workspace, state: str | None = None, owner: str | None = None,
-              unassigned: bool = False) -> Iterator[Row]:
+              unassigned: bool = False, overdue: bool = False) -> Iterator[Row]:
     clauses, params = [], []
+    if overdue:
+        clauses.append("id IN (SELECT lead FROM clocks WHERE due_at <= ?)")
+        params.append(ws.at)
     if state is not None:
         clauses.append("state = ?")
         params.append(state)

@@ -48,7 +48,7 @@ def choose_rep(
         skipped: dict[str, str] = {}
         for rep in rule.assign:
             if rep in exclude:
-                skipped[rep] = "taken off this lead (it was theirs)"
+                skipped[rep] = "had it when its SLA ran out"
             elif rep in away:
                 skipped[rep] = away_reason(away[rep])
         available = [rep for rep in rule.assign if rep not in skipped]

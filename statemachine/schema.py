@@ -50,6 +50,27 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     )
     sdb["personal"].create_index(["lead"], index_name="personal_by_lead")
     sdb["reps"].create({"name": str, "away": int, "until": str}, pk="name")
+    # SLA clocks: one row per running (or breached) clock of a lead's current
+    # state; its due time is computed once, when it starts.
+    sdb["clocks"].create(
+        {"lead": str, "name": str, "state": str, "started_at": str, "due_at": str, "breached_at": str},
+        pk=("lead", "name"),
+        not_null={"state", "started_at", "due_at"},
+    )
+    # Only clocks not yet breached are ever looked up by due time.
+    db.execute("CREATE INDEX clocks_due ON clocks(due_at) WHERE breached_at IS NULL")
+    # Notifications wait here until delivered; written with their breach.
+    sdb["outbox"].create(
+        {
+            "id": int, "lead": str, "kind": str, "sla": str, "due": str, "owner": str,
+            "recipients": str, "text": str, "created_at": str, "breach_seq": int,
+            "status": str, "tries": int, "next_try_at": str, "delivered": str,
+            "sent_at": str, "last_error": str,
+        },
+        pk="id",
+        not_null={"kind", "recipients", "text", "created_at", "status", "tries", "next_try_at", "delivered"},
+    )
+    db.execute("CREATE INDEX outbox_pending ON outbox(next_try_at) WHERE status = 'pending'")
     sdb["meta"].create({"key": str, "value": str}, pk="key")
     sdb.enable_wal()
 

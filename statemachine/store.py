@@ -24,7 +24,7 @@ from .oplog import log
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
-TABLES = ("events", "leads", "policies", "personal", "reps", "meta")
+TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox")
 EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
 
 
@@ -115,9 +115,15 @@ class Store:
         except sqlite3.DatabaseError:
             raise DatabaseProblem(f"{path} is not a Baton database (the SQLite file is damaged); check --db") from None
         missing = [t for t in TABLES if t not in names]
+        if len(missing) == len(TABLES):
+            db.close()
+            raise DatabaseProblem(f"{path} is an SQLite file but not a Baton database; check --db")
         if missing:
             db.close()
-            raise DatabaseProblem(f"{path} is an SQLite file but not a Baton database (no {', '.join(missing)} table)")
+            raise DatabaseProblem(
+                f"{path} was made by another version of Baton (it has no {', '.join(missing)} table); "
+                "use the Baton that made it"
+            )
         return cls(path, db)
 
     def close(self) -> None:

@@ -158,11 +158,19 @@ def test_sqlite_file_of_another_program_is_refused_and_left_untouched(
         other.commit()
     before = db_path.read_bytes()
     assert refusal(baton(*command)) == (
-        f"Error: {db_path} is an SQLite file but not a Baton database "
-        "(no events, leads, policies, personal, reps, meta table)"
+        f"Error: {db_path} is an SQLite file but not a Baton database; check --db"
     )
     assert db_path.read_bytes() == before
     assert folder_listing(tmp_path) == ["baton.db"]
+
+
+def test_a_baton_database_missing_newer_tables_is_named_as_another_version(baton: Baton, db: Path) -> None:
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("DROP TABLE outbox")
+        conn.commit()
+    assert refusal(baton("lead", "list")) == (
+        f"Error: {db} was made by another version of Baton (it has no outbox table); use the Baton that made it"
+    )
 
 
 def test_damaged_sqlite_file_is_refused_and_left_untouched(baton: Baton, db_path: Path) -> None:

@@ -1,0 +1,85 @@
+"""`baton sla`: act on due clocks, and see where every clock stands."""
+
+from __future__ import annotations
+
+import click
+
+from .app import App
+
+
+@click.group()
+def sla() -> None:
+    """SLA clocks: sweep the due ones, see them all."""
+
+
+@sla.command()
+@click.pass_obj
+def sweep(app: App) -> None:
+    """Act on every clock due as of now; running it twice acts once."""
+    from statemachine.sweep import sweep as run_sweep
+
+    ws = app.workspace(write=True)
+    report = run_sweep(ws)
+    if app.as_json:
+        app.emit_lines(report.breaches)
+        return
+    for breach in report.breaches:
+        click.echo(breach_sentence(breach))
+    count = len(report.breaches)
+    click.echo(f"Swept as of {ws.at}: {count} breach{'es' if count != 1 else ''}.")
+
+
+def breach_sentence(breach: dict) -> str:
+    actions = breach["actions"]
+    done = []
+    if "notify" in actions:
+        done.append("notify " + (", ".join(actions["notify"]) or "nobody (no one holds those roles)"))
+    if "reassign" in actions:
+        done.append(f"reassigned to {actions['reassign']}" if " " not in actions["reassign"] else actions["reassign"])
+    if "fire" in actions:
+        done.append(f"{actions['fire']} refused: {actions['refused']}" if "refused" in actions else f"fired {actions['fire']}")
+    if "note" in actions:
+        done.append(actions["note"])
+    return f"{breach['lead']} breached {breach['sla']} (due {breach['due']}): " + ("; ".join(done) or "recorded")
+
+
+@sla.command()
+@click.pass_obj
+def status(app: App) -> None:
+    """Running clocks, due times and breaches, per owner; notifications waiting."""
+    from statemachine.sla import all_clocks
+
+    ws = app.workspace(write=False)
+    clocks = []
+    owners: dict[str, dict[str, int]] = {}
+    for clock, owner in all_clocks(ws.store):
+        shown = "breached" if clock.breached_at else ("due" if clock.due_at <= ws.at else "running")
+        clocks.append({"lead": clock.lead, "name": clock.name, "state": clock.state, "owner": owner,
+                       "due": clock.due_at, "status": shown})
+        tally = owners.setdefault(owner or "(unassigned)", {"running": 0, "due": 0, "breached": 0})
+        tally[shown] += 1
+    outbox = [
+        {"id": row[0], "lead": row[1], "sla": row[2], "recipients": row[3], "tries": row[4],
+         "next_try_at": row[5], "last_error": row[6]}
+        for row in ws.store.db.execute(
+            "SELECT id, lead, sla, recipients, tries, next_try_at, last_error FROM outbox "
+            "WHERE status = 'pending' ORDER BY id"
+        )
+    ]
+    if app.as_json:
+        app.emit({"now": ws.at, "clocks": clocks, "owners": owners, "outbox": outbox})
+        return
+    if not clocks:
+        click.echo("No SLA clocks are running.")
+    else:
+        click.echo(f"{'LEAD':<12} {'CLOCK':<14} {'STATE':<12} {'OWNER':<10} {'DUE':<26} STATUS")
+        for c in clocks:
+            click.echo(f"{c['lead']:<12} {c['name']:<14} {c['state']:<12} {c['owner'] or '-':<10} {c['due']:<26} {c['status']}")
+        click.echo("")
+        click.echo(f"{'OWNER':<14} {'RUNNING':>8} {'DUE':>5} {'BREACHED':>9}")
+        for owner, tally in owners.items():
+            click.echo(f"{owner:<14} {tally['running']:>8} {tally['due']:>5} {tally['breached']:>9}")
+    if outbox:
+        click.echo(f"\n{len(outbox)} notification{'s' if len(outbox) != 1 else ''} waiting to be sent (`baton notify send`):")
+        for row in outbox:
+            click.echo(f"  #{row['id']} {row['lead']} {row['sla']} to {row['recipients']} (tries: {row['tries']})")

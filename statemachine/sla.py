@@ -1,0 +1,112 @@
+"""SLA clocks: started when a lead enters a state, stopped when it leaves,
+breached once.
+
+`follow` keeps the `clocks` table in step with each event, inside the
+event's transaction, so a clock never lives in memory only: its due time is
+computed once, when it starts, with the policy's business calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .calendar import Calendar
+from .clock import from_iso, iso
+from .policy.model import Policy, Sla
+from .projection import LIFECYCLE_EVENTS
+from .store import Event, Store
+
+
+def clocks_of(policy: Policy, state: str) -> list[Sla]:
+    return [sla for sla in policy.sla if sla.state == state]
+
+
+def due_at(policy: Policy, sla: Sla, started_at: str) -> str:
+    calendar = Calendar.of(policy.business_hours, policy.timezone)
+    return iso(calendar.due(from_iso(started_at), sla.within_minutes, sla.business))
+
+
+def enters_state(event: Event) -> bool:
+    """Created, or moved by a transition (re-entering a state starts afresh)."""
+    return event.event == "created" or (event.event not in LIFECYCLE_EVENTS and event.to is not None)
+
+
+def follow(store: Store, policy: Policy, event: Event) -> None:
+    """Start, stop, breach or restart clocks for what `event` did."""
+    lead = event.lead
+    if lead is None:
+        return
+    db = store.db
+    if enters_state(event):
+        db.execute("DELETE FROM clocks WHERE lead = ?", (lead,))
+        for sla in clocks_of(policy, event.to or ""):
+            db.execute(
+                "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)",
+                (lead, sla.name, sla.state, event.at, due_at(policy, sla, event.at)),
+            )
+    elif event.event == "moved":
+        db.execute("UPDATE clocks SET state = ? WHERE lead = ?", (event.to, lead))
+    elif event.event == "sla_breach":
+        db.execute(
+            "UPDATE clocks SET breached_at = ? WHERE lead = ? AND name = ?", (event.at, lead, event.data["sla"])
+        )
+    elif event.event == "assigned" and event.data.get("sla"):
+        # an SLA reassign gives the new owner the full time again
+        sla = next((s for s in policy.sla if s.name == event.data["sla"]), None)
+        if sla is not None:
+            db.execute(
+                "UPDATE clocks SET started_at = ?, due_at = ?, breached_at = NULL WHERE lead = ? AND name = ?",
+                (event.at, due_at(policy, sla, event.at), lead, sla.name),
+            )
+
+
+@dataclass(frozen=True)
+class Clock:
+    lead: str
+    name: str
+    state: str
+    started_at: str
+    due_at: str
+    breached_at: str | None
+
+    def as_json(self, now: str) -> dict[str, Any]:
+        return {
+            "name": self.name, "state": self.state, "started": self.started_at, "due": self.due_at,
+            "breached": self.breached_at is not None, "breached_at": self.breached_at,
+            "overdue": self.due_at <= now,
+        }
+
+
+CLOCK_COLUMNS = "lead, name, state, started_at, due_at, breached_at"
+
+
+def lead_clocks(store: Store, lead: str) -> list[Clock]:
+    rows = store.db.execute(f"SELECT {CLOCK_COLUMNS} FROM clocks WHERE lead = ? ORDER BY due_at, name", (lead,))
+    return [Clock(*row) for row in rows]
+
+
+def due_leads(store: Store, now: str) -> list[str]:
+    """Leads with a clock due and not yet breached (the partial index on due_at)."""
+    rows = store.db.execute(
+        "SELECT DISTINCT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY lead", (now,)
+    )
+    return [lead for (lead,) in rows]
+
+
+def due_clocks(store: Store, lead: str, now: str) -> list[Clock]:
+    rows = store.db.execute(
+        f"SELECT {CLOCK_COLUMNS} FROM clocks WHERE lead = ? AND breached_at IS NULL AND due_at <= ? "
+        "ORDER BY due_at, name",
+        (lead, now),
+    )
+    return [Clock(*row) for row in rows]
+
+
+def all_clocks(store: Store) -> list[tuple[Clock, str | None]]:
+    """Every clock with its lead's owner, soonest due first."""
+    rows = store.db.execute(
+        f"SELECT {', '.join('c.' + c.strip() for c in CLOCK_COLUMNS.split(','))}, l.owner "
+        "FROM clocks c JOIN leads l ON l.id = c.lead ORDER BY c.due_at, c.lead, c.name"
+    )
+    return [(Clock(*row[:6]), row[6]) for row in rows]
