@@ -698,6 +698,25 @@ def test_holiday_that_is_not_a_date() -> None:
     ]
 
 
+def test_holidays_of_an_unknown_country_are_refused() -> None:
+    text = plus("""\
+        business_hours:
+          holidays: {country: XX}
+        """)
+    assert problems(text) == [
+        "p.yaml:17:23: no public holidays are known for country 'XX'; "
+        "use a two-letter code like GB, US or DE, or list the dates",
+    ]
+
+
+def test_holidays_of_a_known_country_are_accepted() -> None:
+    text = plus("""\
+        business_hours:
+          holidays: {country: gb}
+        """)
+    assert parse_policy(text, "p.yaml").business_hours.holiday_country == "GB"
+
+
 # --- odd shapes and many problems ---------------------------------------------------------------
 
 @pytest.mark.parametrize("old, new", [

@@ -256,6 +256,8 @@ class Checker:
             country = self.text(hol.value.get("country"), "country")
             if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
                 self.err(hol.value["country"], f"country must be a two-letter code like GB or US, not '{country}'")
+            elif country is not None and not _known_country(country.upper()):
+                self.err(hol.value["country"], f"no public holidays are known for country '{country}'; use a two-letter code like GB, US or DE, or list the dates")
         elif hol is not None and hol.value is not None:
             for item in hol.value if hol.is_list else [hol]:
                 day = item.value
@@ -613,6 +615,12 @@ class Checker:
 def _given(node: Node | None) -> bool:
     """Whether a key has a value: not missing, null, '' or []."""
     return node is not None and node.value not in (None, "", [], {})
+
+
+def _known_country(code: str) -> bool:
+    import holidays
+
+    return code in holidays.list_supported_countries()
 
 
 def _plain(node: Node) -> Any:
