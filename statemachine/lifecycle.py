@@ -63,6 +63,7 @@ class Recorder:
     def __init__(self, ws: Workspace, row: Row | None, plain_values: dict[str, Any] | None = None):
         self.ws = ws
         self.row = row
+        self.saved = row  # the row as the leads table holds it
         # digest -> value for personal values sealed in this command
         self.values: dict[str, Any] = plain_values or {}
         self.events: list[Event] = []
@@ -91,8 +92,23 @@ class Recorder:
 
     def save(self) -> Row:
         assert self.row is not None
-        self.ws.store.write_lead(row_to_columns(self.ws.policy, self.row))
+        ws = self.ws
+        ws.store.write_lead(row_to_columns(ws.policy, self.row))
+        before, after = load_holder(ws.policy, self.saved), load_holder(ws.policy, self.row)
+        if before != after:
+            if before:
+                ws.store.adjust_load(before, -1)
+            if after:
+                ws.store.adjust_load(after, +1)
+        self.saved = self.row
         return self.row
+
+
+def load_holder(policy: Policy, row: Row | None) -> str | None:
+    """The rep whose load this lead counts towards: its owner while it is open."""
+    if row is None or row["owner"] is None or policy.states[row["state"]].final:
+        return None
+    return row["owner"]  # type: ignore[no-any-return]
 
 
 # -- field values ------------------------------------------------------------------
@@ -202,7 +218,7 @@ def decide_route(ws: Workspace, row: Row, exclude: tuple[str, ...] = ()) -> Deci
     away = {rep: until for rep, until in store.reps_away().items() if until is None or until > ws.at}
     return choose_rep(
         ws.policy.routing, view(row).env(ws.actor, ws.now), away, exclude,
-        lambda reps: store.open_lead_counts(reps, ws.policy.open_states),
+        store.open_lead_counts,
         store.rr_position,
     )
 

@@ -58,7 +58,7 @@ def set_back(ws: Workspace, rep: str) -> dict[str, Any]:
 
 def listing(ws: Workspace) -> list[dict[str, Any]]:
     names = tuple(reps(ws))
-    counts = ws.store.open_lead_counts(names, ws.policy.open_states)
+    counts = ws.store.open_lead_counts(names)
     away = ws.store.reps_away()
     rows = []
     for name in names:

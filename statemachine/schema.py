@@ -50,6 +50,8 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     )
     sdb["personal"].create_index(["lead"], index_name="personal_by_lead")
     sdb["reps"].create({"name": str, "away": int, "until": str}, pk="name")
+    # Open leads per rep, kept up to date with the leads table, for least_loaded.
+    sdb["rep_load"].create({"rep": str, "open_leads": int}, pk="rep", not_null={"open_leads"})
     # SLA clocks: one row per running (or breached) clock of a lead's current
     # state; its due time is computed once, when it starts.
     sdb["clocks"].create(

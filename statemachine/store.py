@@ -24,7 +24,7 @@ from .oplog import log
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
-TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox")
+TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox", "rep_load")
 EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
 
 
@@ -242,17 +242,30 @@ class Store:
             tuple(columns.values()),
         )
 
-    def open_lead_counts(self, reps: tuple[str, ...], open_states: tuple[str, ...]) -> dict[str, int]:
+    def open_lead_counts(self, reps: tuple[str, ...]) -> dict[str, int]:
+        """Open leads each rep owns, kept as a running count (see Recorder.save)
+        so routing costs the same with a thousand leads or a million."""
         counts = dict.fromkeys(reps, 0)
-        if not reps:
-            return counts
-        sql = (
-            f"SELECT owner, count(*) FROM leads WHERE owner IN ({','.join('?' * len(reps))}) "
-            f"AND state IN ({','.join('?' * len(open_states))}) GROUP BY owner"
-        )
-        for owner, count in self.db.execute(sql, (*reps, *open_states)):
-            counts[owner] = count
+        if reps:
+            sql = f"SELECT rep, open_leads FROM rep_load WHERE rep IN ({','.join('?' * len(reps))})"
+            counts.update(dict(self.db.execute(sql, reps).fetchall()))
         return counts
+
+    def adjust_load(self, rep: str, delta: int) -> None:
+        self.db.execute(
+            "INSERT INTO rep_load(rep, open_leads) VALUES (?, ?) "
+            "ON CONFLICT(rep) DO UPDATE SET open_leads = open_leads + excluded.open_leads",
+            (rep, delta),
+        )
+
+    def recount_load(self, open_states: tuple[str, ...]) -> None:
+        """Count the load again from the leads table (after a rebuild or a new policy)."""
+        self.db.execute("DELETE FROM rep_load")
+        self.db.execute(
+            "INSERT INTO rep_load(rep, open_leads) SELECT owner, count(*) FROM leads "
+            f"WHERE owner IS NOT NULL AND state IN ({','.join('?' * len(open_states))}) GROUP BY owner",
+            open_states,
+        )
 
     # -- personal data ----------------------------------------------------------
     def put_personal(self, digest: str, lead: str, field: str, salt: str, value: Any) -> None:

@@ -138,3 +138,20 @@ def test_round_robin_skips_an_away_rep_without_losing_the_turn(baton: Baton, pol
         to_sql(baton, lead)
     owners = [as_json(baton("--json", "lead", "show", lead))["owner"] for lead in ("L-1", "L-2", "L-3")]
     assert owners == ["alice", "carol", "alice"]
+
+
+def test_the_running_load_count_matches_a_recount_of_the_leads(baton: Baton, db_path: Path, db: object) -> None:
+    import sqlite3
+
+    to_sql(baton, "L-1")
+    to_sql(baton, "L-2", "persona=executive")
+    to_sql(baton, "L-3")
+    baton("lead", "advance", "L-1", "recycle", "reason=no budget", actor="alice")
+    for trigger in ("accept", "contact", "win"):
+        baton("lead", "advance", "L-3", trigger, actor="sam")
+    conn = sqlite3.connect(db_path)
+    kept = dict(conn.execute("SELECT rep, open_leads FROM rep_load WHERE open_leads > 0"))
+    recount = dict(conn.execute(
+        "SELECT owner, count(*) FROM leads WHERE owner IS NOT NULL AND state != 'won' GROUP BY owner"
+    ))
+    assert kept == recount == {"carol": 1}
