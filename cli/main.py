@@ -15,8 +15,10 @@ from .audit import audit
 from .demo import demo
 from .init import init
 from .lead import lead
+from .notify import notify
 from .policy import policy
 from .rep import rep
+from .serve import serve
 from .sla import sla
 
 
@@ -58,7 +60,7 @@ def cli(ctx: click.Context, db: str, actor: str | None, now: str | None, as_json
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, policy, lead, rep, sla, audit, demo):
+for command in (init, policy, lead, rep, sla, notify, serve, audit, demo):
     cli.add_command(command)
 
 

@@ -89,9 +89,10 @@ def lead_clocks(store: Store, lead: str) -> list[Clock]:
 def due_leads(store: Store, now: str) -> list[str]:
     """Leads with a clock due and not yet breached (the partial index on due_at)."""
     rows = store.db.execute(
-        "SELECT DISTINCT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY lead", (now,)
+        "SELECT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at", (now,)
     )
-    return [lead for (lead,) in rows]
+    # earliest due first; a lead with several due clocks is listed once
+    return list(dict.fromkeys(lead for (lead,) in rows))
 
 
 def due_clocks(store: Store, lead: str, now: str) -> list[Clock]:

@@ -12,6 +12,7 @@ the breach, and the sweep goes on.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +42,12 @@ def notice_text(lead: str, clock: Clock, owner: str | None) -> str:
     return f"Lead {lead} missed its '{clock.name}' deadline in {clock.state} (due {clock.due_at}), {holder}."
 
 
-def sweep(ws: Workspace) -> SweepReport:
+def sweep(ws: Workspace, should_stop: Callable[[], bool] | None = None) -> SweepReport:
+    """`should_stop` is asked between leads: `serve` stops between transactions."""
     report = SweepReport()
     for lead in due_leads(ws.store, ws.at):
+        if should_stop is not None and should_stop():
+            break
         with ws.store.transaction():
             report.breaches.extend(breach_lead(ws, lead))
     return report

@@ -1,0 +1,71 @@
+"""`baton notify send`: deliver the outbox by the policy's `notify:` channels."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from .app import App
+
+if TYPE_CHECKING:
+    from statemachine.notify import Notification
+
+
+@click.group()
+def notify() -> None:
+    """Notifications waiting in the outbox."""
+
+
+@notify.command()
+@click.pass_context
+def send(ctx: click.Context) -> None:
+    """Deliver every notification whose (re)try time has come.
+
+    Exits 1 while any notification is still pending, naming each with what
+    failed and when it is tried again. With `file: "-"` in the policy the
+    notifications go to stdout and this report to stderr.
+    """
+    from statemachine.notify import send_due
+
+    app: App = ctx.obj
+    ws = app.workspace(write=True)
+    report = send_due(ws.store, ws.policy.notify, ws.now, sys.stdout)
+    to_stderr = report.writes_stdout
+    if app.as_json:
+        for attempt in report.attempts:
+            click.echo(json.dumps(attempt.as_json(), ensure_ascii=False), err=to_stderr)
+    elif not report.configured:
+        waiting = len(report.pending)
+        click.echo(
+            f"The policy has no notify: block, so nothing was sent; {plural(waiting, 'notification')} "
+            f"{'waits' if waiting == 1 else 'wait'} in the outbox (`baton sla status` lists them)."
+        )
+    else:
+        for attempt in report.attempts:
+            if attempt.status == "sent":
+                note = attempt.note
+                where = ", ".join(attempt.accepted) or f"no channel reaches {', '.join(note.recipients) or 'anyone'}"
+                click.echo(f"#{note.id} {note.lead} {note.sla}: sent ({where}).", err=to_stderr)
+        click.echo(f"As of {ws.at}: {report.sent} sent, {len(report.pending)} pending.", err=to_stderr)
+    if report.configured and report.pending:
+        click.echo(f"{plural(len(report.pending), 'notification')} still pending:", err=True)
+        for note in report.pending:
+            click.echo(f"  {pending_line(note)}", err=True)
+        ctx.exit(1)
+
+
+def pending_line(note: Notification) -> str:
+    """One pending row: what failed, and when it is tried again."""
+    head = f"#{note.id} {note.lead} {note.sla} for {', '.join(note.recipients) or 'nobody'}"
+    if note.tries == 0:
+        return f"{head}: not tried yet; first try at {note.next_try_at}"
+    done = f"; already delivered to {', '.join(note.delivered)}" if note.delivered else ""
+    return (f"{head}: {note.last_error}{done}; next try at {note.next_try_at} "
+            f"(after {note.tries} failed {'try' if note.tries == 1 else 'tries'})")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

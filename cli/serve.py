@@ -1,0 +1,35 @@
+"""`baton serve`: the long-running service; sweep and send until told to stop."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .app import App
+
+
+@click.command()
+@click.option("--every", type=click.FloatRange(min=0.1), default=60, show_default=True, metavar="SECONDS",
+              help="How long one round of sweep and send waits for the next.")
+@click.pass_obj
+def serve(app: App, every: float) -> None:
+    """Run `sla sweep` and `notify send` every SECONDS until SIGTERM or Ctrl-C.
+
+    Only one serve may run on a database; logs go to stderr (BATON_LOG, info by default here).
+    """
+    os.environ.setdefault("BATON_LOG", "info")
+    from statemachine.policy.model import SYSTEM
+    from statemachine.service import serve as run_service
+    from statemachine.service import serving_lock, stop_on_signals
+    from statemachine.store import Store
+    from statemachine.workspace import Workspace
+
+    store = Store.open(app.db, write=True)
+    try:
+        Workspace(store, SYSTEM, app.now)  # a missing policy or a bad --now stops here, with exit 1
+        with serving_lock(app.db), stop_on_signals() as stop:
+            run_service(store, every, app.now, stop, sys.stdout)
+    finally:
+        store.close()
