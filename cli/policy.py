@@ -1,4 +1,4 @@
-"""`baton policy`: check, show and draw the agreed policy."""
+"""`baton policy`: check, apply, show and draw the agreed policy."""
 
 from __future__ import annotations
 
@@ -42,6 +42,33 @@ def check(app: App, files: tuple[str, ...]) -> None:
             )
     if failed:
         raise SystemExit(1)
+
+
+@policy.command()
+@click.argument("file", metavar="FILE")
+@click.option("--map", "maps", multiple=True, metavar="OLD=NEW",
+              help="Move the leads in a state the new version removes (repeatable).")
+@click.pass_obj
+def apply(app: App, file: str, maps: tuple[str, ...]) -> None:
+    """Put a new version of the policy in force (its version must go up)."""
+    from statemachine.policies import apply_policy, parse_maps
+    from statemachine.policy import read_policy_file
+
+    moves = parse_maps(maps)
+    text, checked = read_policy_file(file)
+    ws = app.workspace(write=True)
+    applied = apply_policy(ws.store, file, text, checked, ws.actor, ws.at, moves)
+    if app.as_json:
+        app.emit(applied.as_json())
+        return
+    click.echo(f"Applied policy {applied.policy} version {applied.version} (was version {applied.previous}), "
+               f"sha256 {applied.hash}.")
+    for source, leads in applied.moved.items():
+        named = ", ".join(leads[:10]) + (f" and {len(leads) - 10} more" if len(leads) > 10 else "")
+        click.echo(f"Moved {len(leads)} lead{'s' if len(leads) != 1 else ''} from {source} to "
+                   f"{applied.maps[source]}: {named}.")
+    if applied.added_fields:
+        click.echo(f"New fields: {', '.join(applied.added_fields)}.")
 
 
 @policy.command()

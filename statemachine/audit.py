@@ -1,20 +1,558 @@
-"""Checking the log: the hash chain, walked in order without loading it whole."""
+"""Checking and replaying the log, for auditors who trust nothing but it.
+
+`verify` walks the events once, in seq order, and proves three things:
+(a) the hash chain is unbroken; (b) every event was legal under the policy
+version recorded on it, judged on the lead as the log itself had it at that
+moment; (c) replaying the log with `projection.apply` gives exactly the
+`leads` table. `replay` gives the leads as they stood at a past moment and
+`rebuild` writes the projection afresh from the log.
+
+Everything streams: events are read in chunks, and the only thing held is
+one replayed row per lead (the size of the projection, not of the log).
+Personal values are looked up in the `personal` table a chunk at a time; a
+value erased since counts as present (`ERASED`), so an erasure never makes
+history look illegal.
+"""
 
 from __future__ import annotations
 
-from .chain import GENESIS, event_hash
-from .store import Store
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .chain import GENESIS, canonical, event_hash
+from .clock import from_iso
+from .errors import BatonError, Refused
+from .machine import LeadMachine, LeadView
+from .policies import text_hash
+from .policy.model import Policy
+from .projection import LIFECYCLE_EVENTS, apply, is_personal
+from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
+
+Row = dict[str, Any]
+CHUNK = 2000
+# Events a lead's history may hold besides its transitions; each says the
+# state the lead was in (`from`, when it has one) and never changes it.
+IN_STATE_EVENTS = frozenset({"assigned", "unrouted", "attempt", "sla_breach"})
+
+
+class Erased(str):
+    """A personal value erased since it was logged: present (truthy), unknown.
+    It matches any value in the `leads` table and is written there as null."""
+
+
+ERASED = Erased("[erased]")
+
+
+class LogBroken(BatonError):
+    """The chain is broken or an event cannot be replayed; nothing was rebuilt."""
+
+
+# -- reading the log -----------------------------------------------------------------
+_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in EVENT_COLUMNS) + " FROM events"
+
+
+def _personal_digests(data: dict[str, Any]) -> Iterator[str]:
+    fields = data.get("fields")
+    if isinstance(fields, dict):
+        for value in fields.values():
+            if is_personal(value) and isinstance(value["personal"], str):
+                yield value["personal"]
+
+
+Chunk = list[tuple[Event, Any]]  # each event with its `data` as stored (JSON text)
+
+
+def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[
+        tuple[Chunk, Callable[[str], Any]]]:
+    """The events in seq order, a chunk at a time, with a resolver for the
+    personal values that chunk holds."""
+    cursor = store.db.execute(f"{_SELECT} {where} ORDER BY seq", params)
+    while rows := cursor.fetchmany(CHUNK):
+        chunk = []
+        digests: list[str] = []
+        for raw in rows:
+            event = _event(raw)
+            chunk.append((event, raw[7]))
+            if event.event in ("created", "updated"):
+                digests.extend(_personal_digests(event.data))
+        values = store.personal_values(digests) if digests else {}
+        yield chunk, (lambda digest, found=values: found.get(digest, ERASED))
+
+
+def _event(raw: tuple[Any, ...]) -> Event:
+    seq, lead, at, actor, kind, from_, to, data, version, prev, digest = raw
+    try:
+        parsed = json.loads(data)
+    except (TypeError, ValueError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        # Damaged data: keep the text, so the hash check reports the event.
+        parsed = {"unreadable": data}
+    return Event(seq, lead, at, actor, kind, from_, to, parsed, version, prev, digest)
+
+
+# -- (a) the chain -------------------------------------------------------------------
+class ChainCheck:
+    """The hash chain, one event at a time: seq runs 1, 2, 3 ...; each `prev`
+    is the hash before; each hash recomputes from the event's content."""
+
+    def __init__(self) -> None:
+        self.prev, self.expected_seq, self.checked = GENESIS, 1, 0
+
+    def check(self, e: Event, data_text: Any) -> Problem | None:
+        """None, or where and why the chain breaks at this event."""
+        seq = self.expected_seq
+        if e.seq != seq:
+            if isinstance(e.seq, int) and e.seq > seq:
+                return Problem(f"missing (the next event is seq {e.seq})", seq=seq)
+            return Problem(f"out of order (seq {e.seq} comes after seq {seq - 1})", seq=seq)
+        if e.prev != self.prev:
+            return Problem(f"its prev does not match the hash of seq {seq - 1}", seq=seq)
+        if _spliced_hash(e, data_text) != e.hash and _hash(e) != e.hash:
+            return Problem("its content does not match its hash (it was changed)", seq=seq)
+        self.prev, self.expected_seq, self.checked = e.hash, seq + 1, self.checked + 1
+        return None
+
+
+def _hash(e: Event) -> str:
+    return event_hash(e.seq, e.lead, e.at, e.actor, e.event, e.from_, e.to, e.data, e.policy_version, e.prev)
+
+
+_encode_body = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_DATA_SLOT = ',"data":0,'
+
+
+def _spliced_hash(e: Event, data_text: Any) -> str:
+    """The hash with `data` spliced in as stored, not parsed and encoded again:
+    the same as `_hash` whenever the stored text is canonical (Baton writes it
+    so), and a speed-up of the walk. When it differs, `_hash` decides.
+    `"data":0` can only be the key itself: quotes inside strings are escaped."""
+    if not isinstance(data_text, str):
+        return ""
+    body = _encode_body({
+        "seq": e.seq, "lead": e.lead, "at": e.at, "actor": e.actor, "event": e.event, "from": e.from_,
+        "to": e.to, "data": 0, "policy_version": e.policy_version, "prev": e.prev,
+    })
+    return hashlib.sha256(body.replace(_DATA_SLOT, f',"data":{data_text},', 1).encode("utf-8")).hexdigest()
 
 
 def verify_chain(store: Store) -> tuple[int, str | None]:
     """(events checked, None) or (events checked, what broke and at which seq)."""
-    prev, expected_seq, checked = GENESIS, 1, 0
-    for e in store.events():
-        if e.seq != expected_seq:
-            return checked, f"seq {expected_seq}: missing (the next event is seq {e.seq})"
-        if e.prev != prev:
-            return checked, f"seq {e.seq}: its prev does not match the hash of seq {e.seq - 1}"
-        if event_hash(e.seq, e.lead, e.at, e.actor, e.event, e.from_, e.to, e.data, e.policy_version, e.prev) != e.hash:
-            return checked, f"seq {e.seq}: its content does not match its hash (it was changed)"
-        prev, expected_seq, checked = e.hash, e.seq + 1, checked + 1
-    return checked, None
+    chain = ChainCheck()
+    for chunk, _ in read_chunks(store):
+        for event, text in chunk:
+            broken = chain.check(event, text)
+            if broken is not None:
+                return chain.checked, str(broken)
+    return chain.checked, None
+
+
+# -- (b) legality --------------------------------------------------------------------
+@dataclass
+class _Version:
+    policy: Policy
+    machine: LeadMachine
+
+
+class Rules:
+    """The policy of each version as stored, checked against the hash its
+    `policy_applied` event recorded. The text is authoritative; the cached
+    compiled form is used only for a text today's checker no longer accepts."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._versions: dict[int, _Version | None] = {}
+
+    def load(self, version: int, recorded_hash: Any) -> str | None:
+        """Load `version`; None, or why its stored text cannot be trusted."""
+        row = self.store.db.execute(
+            "SELECT text, hash, compiled FROM policies WHERE version = ?", (version,)
+        ).fetchone()
+        self._versions[version] = None
+        if row is None:
+            return f"policy version {version} is missing from the policies table"
+        text, stored_hash, compiled = row
+        if not isinstance(text, str) or text_hash(text) != recorded_hash or stored_hash != recorded_hash:
+            return f"the stored text of policy version {version} does not match the hash recorded when it was applied"
+        policy = _parse(text, version, compiled)
+        if policy is None:
+            return f"the stored text of policy version {version} no longer reads as a policy"
+        self._versions[version] = _Version(policy, LeadMachine(policy))
+        return None
+
+    def get(self, version: Any) -> _Version | None:
+        return self._versions.get(version) if isinstance(version, int) else None
+
+
+def _parse(text: str, version: int, compiled: str | None) -> Policy | None:
+    from .errors import PolicyInvalid
+    from .policy import parse_policy
+    from .policy.model import from_plain
+
+    try:
+        return parse_policy(text, f"policy version {version}")
+    except PolicyInvalid:
+        pass
+    try:
+        return from_plain(json.loads(compiled)) if compiled else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def lead_view(row: Row) -> LeadView:
+    return LeadView(row["id"], row["state"], row["owner"], row["fields"], row["attempts"], from_iso(row["state_since"]))
+
+
+def transition_refusal(version: _Version, event: Event, row: Row) -> str | None:
+    """None if `event` (a transition) was legal on the lead as replayed, or why not."""
+    policy = version.policy
+    transition = policy.transitions[event.event]
+    lead, name = row["id"], event.event
+    if event.from_ != row["state"]:
+        return f"{lead} {name} says it left {event.from_}, but the log had {lead} in {row['state']}"
+    if row["state"] not in transition.sources:
+        return f"{lead} was in {row['state']}; '{name}' only moves a lead out of {', '.join(transition.sources)}"
+    if event.to != transition.dest:
+        return f"{lead} {name} went to {event.to}, but '{name}' goes to {transition.dest}"
+    args = {k: v if isinstance(v, str) else canonical(v) for k, v in event.data.items() if v is not None}
+    absent = [key for key in transition.requires if not args.get(key, "").strip()]
+    if absent:
+        return f"{lead} {name} was fired without {', '.join(absent)}"
+    view = lead_view(row)
+    try:
+        now = from_iso(event.at)
+    except (TypeError, ValueError):
+        return f"its time {event.at!r} is not ISO 8601"
+    refusal = version.machine.refusal(transition, view, event.actor, args, now)
+    if isinstance(refusal, Refused):
+        refusal = _excusing_erased(version, transition.name, view, event.actor, now, refusal)
+    return None if refusal is None else str(refusal)
+
+
+def _excusing_erased(version: _Version, trigger: str, view: LeadView, actor: str, now: Any,
+                     refusal: Refused) -> Refused | None:
+    """The refusal without the guards and checklist items that read a value
+    erased since: the log cannot say whether they held, so they count."""
+    erased = {name for name, value in view.fields.items() if isinstance(value, Erased)}
+    if not erased:
+        return refusal
+    policy = version.policy
+    transition = policy.transitions[trigger]
+    env = view.env(actor, now)
+    failed = [g.message for g in transition.guards if not g.expr.holds(env) and not g.expr.names & erased]
+    missing = {}
+    for name in transition.checklists:
+        labels = [label for label, expr in policy.checklists[name].items
+                  if not expr.holds(env) and not expr.names & erased]
+        if labels:
+            missing[name] = labels
+    return Refused(view.id, trigger, missing, failed) if failed or missing else None
+
+
+# -- (c) the projection --------------------------------------------------------------
+def _same(table: Any, replayed: Any) -> bool:
+    if isinstance(replayed, Erased):
+        return True
+    if table is None or replayed is None:
+        return table is None and replayed is None
+    # SQLite gives 1 for true and 2.0 for a number typed 2: equal values.
+    return bool(table == replayed) or str(table) == str(replayed)
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else repr(value)
+
+
+def row_differences(table: Row, replayed: Row) -> list[str]:
+    """The columns where the `leads` row differs from the replayed row."""
+    differences = []
+    for column in BASE_COLUMNS:
+        if not _same(table.get(column), replayed[column]):
+            differences.append(f"{column} {_shown(table.get(column))} (log: {_shown(replayed[column])})")
+    fields = replayed["fields"]
+    for column in [c for c in table if c not in BASE_COLUMNS] + [f for f in fields if f not in table]:
+        if not _same(table.get(column), fields.get(column)):
+            differences.append(f"{column} {_shown(table.get(column))} (log: {_shown(fields.get(column))})")
+    return differences
+
+
+# -- verify --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    seq: int | None = None
+    lead: str | None = None
+
+    def __str__(self) -> str:
+        if self.seq is not None:
+            return f"seq {self.seq}: {self.message}"
+        if self.lead is not None:
+            return f"lead {self.lead}: {self.message}"
+        return self.message
+
+    def as_json(self) -> dict[str, Any]:
+        where: dict[str, Any] = {"seq": self.seq} if self.seq is not None else {"lead": self.lead}
+        return {**where, "message": self.message}
+
+
+@dataclass
+class Report:
+    events: int = 0
+    leads: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    chain_broken: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "events": self.events, "leads": self.leads,
+            "problems": [p.as_json() for p in self.problems],
+        }
+
+
+class Verifier:
+    """The walk behind `verify`: feed it the events in seq order."""
+
+    def __init__(self, store: Store):
+        self.rules = Rules(store)
+        self.chain = ChainCheck()
+        self.rows: dict[str, Row] = {}
+        self.report = Report()
+        self.in_force: int | None = None    # version of the last policy_applied
+        self.maps: dict[str, str] | None = None  # its --map, while its moves last
+
+    def problem(self, seq: int, message: str) -> None:
+        self.report.problems.append(Problem(message, seq=seq))
+
+    def feed(self, event: Event, text: Any, resolve: Callable[[str], Any]) -> bool:
+        """Check one event and replay it; False once the chain is broken."""
+        broken = self.chain.check(event, text)
+        if broken is not None:
+            self.report.problems.append(broken)
+            self.report.chain_broken = True
+            return False
+        self.report.events += 1
+        if event.event == "policy_applied" and event.lead is None:
+            self.policy_applied(event)
+            return True
+        if event.event != "moved":
+            self.maps = None  # `moved` events follow their policy_applied at once
+        if event.policy_version != self.in_force:
+            self.problem(event.seq, f"it records policy version {event.policy_version}, "
+                                    f"but version {self.in_force} was in force")
+        if event.lead is None:
+            return True
+        row = self.rows.get(event.lead)
+        if event.event == "created":
+            if row is not None:
+                self.problem(event.seq, f"{event.lead} is created a second time")
+                return True
+            version = self.rules.get(event.policy_version)
+            if version is not None and event.to != version.policy.initial:
+                self.problem(event.seq, f"{event.lead} was created in {event.to}, but policy version "
+                                        f"{event.policy_version} starts leads in {version.policy.initial}")
+        elif row is None:
+            self.problem(event.seq, f"an event for {event.lead} before it was created")
+            return True
+        else:
+            self.judge(event, row)
+        self.rows[event.lead] = apply(row, event, resolve)
+        return True
+
+    def policy_applied(self, event: Event) -> None:
+        data, version = event.data, event.policy_version
+        if data.get("version") != version:
+            self.problem(event.seq, f"it applies version {data.get('version')} but records version {version}")
+        elif not isinstance(version, int) or (self.in_force is not None and version <= self.in_force):
+            self.problem(event.seq, f"it applies version {version}, not above version {self.in_force} in force")
+        else:
+            why = self.rules.load(version, data.get("hash"))
+            if why is not None:
+                self.problem(event.seq, why)
+        self.in_force = version if isinstance(version, int) else self.in_force
+        maps = data.get("maps")
+        self.maps = maps if isinstance(maps, dict) else {}
+
+    def judge(self, event: Event, row: Row) -> None:
+        """Problems with a lead's event other than `created`."""
+        kind, lead = event.event, row["id"]
+        if kind == "moved":
+            if event.from_ != row["state"]:
+                self.problem(event.seq, f"{lead} moved from {event.from_}, but the log had it in {row['state']}")
+            elif self.maps is None or self.maps.get(event.from_) != event.to:
+                self.problem(event.seq, f"{lead} moved from {event.from_} to {event.to}, "
+                                        f"but no policy apply --map {event.from_}={event.to} moved it")
+            return
+        if kind in IN_STATE_EVENTS:
+            if event.from_ is not None and event.from_ != row["state"]:
+                self.problem(event.seq, f"{lead} {kind} says it was in {event.from_}, "
+                                        f"but the log had it in {row['state']}")
+            return
+        if kind in LIFECYCLE_EVENTS:
+            return
+        version = self.rules.get(event.policy_version)
+        if version is None:
+            return  # the policy version is missing or untrustworthy: already reported
+        if kind not in version.policy.transitions:
+            self.problem(event.seq, f"'{kind}' is not a transition of policy version {event.policy_version}")
+            return
+        why = transition_refusal(version, event, row)
+        if why is not None:
+            self.problem(event.seq, f"not legal under policy version {event.policy_version}: {why}")
+
+    def compare(self, store: Store) -> None:
+        """(c): the `leads` table against the replayed rows, lead by lead."""
+        cursor = store.db.execute("SELECT * FROM leads ORDER BY rowid")
+        names = [d[0] for d in cursor.description]
+        known = set(names)
+        base = [(name, name in BASE_COLUMNS) for name in names]
+        where_id = names.index("id")
+        seen = set()
+        problems = []
+        for values in cursor:
+            lead = values[where_id]
+            seen.add(lead)
+            replayed = self.rows.get(lead)
+            if replayed is None:
+                problems.append(Problem("in the leads table but not in the log", lead=lead))
+                continue
+            fields = replayed["fields"]
+            expected = tuple(replayed[name] if is_base else fields.get(name) for name, is_base in base)
+            if values == expected and fields.keys() <= known:
+                continue  # the common case, without looking column by column
+            differences = row_differences(dict(zip(names, values)), replayed)
+            if differences:
+                problems.append(Problem("the leads table does not match the log: " + ", ".join(differences), lead=lead))
+        for lead in self.rows:
+            if lead not in seen:
+                problems.append(Problem("in the log but missing from the leads table", lead=lead))
+        self.report.problems.extend(problems)
+        active = store.meta("policy_version")
+        if active is not None and self.in_force is not None and active != str(self.in_force):
+            self.report.problems.append(Problem(
+                f"the policy in force is version {active}, but the log's last policy_applied is version "
+                f"{self.in_force} (events may be missing from the end of the log)"
+            ))
+
+
+def verify(store: Store, progress: Callable[[int], None] | None = None) -> Report:
+    """Walk the whole log once; a report with every problem found (the chain:
+    only its first break, after which nothing else can be trusted)."""
+    verifier = Verifier(store)
+    for chunk, resolve in read_chunks(store):
+        for event, text in chunk:
+            if not verifier.feed(event, text, resolve):
+                break
+        else:
+            if progress is not None:
+                progress(len(chunk))
+            continue
+        break
+    report = verifier.report
+    report.leads = len(verifier.rows)
+    if not report.chain_broken:
+        verifier.compare(store)
+    return report
+
+
+def event_count(store: Store) -> int:
+    row = store.db.execute("SELECT max(seq) FROM events").fetchone()
+    return int(row[0] or 0)
+
+
+# -- replay and rebuild --------------------------------------------------------------
+def replay(store: Store, as_of: str | None = None, lead: str | None = None) -> dict[str, Row]:
+    """The leads as the log has them after the events at or before `as_of`
+    (all events if None), in seq order; only `lead` if given."""
+    clauses, params = ["lead IS NOT NULL"], []
+    if as_of is not None:
+        clauses.append("at <= ?")
+        params.append(as_of)
+    if lead is not None:
+        clauses.append("lead = ?")
+        params.append(lead)
+    rows: dict[str, Row] = {}
+    for chunk, resolve in read_chunks(store, "WHERE " + " AND ".join(clauses), tuple(params)):
+        for event, _ in chunk:
+            row = rows.get(event.lead)  # type: ignore[arg-type]
+            if row is None and event.event != "created":
+                continue  # an event of a lead the log never created: `verify` names it
+            rows[event.lead] = apply(row, event, resolve)  # type: ignore[index]
+    return rows
+
+
+def rebuild(store: Store) -> int:
+    """Inside a transaction: replace the `leads` table with the replay of the
+    whole log, which must verify as a chain first. Returns the leads written."""
+    chain = ChainCheck()
+    rows: dict[str, Row] = {}
+    for chunk, resolve in read_chunks(store):
+        for event, text in chunk:
+            broken = chain.check(event, text)
+            if broken is not None:
+                raise LogBroken(f"the log is broken at {broken}; nothing was rebuilt (see `baton audit verify`)")
+            if event.lead is None:
+                continue
+            row = rows.get(event.lead)
+            if (row is None) != (event.event == "created"):
+                raise LogBroken(
+                    f"seq {event.seq}: {event.lead} is {'created twice' if row else 'used before it was created'}; "
+                    "nothing was rebuilt (see `baton audit verify`)"
+                )
+            rows[event.lead] = apply(row, event, resolve)
+    field_names: list[str] = []
+    for row in rows.values():
+        field_names.extend(f for f in row["fields"] if f not in field_names)
+    store.add_field_columns(field_names)
+    columns = [c for c in store.lead_columns()]
+    fields = [c for c in columns if c not in BASE_COLUMNS]
+    store.db.execute("DELETE FROM leads")
+    quoted = ", ".join(f'"{c}"' for c in (*BASE_COLUMNS, *fields))
+    marks = ", ".join("?" for _ in (*BASE_COLUMNS, *fields))
+    store.db.executemany(
+        f"INSERT INTO leads ({quoted}) VALUES ({marks})",
+        (
+            (*(row[c] for c in BASE_COLUMNS), *(_stored(row["fields"].get(f)) for f in fields))
+            for row in rows.values()
+        ),
+    )
+    # SLA clocks (the `clocks` table) are derived from the log too; when they
+    # are, rebuild them here from `rows` and the events, in this transaction.
+    return len(rows)
+
+
+def _stored(value: Any) -> Any:
+    return None if isinstance(value, Erased) else value
+
+
+# -- the log, filtered ---------------------------------------------------------------
+def log_filter(lead: str | None = None, since: str | None = None, until: str | None = None,
+               events: tuple[str, ...] = (), actor: str | None = None) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause and its parameters for `audit log`."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("lead", lead), ("actor", actor)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        clauses.append("at >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("at <= ?")
+        params.append(until)
+    if events:
+        clauses.append(f"event IN ({','.join('?' * len(events))})")
+        params.extend(events)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), tuple(params)
+
+
+def raw_events(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The rows of `events` as stored (`data` as its JSON text), in seq order."""
+    yield from store.db.execute(f"{_SELECT} {where} ORDER BY seq", params)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .clock import iso, now_utc, parse_time
-from .errors import DatabaseProblem
+from .errors import BatonError, DatabaseProblem
 from .machine import LeadMachine, machine_for
 from .policy.model import Policy, from_plain, to_plain
 from .store import Store
@@ -43,11 +45,38 @@ def compiled_policy(store: Store, version: int | None = None) -> tuple[Policy, s
     return policy, text_hash
 
 
+class PolicyChanged(BatonError):
+    def __init__(self, loaded: int, active: int):
+        super().__init__(
+            f"the policy in force changed from version {loaded} to version {active} while this command "
+            "was starting; nothing was written: run it again"
+        )
+        self.loaded, self.active = loaded, active
+
+
+class PinnedStore(Store):
+    """A Store whose write transactions run only under the policy version the
+    command loaded: `policy apply` may commit between a command's start and
+    its BEGIN IMMEDIATE, and an event must record the version in force."""
+
+    pinned_version: int | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        with super().transaction() as store:
+            active = self.meta("policy_version")
+            if self.pinned_version is not None and active is not None and int(active) != self.pinned_version:
+                raise PolicyChanged(self.pinned_version, int(active))
+            yield store
+
+
 class Workspace:
     def __init__(self, store: Store, actor: str, now: str | dt.datetime | None = None):
         self.store = store
         self.actor = actor
         self.policy, self.policy_hash = compiled_policy(store)
+        if isinstance(store, PinnedStore):
+            store.pinned_version = self.policy.version
         if isinstance(now, str):
             now = parse_time(now, self.policy.timezone)
         self.now: dt.datetime = now or now_utc()
@@ -59,7 +88,7 @@ class Workspace:
 
     @classmethod
     def open(cls, path: str, actor: str, now: str | None, *, write: bool) -> Workspace:
-        return cls(Store.open(path, write=write), actor, now)
+        return cls(PinnedStore.open(path, write=write), actor, now)
 
     def close(self) -> None:
         self.store.close()

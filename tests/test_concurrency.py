@@ -170,3 +170,63 @@ def test_killed_import_leaves_every_row_or_none(baton: Baton, db: Path, tmp_path
     # The database is fine for the next command.
     assert baton("lead", "add", "--id", "L-next", "score=70").exit_code == 0
     assert len(assert_chain_intact(db)) == 2 + imported
+
+
+def verify_in_a_process(db: Path) -> tuple[int, str, str]:
+    (result,) = finish([start(db, "auditor", "audit", "verify")])
+    return result
+
+
+def test_policy_apply_racing_lead_advances_keeps_every_lead_in_a_state_of_the_policy(
+    baton: Baton, db: Path, tmp_path: Path
+) -> None:
+    """Version 2 renames SAL (--map SAL=handed) while three handovers race it:
+    a handover that commits first is moved by the apply; one that started
+    under version 1 and comes after is refused and writes nothing."""
+    import re
+
+    from conftest import DEFAULT_POLICY
+
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text(re.sub(r"\bSAL\b", "handed", DEFAULT_POLICY.read_text().replace("version: 1\n", "version: 2\n", 1)))
+    leads = ("L-1", "L-2", "L-3")
+    for lead in leads:
+        add_ready_lead(baton, lead)
+    commands = [("sam", "policy", "apply", str(v2), "--map", "SAL=handed")]
+    commands += [("jane", "lead", "advance", lead, "hand_over") for lead in leads]
+    (apply_result, *advances) = race(db, commands)
+    assert apply_result[0] == 0, apply_result[2]
+    refused = (
+        "Error: the policy in force changed from version 1 to version 2 while this command was starting; "
+        "nothing was written: run it again\n"
+    )
+    for code, out, err in advances:
+        assert (code, err) in ((0, ""), (1, refused)), (code, out, err)
+    rows = assert_chain_intact(db)
+    with reading(db) as conn:
+        states = dict(conn.execute("SELECT id, state FROM leads").fetchall())
+    for lead, (code, _, _) in zip(leads, advances):
+        assert states[lead] == ("handed" if code == 0 else "MQL")
+        handed = [r for r in rows if r["lead"] == lead and r["event"] in ("hand_over", "moved")]
+        assert [r["event"] for r in handed] == (["hand_over", "moved"] if code == 0 else [])
+    code, out, err = verify_in_a_process(db)
+    assert (code, err) == (0, ""), err
+    assert out.startswith(f"verified {len(rows)} events, 3 leads:")
+
+
+def test_audit_verify_passes_after_the_concurrent_workload(baton: Baton, db: Path) -> None:
+    """The races above, one after another on one database, then an audit."""
+    add_ready_lead(baton, "L-1")
+    race(db, [(actor, "lead", "advance", "L-1", "hand_over") for actor in ("jane", "omar") * 2])
+    race(db, [("alice", "lead", "attempt", "L-1", "--note", f"call {n}") for n in range(5)])
+    race(db, [("jane", "lead", "add", f"email=lead{n}@example.com", f"score={n}") for n in range(6)])
+    race(db, [("alice", "lead", "set", "L-1", "budget=1", "authority=yes", "need=x", "timeline=2027-01-01"),
+              ("alice", "lead", "advance", "L-1", "qualify"),
+              ("bob", "lead", "advance", "L-1", "recycle", "reason=no budget")])
+    rows = assert_chain_intact(db)
+    code, out, err = verify_in_a_process(db)
+    assert (code, err) == (0, ""), err
+    assert out == (
+        f"verified {len(rows)} events, 7 leads: the chain is intact, every transition was legal, "
+        "the leads table matches the log\n"
+    )

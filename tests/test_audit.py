@@ -1,0 +1,491 @@
+"""Auditors' commands: `audit verify` names every way the database can be
+tampered with, `audit replay` gives leads as they stood at a past moment,
+`audit rebuild` writes the projection afresh, and `audit log` filters and
+exports the log.
+
+Forgeries are written with sqlite3 and a chain recomputed from the SPEC's
+rule (`test_database.expected_hash`), never with Baton's own code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BANT, Baton, add_ready_lead, as_json, json_lines
+from test_database import expected_hash, reading, snapshot
+
+SUMMARY = "the chain is intact, every transition was legal, the leads table matches the log"
+AT = "2026-11-23T09:00:00+00:00"
+
+
+# -- building a history and tampering with it ------------------------------------------
+@pytest.fixture
+def story(baton: Baton, db: Path) -> Path:
+    """L-1 handed over, qualified and assigned to alice; L-2 a bare lead (score 10)."""
+    add_ready_lead(baton, "L-1")
+    assert baton("lead", "advance", "L-1", "hand_over").exit_code == 0
+    assert baton("lead", "set", "L-1", *BANT, actor="alice").exit_code == 0
+    assert baton("lead", "advance", "L-1", "qualify", actor="alice").exit_code == 0
+    assert baton("lead", "add", "--id", "L-2", "score=10").exit_code == 0
+    return db
+
+
+def tamper(db: Path, sql: str, *params: Any) -> None:
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute(sql, params)
+        conn.commit()
+
+
+def seq_of(db: Path, lead: str, event: str) -> int:
+    with reading(db) as conn:
+        return int(conn.execute("SELECT seq FROM events WHERE lead = ? AND event = ?", (lead, event)).fetchone()[0])
+
+
+def last_seq(db: Path) -> int:
+    with reading(db) as conn:
+        return int(conn.execute("SELECT max(seq) FROM events").fetchone()[0])
+
+
+def rechain(db: Path, start: int = 1) -> None:
+    """Recompute prev and hash from `start` on, as a forger who knows the rule would."""
+    with closing(sqlite3.connect(db)) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = [dict(r) for r in conn.execute("SELECT * FROM events WHERE seq >= ? - 1 ORDER BY seq", (start,))]
+        prev = rows[0]["hash"] if rows[0]["seq"] == start - 1 else "0" * 64
+        for row in rows:
+            if row["seq"] < start:
+                continue
+            row["prev"] = prev
+            row["hash"] = expected_hash(row)
+            conn.execute("UPDATE events SET prev = ?, hash = ? WHERE seq = ?", (row["prev"], row["hash"], row["seq"]))
+            prev = row["hash"]
+        conn.commit()
+
+
+def forge(db: Path, lead: str | None, actor: str, event: str, from_: str | None, to: str | None,
+          data: dict[str, Any] | None = None, version: int = 1, at: str = AT) -> int:
+    """Append a fully chained forged event; returns its seq."""
+    with closing(sqlite3.connect(db)) as conn:
+        seq, prev = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        row = {
+            "seq": seq + 1, "lead": lead, "at": at, "actor": actor, "event": event, "from": from_, "to": to,
+            "data": json.dumps(data or {}, sort_keys=True, separators=(",", ":")), "policy_version": version,
+            "prev": prev,
+        }
+        row["hash"] = expected_hash(row)
+        conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", tuple(row.values()))
+        conn.commit()
+        return seq + 1
+
+
+def problems(result: Any) -> list[str]:
+    """The lines a failed verify prints on stderr; exit 1, nothing on stdout."""
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    return result.stderr.splitlines()
+
+
+# -- verify: an untouched log ------------------------------------------------------------
+def test_verify_passes_on_an_untouched_log(baton: Baton, story: Path) -> None:
+    result = baton("audit", "verify")
+    assert result.exit_code == 0
+    assert result.stdout == f"verified {last_seq(story)} events, 2 leads: {SUMMARY}\n"
+    assert result.stderr == ""
+
+
+def test_verify_json_is_one_summary_object(baton: Baton, story: Path) -> None:
+    assert as_json(baton("--json", "audit", "verify")) == {
+        "ok": True, "events": last_seq(story), "leads": 2, "problems": [],
+    }
+
+
+def test_verify_json_lists_problems_and_exits_1(baton: Baton, story: Path) -> None:
+    tamper(story, "UPDATE leads SET state = 'won' WHERE id = 'L-2'")
+    result = baton("--json", "audit", "verify")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "ok": False, "events": last_seq(story), "leads": 2,
+        "problems": [{"lead": "L-2", "message": "the leads table does not match the log: state 'won' (log: 'MQL')"}],
+    }
+
+
+def test_verify_passes_after_personal_values_are_erased(baton: Baton, story: Path) -> None:
+    """The handover checklist read L-1's email; erased, it still counts as given."""
+    tamper(story, "DELETE FROM personal")
+    assert baton("audit", "verify").stdout == f"verified {last_seq(story)} events, 2 leads: {SUMMARY}\n"
+
+
+# -- verify: the chain -------------------------------------------------------------------
+def test_edited_event_is_named_by_its_seq(baton: Baton, story: Path) -> None:
+    seq = seq_of(story, "L-1", "updated")
+    tamper(story, "UPDATE events SET data = replace(data, '25000.0', '95000.0') WHERE seq = ?", seq)
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: its content does not match its hash (it was changed)"]
+
+
+def test_edited_actor_is_named_by_its_seq(baton: Baton, story: Path) -> None:
+    seq = seq_of(story, "L-1", "qualify")
+    tamper(story, "UPDATE events SET actor = 'bob' WHERE seq = ?", seq)
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: its content does not match its hash (it was changed)"]
+
+
+def test_deleted_event_is_named_by_its_seq(baton: Baton, story: Path) -> None:
+    seq = seq_of(story, "L-1", "hand_over")
+    tamper(story, "DELETE FROM events WHERE seq = ?", seq)
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: missing (the next event is seq {seq + 1})"]
+
+
+def test_forged_event_with_its_own_hash_but_a_wrong_prev_is_named(baton: Baton, story: Path) -> None:
+    """Inserted in the middle: the later events are renumbered to make room."""
+    seq = seq_of(story, "L-1", "qualify")
+    tamper(story, "UPDATE events SET seq = -seq - 1 WHERE seq >= ?", seq)
+    tamper(story, "UPDATE events SET seq = -seq WHERE seq < 0")
+    row = {
+        "seq": seq, "lead": "L-1", "at": AT, "actor": "alice", "event": "attempt", "from": "SAL", "to": "SAL",
+        "data": "{}", "policy_version": 1, "prev": "f" * 64,
+    }
+    row["hash"] = expected_hash(row)
+    tamper(story, "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", *row.values())
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: its prev does not match the hash of seq {seq - 1}"]
+
+
+def test_forged_event_appended_at_the_end_with_a_wrong_prev_is_named(baton: Baton, story: Path) -> None:
+    seq = last_seq(story) + 1
+    row = {
+        "seq": seq, "lead": "L-2", "at": AT, "actor": "jane", "event": "attempt", "from": "MQL", "to": "MQL",
+        "data": "{}", "policy_version": 1, "prev": "0" * 64,
+    }
+    row["hash"] = expected_hash(row)
+    tamper(story, "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", *row.values())
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: its prev does not match the hash of seq {seq - 1}"]
+
+
+def insert_at(db: Path, seq: int, lead: str, actor: str, event: str, from_: str, to: str) -> None:
+    """Insert an event at `seq`, renumbering the later ones, and rechain the lot."""
+    tamper(db, "UPDATE events SET seq = -seq - 1 WHERE seq >= ?", seq)
+    tamper(db, "UPDATE events SET seq = -seq WHERE seq < 0")
+    tamper(db, "INSERT INTO events VALUES (?,?,?,?,?,?,?,'{}',1,'','')", seq, lead, AT, actor, event, from_, to)
+    rechain(db, seq)
+
+
+def test_forgery_inserted_mid_log_and_rechained_is_caught_by_the_rules(baton: Baton, story: Path) -> None:
+    """Alice qualifies L-1 before its BANT was known; every hash after it is
+    recomputed, and the real qualify later no longer fits the replayed state."""
+    seq = seq_of(story, "L-1", "updated")
+    insert_at(story, seq, "L-1", "alice", "qualify", "SAL", "SQL")
+    assert baton("audit", "rebuild").exit_code == 0
+    assert problems(baton("audit", "verify")) == [
+        f"seq {seq}: not legal under policy version 1: cannot qualify L-1: "
+        "qualification checklist is missing: budget, authority, need, timeline",
+        f"seq {seq + 2}: not legal under policy version 1: L-1 qualify says it left SAL, but the log had L-1 in SQL",
+    ]
+
+
+def test_reordered_events_are_named_at_the_first_swapped_seq(baton: Baton, story: Path) -> None:
+    first, second = seq_of(story, "L-1", "hand_over"), seq_of(story, "L-1", "updated")
+    tamper(story, "UPDATE events SET seq = -1 WHERE seq = ?", first)
+    tamper(story, "UPDATE events SET seq = ? WHERE seq = ?", first, second)
+    tamper(story, "UPDATE events SET seq = ? WHERE seq = -1", second)
+    assert problems(baton("audit", "verify")) == [f"seq {first}: its prev does not match the hash of seq {first - 1}"]
+
+
+def test_only_the_first_chain_break_is_reported(baton: Baton, story: Path) -> None:
+    tamper(story, "UPDATE events SET actor = 'mallory' WHERE seq >= 2")
+    assert problems(baton("audit", "verify")) == ["seq 2: its content does not match its hash (it was changed)"]
+
+
+def test_edited_policy_text_is_named_at_its_policy_applied_event(baton: Baton, story: Path) -> None:
+    tamper(story, "UPDATE policies SET text = replace(text, 'score >= 60', 'score >= 0') WHERE version = 1")
+    assert problems(baton("audit", "verify")) == [
+        "seq 1: the stored text of policy version 1 does not match the hash recorded when it was applied"
+    ]
+
+
+# -- verify: every transition legal, as the log had the lead -----------------------------
+FORGERIES = {
+    "guards and checklist": (
+        ("L-2", "jane", "hand_over", "MQL", "SAL", {}),
+        "cannot hand_over L-2: handover checklist is missing: contact details, lead source, persona, "
+        "product of interest, awareness level; the score must reach 60 before marketing hands a lead over",
+    ),
+    "role": (
+        ("L-1", "bob", "accept", "SQL", "accepted", {}),
+        "bob may not accept L-1: only the lead's owner or sales_manager (sam) may",
+    ),
+    "state": (
+        ("L-1", "alice", "win", "SQL", "won", {}),
+        "L-1 was in SQL; 'win' only moves a lead out of contacted",
+    ),
+    "from": (
+        ("L-1", "alice", "accept", "MQL", "accepted", {}),
+        "L-1 accept says it left MQL, but the log had L-1 in SQL",
+    ),
+    "to": (
+        ("L-1", "alice", "accept", "SQL", "won", {}),
+        "L-1 accept went to won, but 'accept' goes to accepted",
+    ),
+    "requires": (
+        ("L-1", "alice", "recycle", "SQL", "recycled", {"reason": "  "}),
+        "L-1 recycle was fired without reason",
+    ),
+}
+
+
+@pytest.mark.parametrize("forged", FORGERIES.values(), ids=FORGERIES.keys())
+def test_rechained_forgery_of_an_illegal_transition_is_caught_by_the_rules(
+    baton: Baton, story: Path, forged: tuple[tuple[Any, ...], str]
+) -> None:
+    """The chain and the leads table are made consistent with the forgery
+    (`audit rebuild`); only the policy can tell."""
+    (lead, actor, trigger, from_, to, data), why = forged
+    seq = forge(story, lead, actor, trigger, from_, to, data)
+    assert baton("audit", "rebuild").exit_code == 0
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: not legal under policy version 1: {why}"]
+
+
+def test_legal_forgery_by_the_owner_passes(baton: Baton, story: Path) -> None:
+    """The rules are what is checked: a legal event is legal, whoever wrote it."""
+    forge(story, "L-1", "alice", "accept", "SQL", "accepted")
+    assert baton("audit", "rebuild").exit_code == 0
+    assert baton("audit", "verify").exit_code == 0
+
+
+def test_forged_unknown_trigger_is_named(baton: Baton, story: Path) -> None:
+    seq = forge(story, "L-1", "alice", "teleport", "SQL", "won")
+    assert baton("audit", "rebuild").exit_code == 0
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: 'teleport' is not a transition of policy version 1"]
+
+
+def test_forged_move_without_a_policy_map_is_named(baton: Baton, story: Path) -> None:
+    seq = forge(story, "L-1", "jane", "moved", "SQL", "MQL")
+    assert baton("audit", "rebuild").exit_code == 0
+    assert problems(baton("audit", "verify")) == [
+        f"seq {seq}: L-1 moved from SQL to MQL, but no policy apply --map SQL=MQL moved it"
+    ]
+
+
+def test_event_recorded_under_a_version_not_in_force_is_named(baton: Baton, story: Path) -> None:
+    seq = forge(story, "L-2", "jane", "attempt", "MQL", "MQL", version=2)
+    assert baton("audit", "rebuild").exit_code == 0
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: it records policy version 2, but version 1 was in force"]
+
+
+def test_event_of_a_lead_never_created_is_named(baton: Baton, story: Path) -> None:
+    seq = forge(story, "L-77", "jane", "attempt", "MQL", "MQL")
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: an event for L-77 before it was created"]
+
+
+def test_guards_are_judged_on_the_fields_as_they_were_then(baton: Baton, story: Path) -> None:
+    """L-1's score drops to 10 after its handover: the handover stays legal."""
+    assert baton("lead", "set", "L-1", "score=10").exit_code == 0
+    assert baton("audit", "verify").exit_code == 0
+
+
+# -- verify: the leads projection ----------------------------------------------------------
+@pytest.mark.parametrize(("sql", "message"), [
+    ("UPDATE leads SET state = 'won' WHERE id = 'L-1'",
+     "lead L-1: the leads table does not match the log: state 'won' (log: 'SQL')"),
+    ("UPDATE leads SET owner = 'bob' WHERE id = 'L-1'",
+     "lead L-1: the leads table does not match the log: owner 'bob' (log: 'alice')"),
+    ("UPDATE leads SET budget = 99, authority = 0 WHERE id = 'L-1'",
+     "lead L-1: the leads table does not match the log: budget 99.0 (log: 25000.0), authority 0 (log: True)"),
+    ("UPDATE leads SET attempts = 3 WHERE id = 'L-2'",
+     "lead L-2: the leads table does not match the log: attempts 3 (log: 0)"),
+    ("DELETE FROM leads WHERE id = 'L-2'",
+     "lead L-2: in the log but missing from the leads table"),
+    ("INSERT INTO leads (id, state, attempts) VALUES ('L-99', 'won', 0)",
+     "lead L-99: in the leads table but not in the log"),
+], ids=["state", "owner", "fields", "attempts", "deleted row", "added row"])
+def test_edited_leads_table_is_named_by_lead(baton: Baton, story: Path, sql: str, message: str) -> None:
+    tamper(story, sql)
+    assert problems(baton("audit", "verify")) == [message]
+
+
+def test_every_differing_lead_is_listed(baton: Baton, story: Path) -> None:
+    tamper(story, "UPDATE leads SET score = score + 1")
+    assert problems(baton("audit", "verify")) == [
+        "lead L-1: the leads table does not match the log: score 76 (log: 75)",
+        "lead L-2: the leads table does not match the log: score 11 (log: 10)",
+    ]
+
+
+# -- replay ------------------------------------------------------------------------------
+@pytest.fixture
+def day(baton: Baton, db: Path) -> Path:
+    """L-1 created 09:00, handed over 10:00, qualified 11:00; L-2 created 12:00;
+    then L-3 back-filled as created at 08:00."""
+    add_ready_lead(baton, "L-1")
+    assert baton("lead", "advance", "L-1", "hand_over", now="2026-11-23T10:00").exit_code == 0
+    assert baton("lead", "set", "L-1", *BANT, actor="alice", now="2026-11-23T11:00").exit_code == 0
+    assert baton("lead", "advance", "L-1", "qualify", actor="alice", now="2026-11-23T11:00").exit_code == 0
+    assert baton("lead", "add", "--id", "L-2", "score=10", now="2026-11-23T12:00").exit_code == 0
+    assert baton("lead", "add", "--id", "L-3", "score=20", now="2026-11-23T08:00").exit_code == 0
+    return db
+
+
+def states_at(baton: Baton, moment: str, *extra: str) -> list[tuple[str, str, str | None]]:
+    return [(r["id"], r["state"], r["owner"]) for r in json_lines(baton("--json", "audit", "replay", "--as-of", moment, *extra))]
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    ("2026-11-23T07:59", []),
+    ("2026-11-23T08:30", [("L-3", "MQL", None)]),
+    ("2026-11-23T09:59", [("L-1", "MQL", None), ("L-3", "MQL", None)]),
+    ("2026-11-23T10:00", [("L-1", "SAL", None), ("L-3", "MQL", None)]),
+    ("2026-11-23T11:30", [("L-1", "SQL", "alice"), ("L-3", "MQL", None)]),
+    ("2026-11-23T12:00:00+00:00", [("L-1", "SQL", "alice"), ("L-2", "MQL", None), ("L-3", "MQL", None)]),
+])
+def test_replay_gives_the_leads_as_they_stood_at_a_moment(
+    baton: Baton, day: Path, moment: str, expected: list[tuple[str, str, str | None]]
+) -> None:
+    assert states_at(baton, moment) == expected
+
+
+def test_replay_reads_the_log_alone(baton: Baton, day: Path) -> None:
+    tamper(day, "DELETE FROM leads")
+    assert states_at(baton, "2026-11-23T10:00") == [("L-1", "SAL", None), ("L-3", "MQL", None)]
+
+
+def test_replay_of_one_lead_shows_its_fields_then(baton: Baton, day: Path) -> None:
+    (row,) = json_lines(baton("--json", "audit", "replay", "--as-of", "2026-11-23T10:30", "--lead", "L-1"))
+    assert row == {
+        "id": "L-1", "state": "SAL", "owner": None, "attempts": 0,
+        "state_since": "2026-11-23T10:00:00+00:00", "created_at": "2026-11-23T09:00:00+00:00",
+        "updated_at": "2026-11-23T10:00:00+00:00",
+        "fields": {
+            "email": "ana@northwind.example", "source": "webinar", "persona": "manager",
+            "product": "Forecasting", "awareness": "solution", "score": 75,
+        },
+    }
+
+
+def test_replay_shows_erased_values_as_erased(baton: Baton, day: Path) -> None:
+    tamper(day, "DELETE FROM personal")
+    (row,) = json_lines(baton("--json", "audit", "replay", "--as-of", "2026-11-23T10:30", "--lead", "L-1"))
+    assert row["fields"]["email"] == "[erased]"
+
+
+def test_replay_for_people_is_a_table(baton: Baton, day: Path) -> None:
+    assert baton("audit", "replay", "--as-of", "2026-11-23T11:30").stdout.splitlines() == [
+        "Leads as of 2026-11-23T11:30:00+00:00, from the log:",
+        "ID           STATE        OWNER      ATTEMPTS  SINCE",
+        "L-1          SQL          alice             0  2026-11-23T11:00:00+00:00",
+        "L-3          MQL          -                 0  2026-11-23T08:00:00+00:00",
+    ]
+    assert baton("audit", "replay", "--as-of", "2026-11-01").stdout == "No leads at 2026-11-01T00:00:00+00:00.\n"
+
+
+def test_replay_of_a_lead_not_yet_created_is_refused(baton: Baton, day: Path) -> None:
+    result = baton("audit", "replay", "--as-of", "2026-11-23T11:00", "--lead", "L-2")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the log has no lead 'L-2' at 2026-11-23T11:00:00+00:00; "
+        "`baton audit log --lead L-2` shows its events\n"
+    )
+
+
+def test_replay_refuses_a_time_that_is_not_one(baton: Baton, day: Path) -> None:
+    result = baton("audit", "replay", "--as-of", "yesterday")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: --as-of 'yesterday' is not a time; write it as ISO 8601")
+
+
+# -- rebuild -------------------------------------------------------------------------------
+def test_rebuild_after_wiping_leads_restores_the_table_exactly(baton: Baton, story: Path) -> None:
+    before = snapshot(story)["leads"]
+    tamper(story, "DELETE FROM leads")
+    assert problems(baton("audit", "verify")) == [
+        "lead L-1: in the log but missing from the leads table",
+        "lead L-2: in the log but missing from the leads table",
+    ]
+    result = baton("audit", "rebuild")
+    assert result.exit_code == 0
+    assert result.stdout == "Rebuilt the leads table from the log: 2 leads.\n"
+    assert snapshot(story)["leads"] == before
+    assert baton("audit", "verify").exit_code == 0
+
+
+def test_rebuild_writes_null_for_erased_values(baton: Baton, story: Path) -> None:
+    tamper(story, "DELETE FROM personal")
+    assert as_json(baton("--json", "audit", "rebuild")) == {"leads": 2}
+    with reading(story) as conn:
+        assert conn.execute("SELECT email FROM leads WHERE id = 'L-1'").fetchone()[0] is None
+    assert baton("audit", "verify").exit_code == 0
+
+
+def test_rebuild_refuses_a_broken_log_and_writes_nothing(baton: Baton, story: Path) -> None:
+    seq = seq_of(story, "L-1", "updated")
+    tamper(story, "UPDATE events SET data = '{}' WHERE seq = ?", seq)
+    tamper(story, "DELETE FROM leads WHERE id = 'L-2'")
+    before = snapshot(story)
+    result = baton("audit", "rebuild")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: the log is broken at seq {seq}: its content does not match its hash (it was changed); "
+        "nothing was rebuilt (see `baton audit verify`)\n"
+    )
+    assert snapshot(story) == before
+
+
+# -- the log: filters and export ---------------------------------------------------------------
+def seqs(baton: Baton, *args: str) -> list[int]:
+    return [e["seq"] for e in json_lines(baton("--json", "audit", "log", *args))]
+
+
+def test_log_filters_by_until(baton: Baton, day: Path) -> None:
+    events = json_lines(baton("--json", "audit", "log", "--until", "2026-11-23T10:00"))
+    assert [(e["lead"], e["event"]) for e in events] == [
+        (None, "policy_applied"), ("L-1", "created"), ("L-1", "hand_over"), ("L-3", "created"),
+    ]
+
+
+def test_log_filters_by_event_repeatable(baton: Baton, day: Path) -> None:
+    events = json_lines(baton("--json", "audit", "log", "--event", "created", "--event", "qualify"))
+    assert [(e["lead"], e["event"]) for e in events] == [
+        ("L-1", "created"), ("L-1", "qualify"), ("L-2", "created"), ("L-3", "created"),
+    ]
+
+
+def test_log_filters_by_actor(baton: Baton, day: Path) -> None:
+    events = json_lines(baton("--json", "audit", "log", "--actor", "alice"))
+    assert [e["event"] for e in events] == ["updated", "qualify", "assigned"]
+
+
+def test_log_filters_combine(baton: Baton, day: Path) -> None:
+    events = json_lines(baton(
+        "--json", "audit", "log", "--lead", "L-1", "--since", "2026-11-23T10:00", "--until", "2026-11-23T11:00",
+        "--event", "hand_over", "--event", "updated",
+    ))
+    assert [e["event"] for e in events] == ["hand_over", "updated"]
+
+
+def test_log_format_jsonl_is_the_json_output(baton: Baton, day: Path) -> None:
+    assert baton("audit", "log", "--format", "jsonl").stdout == baton("--json", "audit", "log").stdout
+
+
+def test_log_csv_has_the_spec_columns_and_data_as_json_text(baton: Baton, day: Path) -> None:
+    out = baton("audit", "log", "--format", "csv", "--lead", "L-1").stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash"]
+    events = json_lines(baton("--json", "audit", "log", "--lead", "L-1"))
+    assert len(rows) == 1 + len(events)
+    for row, event in zip(rows[1:], events):
+        assert row[0] == str(event["seq"]) and row[3] == event["actor"] and row[4] == event["event"]
+        assert json.loads(row[7]) == event["data"]
+        assert row[9:] == [event["prev"], event["hash"]]
+    created = rows[1]
+    assert created[5] == "" and created[6] == "MQL"  # null is an empty cell
+
+
+def test_log_for_people_is_one_line_an_event(baton: Baton, day: Path) -> None:
+    lines = baton("audit", "log", "--lead", "L-1", "--event", "hand_over").stdout.splitlines()
+    assert [line.split() for line in lines] == [
+        [str(seq_of(day, "L-1", "hand_over")), "2026-11-23T10:00:00+00:00", "L-1", "jane", "hand_over", "MQL", "->", "SAL"]
+    ]
