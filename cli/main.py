@@ -3,7 +3,10 @@ become one plain line on stderr with exit code 1."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -24,6 +27,15 @@ from .sla import sla
 
 class BatonGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        except BrokenPipeError:
+            pass  # the reader (`| head`) has all it wanted; leave the frames before exiting
+        # Later writes (and the interpreter's final flush) go nowhere, quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ctx.exit(0)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PolicyInvalid as error:
@@ -62,6 +74,29 @@ def cli(ctx: click.Context, db: str, actor: str | None, now: str | None, as_json
 
 for command in (init, policy, lead, rep, sla, notify, serve, audit, demo):
     cli.add_command(command)
+
+
+def _json_after_command(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(App).as_json = True  # type: ignore[union-attr]
+
+
+def _leaf_commands(group: click.Group) -> Iterator[click.Command]:
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            yield from _leaf_commands(command)
+        else:
+            yield command
+
+
+# `--json` is a global option (`baton --json lead show L-1`); scripts and people
+# also write it after the command (`baton lead show L-1 --json`), so every
+# command takes it too.
+for command in _leaf_commands(cli):
+    command.params.append(click.Option(
+        ["--json"], is_flag=True, expose_value=False, callback=_json_after_command,
+        help="Machine-readable output (the same as `baton --json ...`).",
+    ))
 
 
 def main() -> None:
