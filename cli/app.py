@@ -23,15 +23,24 @@ class App:
     as_json: bool
     _workspace: Workspace | None = field(default=None, repr=False)
 
+    def actor_name(self) -> str:
+        if self.actor is None:
+            return getpass.getuser()
+        if not self.actor.strip():
+            raise BadArgument(
+                "--as (or BATON_ACTOR) is empty; say who is acting, like --as alice, or leave it out to act as your login name"
+            )
+        return self.actor.strip()
+
     def acting_as(self) -> str:
-        actor = self.actor or getpass.getuser()
+        actor = self.actor_name()
         if actor == "system":
             raise BadArgument("'system' is Baton itself and cannot be used with --as; act as yourself, e.g. --as alice")
         return actor
 
     def workspace(self, *, write: bool) -> Workspace:
         if self._workspace is None:
-            actor = self.acting_as() if write else (self.actor or getpass.getuser())
+            actor = self.acting_as() if write else self.actor_name()
             self._workspace = Workspace.open(self.db, actor, self.now, write=write)
         return self._workspace
 

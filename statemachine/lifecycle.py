@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import from_iso
-from .errors import BadFieldValue, BadImportRow, DuplicateLead, UnknownField, UnknownLead
+from .errors import (
+    BadArgument,
+    BadFieldValue,
+    BadImportRow,
+    DuplicateLead,
+    UnknownField,
+    UnknownLead,
+)
 from .machine import LeadView
-from .policy.model import Policy
+from .policy.model import RESERVED_KEYS, Policy
 from .projection import apply, seal
 from .routing import Decision, choose_rep
 from .sla import follow as follow_clocks
@@ -170,6 +177,12 @@ def set_fields(ws: Workspace, lead: str, pairs: Iterable[tuple[str, str]]) -> Re
 
 
 def advance(ws: Workspace, lead: str, trigger: str, args: dict[str, str], actor: str | None = None) -> Recorder:
+    for key in RESERVED_KEYS:
+        if key in args:
+            raise BadArgument(
+                f"{key}=... cannot be given: Baton itself records in it the rep a transition takes the lead from; "
+                f"leave {key}=... out"
+            )
     with ws.store.transaction():
         recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
         fire_trigger(recorder, trigger, actor or ws.actor, args)

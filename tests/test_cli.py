@@ -88,6 +88,24 @@ def test_now_accepts_offsets_and_refuses_nonsense(baton: Baton, db: object) -> N
     assert result.stderr.startswith("Error: --now 'next tuesday' is not a time; write it as ISO 8601")
 
 
+@pytest.mark.parametrize("actor", ["", "   "])
+@pytest.mark.parametrize("command", [("lead", "add", "--id", "L-2"), ("lead", "show", "L-1")], ids=" ".join)
+def test_a_blank_actor_is_refused_rather_than_logged(baton: Baton, db: Path, actor: str, command: tuple[str, ...]) -> None:
+    add_ready_lead(baton, "L-1")
+    result = baton(*command, actor=actor)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: --as (or BATON_ACTOR) is empty; say who is acting, like --as alice, "
+        "or leave it out to act as your login name\n"
+    )
+    assert [e["actor"] for e in json_lines(baton("--json", "audit", "log"))] == ["jane", "jane"]
+
+
+def test_spaces_around_an_actor_name_are_dropped(baton: Baton, db: object) -> None:
+    event = as_json(baton("--json", "lead", "add", "--id", "L-1", actor=" omar "))["events"][0]
+    assert event["actor"] == "omar"
+
+
 def test_naive_now_is_in_the_policy_zone(baton: Baton, db: object) -> None:
     baton("lead", "add", "--id", "L-1", now="2026-07-01T09:00")  # London summer time
     assert json_lines(baton("--json", "lead", "history", "L-1"))[0]["at"] == "2026-07-01T08:00:00+00:00"

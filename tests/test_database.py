@@ -420,6 +420,11 @@ REFUSALS = {
         ("lead", "advance", "L-2", "recycle", "reason="), "alice",
         "Error: 'recycle' needs reason: run `baton lead advance L-2 recycle reason=...`",
     ),
+    "key baton writes itself": (
+        ("lead", "advance", "L-2", "recycle", "reason=stale", "released=alice"), "alice",
+        "Error: released=... cannot be given: Baton itself records in it the rep a transition "
+        "takes the lead from; leave released=... out",
+    ),
     "unknown lead": (
         ("lead", "advance", "L-404", "hand_over"), "jane",
         "Error: no lead 'L-404'; `baton lead list` shows the leads there are",

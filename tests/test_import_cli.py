@@ -125,3 +125,52 @@ def test_missing_file_is_a_clear_error(baton: Baton, db: Path, tmp_path: Path) -
     result = baton("lead", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 1
     assert "nope.csv" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_takes_exactly_the_contracted_options() -> None:
+    from cli.lead import import_
+
+    # `--json` is the global option every command also takes after its name.
+    options = sorted(opt for param in import_.params for opt in param.opts if opt.startswith("-") and opt != "--json")
+    assert options == ["--extra", "--map", "--null", "--skip-bad"]
+    extra = next(param for param in import_.params if param.name == "extra")
+    assert (extra.type.choices, extra.default) == (("error", "ignore"), "error")  # type: ignore[attr-defined]
+
+
+def test_import_killed_half_way_leaves_no_row_and_a_working_database(
+    baton: Baton, db: Path, tmp_path: Path
+) -> None:
+    """SIGKILL in the middle of the rows: nothing of the import survives, and
+    the next command finds the database as it was."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    source = tmp_path / "leads.csv"
+    source.write_text("id,email,score\n" + "".join(f"K-{n},k{n}@example.com,{n}\n" for n in range(20)))
+    before = counts(db)
+    script = (
+        "import os, signal\n"
+        "import statemachine.lifecycle as lifecycle\n"
+        "from cli.main import cli\n"
+        "real_create, made = lifecycle.create, []\n"
+        "def create_then_die(*args):\n"
+        "    if len(made) == 10:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    made.append(real_create(*args))\n"
+        "    return made[-1]\n"
+        "lifecycle.create = create_then_die\n"
+        f"cli(['--db', {str(db)!r}, '--as', 'jane', 'lead', 'import', {str(source)!r}])\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert counts(db) == before
+    assert baton("lead", "list").stdout == "No leads match.\n"
+    assert baton("lead", "import", str(source)).stdout == f"Imported 20 leads from {source}.\n"
+    store = Store.open(str(db), write=False)
+    try:
+        assert verify_chain(store) == (21, None)  # policy_applied, then one `created` a row
+    finally:
+        store.close()

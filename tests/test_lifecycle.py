@@ -102,6 +102,22 @@ def test_recycle_requires_a_reason(baton: Baton, db: object) -> None:
     assert blank.exit_code == 1
 
 
+def test_a_key_baton_writes_itself_cannot_be_given_and_the_owner_stays(baton: Baton, db: object) -> None:
+    """`released` in a transition's event clears the owner, so an operator
+    typing released=... must not be able to strip a lead of its rep."""
+    to_sql(baton, "L-1")
+    result = baton("lead", "advance", "L-1", "accept", "released=alice", actor="alice")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: released=... cannot be given: Baton itself records in it the rep a transition "
+        "takes the lead from; leave released=... out\n"
+    )
+    shown = as_json(baton("--json", "lead", "show", "L-1"))
+    assert (shown["state"], shown["owner"]) == ("SQL", "alice")
+    accepted = as_json(baton("--json", "lead", "advance", "L-1", "accept", actor="alice"))
+    assert (accepted["state"], accepted["owner"]) == ("accepted", "alice")
+
+
 def test_recycle_from_contacted_needs_three_attempts(baton: Baton, db: object) -> None:
     to_sql(baton, "L-1")
     baton("lead", "advance", "L-1", "accept", actor="alice")

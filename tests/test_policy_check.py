@@ -386,6 +386,14 @@ def test_transition_with_nothing_in_it_names_what_it_needs() -> None:
     ]
 
 
+def test_required_key_that_baton_writes_itself_is_refused() -> None:
+    text = edited("by: [owner, system]}", "by: [owner, system], requires: [reason, released]}")
+    assert problems(text) == [
+        f"p.yaml:{position(text, 'released')}: required key 'released' is a name Baton uses itself "
+        "in a transition's event; choose another name"
+    ]
+
+
 # --- durations ------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("within", "expected"), [

@@ -21,6 +21,7 @@ from .load import Node
 from .model import (
     LEAD_NAMES,
     OWNER,
+    RESERVED_KEYS,
     SYSTEM,
     BusinessHours,
     Checklist,
@@ -447,6 +448,8 @@ class Checker:
             for key, item in self.names(entries.get("requires"), "requires"):
                 if not IDENTIFIER.match(key):
                     self.err(item, f"required key '{key}' must be one word (letters, digits and _)")
+                elif key in RESERVED_KEYS:
+                    self.err(item, f"required key '{key}' is a name Baton uses itself in a transition's event; choose another name")
                 requires.append(key)
             transitions[name] = Transition(
                 name, tuple(sources), dest, tuple(by), tuple(guards), tuple(lists), tuple(requires),

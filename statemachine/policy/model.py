@@ -21,6 +21,9 @@ LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
 
 # `by` may list these besides the roles.
 OWNER, SYSTEM = "owner", "system"
+# Keys Baton itself writes into a transition's event data; the projection
+# reads `released` back (it clears the owner), so no caller may supply them.
+RESERVED_KEYS = ("released",)
 
 
 @dataclass(frozen=True)
