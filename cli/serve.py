@@ -23,10 +23,12 @@ def serve(app: App, every: float) -> None:
     from statemachine.policy.model import SYSTEM
     from statemachine.service import serve as run_service
     from statemachine.service import serving_lock, stop_on_signals
-    from statemachine.store import Store
-    from statemachine.workspace import Workspace
+    from statemachine.workspace import PinnedStore, Workspace
 
-    store = Store.open(app.db, write=True)
+    # Pinned, as for any command: a round's events record the policy version it
+    # loaded, and a round that meets a newer one is refused (logged) and the next
+    # round runs under it.
+    store = PinnedStore.open(app.db, write=True)
     try:
         Workspace(store, SYSTEM, app.now)  # a missing policy or a bad --now stops here, with exit 1
         with serving_lock(app.db), stop_on_signals() as stop:

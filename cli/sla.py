@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from .app import App
@@ -59,7 +61,7 @@ def status(app: App) -> None:
         tally = owners.setdefault(owner or "(unassigned)", {"running": 0, "due": 0, "breached": 0})
         tally[shown] += 1
     outbox = [
-        {"id": row[0], "lead": row[1], "sla": row[2], "recipients": row[3], "tries": row[4],
+        {"id": row[0], "lead": row[1], "sla": row[2], "recipients": json.loads(row[3]), "tries": row[4],
          "next_try_at": row[5], "last_error": row[6]}
         for row in ws.store.db.execute(
             "SELECT id, lead, sla, recipients, tries, next_try_at, last_error FROM outbox "
@@ -82,4 +84,13 @@ def status(app: App) -> None:
     if outbox:
         click.echo(f"\n{len(outbox)} notification{'s' if len(outbox) != 1 else ''} waiting to be sent (`baton notify send`):")
         for row in outbox:
-            click.echo(f"  #{row['id']} {row['lead']} {row['sla']} to {row['recipients']} (tries: {row['tries']})")
+            click.echo(f"  {waiting_line(row)}")
+
+
+def waiting_line(row: dict) -> str:
+    """One pending notification: for whom, and when it is (tried again)."""
+    head = f"#{row['id']} {row['lead']} {row['sla']} for {', '.join(row['recipients']) or 'nobody'}"
+    if not row["tries"]:
+        return f"{head}: not tried yet; first try at {row['next_try_at']}"
+    tries = f"{row['tries']} failed {'try' if row['tries'] == 1 else 'tries'}"
+    return f"{head}: {row['last_error']}; next try at {row['next_try_at']} (after {tries})"

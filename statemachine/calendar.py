@@ -1,7 +1,9 @@
 """Business time: when an SLA clock runs out, in wall time or business time.
 
 A `Calendar` knows one policy zone's working days, opening hours and holidays
-(explicit dates, and a country's public holidays from the `holidays` package).
+(explicit dates, and a country's public holidays from the `holidays` package:
+`GB`, or a subdivision in ISO 3166-2 form, `GB-ENG`, whose list is longer:
+England has Easter Monday and the August bank holiday, the UK as a whole not).
 Business hours are local wall-clock times: a day is 09:00-17:30 local on
 either side of a daylight-saving change. Time is counted as real elapsed time
 while the local clock is inside business hours on a working day, so the rare
@@ -29,6 +31,12 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_IDLE_DAYS = 3660
 # Opening and closing instants kept per calendar: a few years of days.
 BOUNDS_KEPT = 4096
+# A clock longer than a century (say `within: 99999999d`) is due at NEVER, a
+# day short of the calendar's end so every zone can show it: it never fires,
+# rather than failing the command that started it with an overflow, or
+# working out thousands of years of holidays to place a business-time clock.
+LONGEST_MINUTES = 100 * 366 * 24 * 60
+NEVER = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 
 # Built once: calling timedelta() with keywords costs more than the rest of `due`.
 _DAY = dt.timedelta(days=1)
@@ -94,12 +102,21 @@ class Calendar:
         are not holidays count; a start outside hours begins counting at the
         next opening, and a clock that runs out exactly at closing is due at
         closing, not at the next opening. Zero minutes is due at `start`.
+        A clock longer than a century is due at NEVER.
         """
         if start.utcoffset() is None:
             raise ValueError(f"start {start.isoformat()} has no time zone; give an aware datetime")
         if minutes < 0:
             raise ValueError(f"a clock cannot run for {minutes} minutes")
-        begin = start.astimezone(UTC)
+        if minutes > LONGEST_MINUTES:
+            return NEVER
+        try:
+            return self._due(start.astimezone(UTC), minutes, business)
+        except OverflowError:  # a start in the last century of the calendar
+            return NEVER
+
+    # -- internals ---------------------------------------------------------------
+    def _due(self, begin: dt.datetime, minutes: int, business: bool) -> dt.datetime:
         if not business or minutes == 0:
             return begin + _MINUTE * minutes
 
@@ -114,7 +131,6 @@ class Calendar:
                 remaining -= closing - begin
         return self._count_days(day + _DAY, remaining // _US)
 
-    # -- internals ---------------------------------------------------------------
     def _count_days(self, day: dt.date, left: int) -> dt.datetime:
         """Spend `left` microseconds of business time from the opening of `day` on."""
         idle_since = day
@@ -201,11 +217,13 @@ def _calendar(hours: BusinessHours, zone: str) -> Calendar:
 
 
 def _country_holidays(country: str, year: int) -> list[dt.date]:
+    """A country's public holidays in `year`; `GB-ENG` (ISO 3166-2) is England's."""
     # Imported here: most policies list their holidays, and the package is slow to load.
     import holidays
 
+    code, _, subdivision = country.partition("-")
     try:
-        return list(holidays.country_holidays(country, years=year))
+        return list(holidays.country_holidays(code, subdiv=subdivision or None, years=year))
     except NotImplementedError:
         raise ValueError(f"no public holiday calendar for country '{country}'") from None
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from .errors import BadArgument
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def parse_time(text: str, zone: str, what: str = "--now") -> dt.datetime:

@@ -53,11 +53,11 @@ def follow(store: Store, policy: Policy, event: Event) -> None:
         )
     elif event.event == "assigned" and event.data.get("sla"):
         # an SLA reassign gives the new owner the full time again
-        sla = next((s for s in policy.sla if s.name == event.data["sla"]), None)
-        if sla is not None:
+        restarted = next((s for s in policy.sla if s.name == event.data["sla"]), None)
+        if restarted is not None:
             db.execute(
                 "UPDATE clocks SET started_at = ?, due_at = ?, breached_at = NULL WHERE lead = ? AND name = ?",
-                (event.at, due_at(policy, sla, event.at), lead, sla.name),
+                (event.at, due_at(policy, restarted, event.at), lead, restarted.name),
             )
 
 
@@ -86,11 +86,14 @@ def lead_clocks(store: Store, lead: str) -> list[Clock]:
     return [Clock(*row) for row in rows]
 
 
+# The sweep's one look at the clocks: a range scan of the partial index
+# `clocks_due` (due_at, where breached_at IS NULL), never of the whole table.
+DUE_LEADS_SQL = "SELECT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at"
+
+
 def due_leads(store: Store, now: str) -> list[str]:
-    """Leads with a clock due and not yet breached (the partial index on due_at)."""
-    rows = store.db.execute(
-        "SELECT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at", (now,)
-    )
+    """Leads with a clock due and not yet breached, earliest due first."""
+    rows = store.db.execute(DUE_LEADS_SQL, (now,))
     # earliest due first; a lead with several due clocks is listed once
     return list(dict.fromkeys(lead for (lead,) in rows))
 

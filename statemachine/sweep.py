@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .lifecycle import Recorder, decide_route, fire_trigger, read_row, record_route, view
+from .lifecycle import (
+    Recorder,
+    decide_route,
+    fire_trigger,
+    read_row,
+    record_route,
+    view,
+)
 from .policy.model import OWNER, SYSTEM, Policy, Sla
 from .sla import Clock, due_clocks, due_leads
 from .workspace import Workspace

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from statemachine.calendar import Calendar
+from statemachine.calendar import LONGEST_MINUTES, NEVER, Calendar
 from statemachine.policy.model import BusinessHours
 
 UTC = dt.UTC
@@ -145,6 +145,29 @@ def test_country_and_explicit_holidays_add_up() -> None:
     assert due(at("2026-12-24T16:00"), 4 * 60, hours) == utc("2026-12-30T11:30")
 
 
+def test_gb_alone_leaves_easter_monday_and_the_august_bank_holiday_working_days() -> None:
+    # The `holidays` package's GB list is what all four nations share.
+    calendar = Calendar.of(GB_HOURS, LONDON)
+    assert calendar.is_business_day(dt.date(2026, 4, 6))
+    assert calendar.is_business_day(dt.date(2026, 8, 31))
+
+
+def test_an_english_team_names_its_subdivision_to_get_easter_monday_and_the_august_bank_holiday() -> None:
+    england = BusinessHours(end="17:30", holiday_country="GB-ENG")
+    calendar = Calendar.of(england, LONDON)
+    assert not calendar.is_business_day(dt.date(2026, 4, 6))  # Easter Monday
+    assert not calendar.is_business_day(dt.date(2026, 8, 31))  # Late Summer Bank Holiday
+    assert not calendar.is_business_day(dt.date(2026, 12, 28))  # Boxing Day (observed), as for GB
+    # Thursday before Easter, 16:00: 1.5h, then Good Friday and Easter Monday are off.
+    assert local(due(at("2026-04-02T16:00"), 4 * 60, england)) == "2026-04-07T11:30:00+01:00"
+    assert local(due(at("2026-04-02T16:00"), 4 * 60, GB_HOURS)) == "2026-04-06T11:30:00+01:00"
+
+
+def test_an_unknown_subdivision_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no public holiday calendar for country 'GB-XXX'"):
+        Calendar.of(BusinessHours(holiday_country="GB-XXX"), LONDON)
+
+
 def test_is_business_day_is_false_on_days_off() -> None:
     calendar = Calendar.of(SPEC_HOURS, LONDON)
     assert calendar.is_business_day(dt.date(2026, 11, 27))  # Friday
@@ -270,6 +293,24 @@ def test_a_year_of_business_time_lands_on_the_same_day_as_counting_day_by_day() 
     minutes = 250 * 510 + 17
     start = at("2026-02-11T11:11")
     assert due(start, minutes, GB_HOURS) == slow_due(start, minutes, GB_HOURS, LONDON)
+
+
+@pytest.mark.parametrize("business", [True, False])
+def test_a_clock_longer_than_a_century_never_comes_due_instead_of_overflowing(business: bool) -> None:
+    # `within: 99999999d` passes the policy check; the lead entering its state must not fail.
+    assert due(at("2026-11-23T10:00"), 99_999_999 * 24 * 60, GB_HOURS, business=business) == NEVER
+    assert due(at("2026-11-23T10:00"), LONGEST_MINUTES + 1, GB_HOURS, business=business) == NEVER
+    assert NEVER.astimezone(ZoneInfo("Pacific/Kiritimati")).year == 9999  # every zone can show it
+
+
+def test_a_clock_of_a_century_is_still_counted() -> None:
+    start = at("2026-11-23T10:00")
+    assert due(start, LONGEST_MINUTES, business=False) == start + dt.timedelta(minutes=LONGEST_MINUTES)
+
+
+def test_a_clock_that_would_end_past_the_calendar_is_due_never() -> None:
+    assert due(utc("9999-12-01T00:00"), 60 * 24 * 60, business=False) == NEVER
+    assert due(utc("9999-12-01T00:00"), 60 * 24 * 60) == NEVER
 
 
 def test_a_calendar_without_working_days_raises_instead_of_looping() -> None:

@@ -124,8 +124,8 @@ def test_a_refused_fire_stays_recorded_and_the_sweep_goes_on(baton: Baton, db: P
     result = baton("sla", "sweep", now="2026-12-11T15:00")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:2] == [
-        "L-1 breached follow_up (due 2026-12-11T15:00:00+00:00): recycle refused: "
-        "cannot recycle L-1: make at least 3 contact attempts before recycling",
+        ("L-1 breached follow_up (due 2026-12-11T15:00:00+00:00): recycle refused: "
+         "cannot recycle L-1: make at least 3 contact attempts before recycling"),
         "L-2 breached follow_up (due 2026-12-11T15:00:00+00:00): fired recycle",
     ]
     assert as_json(baton("--json", "lead", "show", "L-1", now="2026-12-11T15:00"))["state"] == "contacted"
@@ -154,3 +154,130 @@ def test_reentering_a_state_starts_its_clocks_afresh(baton: Baton, db: Path) -> 
     baton("lead", "advance", "L-1", "qualify", actor="alice", now="2026-12-01T09:00")
     [clock] = clocks(baton, "L-1", now="2026-12-01T09:00")
     assert (clock["due"], clock["breached"]) == ("2026-12-01T13:00:00+00:00", False)
+
+
+def test_the_sweep_finds_due_clocks_by_their_index_not_a_table_scan(baton: Baton, db: Path) -> None:
+    from statemachine.sla import DUE_LEADS_SQL
+
+    to_sql(baton, "L-1", now=FRIDAY_3PM)
+    plan = sqlite3.connect(db).execute(f"EXPLAIN QUERY PLAN {DUE_LEADS_SQL}", ("2026-11-30T11:00:00+00:00",)).fetchall()
+    assert [row[-1] for row in plan] == ["SEARCH clocks USING INDEX clocks_due (due_at<?)"]
+
+
+def test_lead_show_lists_each_clock_with_its_due_time_then_overdue_then_breached(baton: Baton, db: Path) -> None:
+    to_sql(baton, "L-1", now=FRIDAY_3PM)
+    baton("rep", "away", "bob", actor="bob", now=FRIDAY_3PM)  # so the breach cannot reassign it
+
+    def sla_lines(now: str) -> list[str]:
+        return [line for line in baton("lead", "show", "L-1", now=now).stdout.splitlines() if line.startswith("sla ")]
+    assert sla_lines("2026-11-30T10:29") == [f"sla acknowledge: due {ACK_DUE}"]
+    assert sla_lines("2026-11-30T10:30") == [f"sla acknowledge: due {ACK_DUE} (overdue)"]
+    baton("sla", "sweep", now="2026-11-30T11:00")
+    assert sla_lines("2026-11-30T11:00") == [f"sla acknowledge: due {ACK_DUE} (breached)"]
+
+
+def test_sla_status_shows_each_clock_per_owner_and_whom_each_waiting_notification_is_for(
+        baton: Baton, db: Path) -> None:
+    to_sql(baton, "L-1", now=FRIDAY_3PM)
+    baton("sla", "sweep", now="2026-11-30T11:00")
+    result = baton("sla", "status", now="2026-11-30T11:00")
+    assert result.stdout == (
+        f"{'LEAD':<12} {'CLOCK':<14} {'STATE':<12} {'OWNER':<10} {'DUE':<26} STATUS\n"
+        f"{'L-1':<12} {'acknowledge':<14} {'SQL':<12} {'bob':<10} {'2026-11-30T15:00:00+00:00':<26} running\n"
+        "\n"
+        f"{'OWNER':<14} {'RUNNING':>8} {'DUE':>5} {'BREACHED':>9}\n"
+        f"{'bob':<14} {1:>8} {0:>5} {0:>9}\n"
+        "\n"
+        "1 notification waiting to be sent (`baton notify send`):\n"
+        "  #1 L-1 acknowledge for alice, sam: not tried yet; first try at 2026-11-30T11:00:00+00:00\n"
+    )
+    [row] = as_json(baton("--json", "sla", "status", now="2026-11-30T11:00"))["outbox"]
+    assert row == {"id": 1, "lead": "L-1", "sla": "acknowledge", "recipients": ["alice", "sam"], "tries": 0,
+                   "next_try_at": "2026-11-30T11:00:00+00:00", "last_error": None}
+
+
+def test_sla_status_with_no_clocks_says_so(baton: Baton, db: Path) -> None:
+    assert baton("sla", "status").stdout == "No SLA clocks are running.\n"
+
+
+def test_a_clock_of_a_century_or_more_never_comes_due_and_the_lead_still_moves(
+        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    from conftest import DEFAULT_POLICY
+
+    policy = tmp_path / "long.yaml"
+    text = DEFAULT_POLICY.read_text()
+    assert text.count("within: 14d") == 1
+    policy.write_text(text.replace("within: 14d", "within: 99999999d"))
+    assert baton("init", "--policy", str(policy)).exit_code == 0
+    to_sql(baton, "L-1", now=FRIDAY_3PM)
+    baton("lead", "advance", "L-1", "accept", actor="alice", now=FRIDAY_3PM)
+    moved = baton("lead", "advance", "L-1", "contact", actor="alice", now=FRIDAY_3PM)
+    assert (moved.exit_code, moved.stdout) == (0, "L-1: accepted -> contacted (contact).\n")
+    [clock] = clocks(baton, "L-1")
+    assert (clock["name"], clock["due"]) == ("follow_up", "9999-12-30T00:00:00+00:00")
+    assert json_lines(baton("--json", "sla", "sweep", now="2199-01-01T00:00")) == []
+
+
+# -- SLA mistakes in the policy: named at their place -----------------------------------
+def sla_problems(sla_yaml: str) -> list[str]:
+    from textwrap import dedent
+
+    from test_policy_check import MINIMAL, problems
+
+    return problems(MINIMAL + dedent(sla_yaml))
+
+
+def test_an_sla_on_an_unknown_state_is_a_policy_error_at_its_place() -> None:
+    assert sla_problems("""\
+        sla:
+          - {name: pick_up, state: wroking, within: 4h}
+        """) == [
+        ("p.yaml:17:28: SLA 'pick_up' runs in unknown state 'wroking' (states: new, working, done); "
+         "did you mean 'working'?")
+    ]
+
+
+def test_an_sla_that_fires_an_unknown_transition_is_a_policy_error_at_its_place() -> None:
+    assert sla_problems("""\
+        sla:
+          - name: pick_up
+            state: working
+            within: 4h
+            breach: {fire: finsh}
+        """) == [
+        ("p.yaml:20:20: SLA 'pick_up' fires unknown transition 'finsh' (transitions: start, finish); "
+         "did you mean 'finish'?")
+    ]
+
+
+def test_init_refuses_a_policy_with_a_bad_clock_naming_file_line_and_column(
+        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    from conftest import DEFAULT_POLICY
+
+    policy = tmp_path / "bad-sla.yaml"
+    text = DEFAULT_POLICY.read_text()
+    policy.write_text(text.replace("within: 4h", "within: 0h"))
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "within: 4h" in row)
+    result = baton("init", "--policy", str(policy))
+    assert result.exit_code == 1
+    assert f"{policy}:{line}:13: SLA 'acknowledge': within must be more than zero, not '0h'" in result.stderr
+    assert not db_path.exists()
+
+
+def test_a_running_clock_whose_sla_a_new_policy_removed_is_recorded_and_nothing_else_is_done(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    from test_policy_apply import variant
+
+    to_sql(baton, "L-1", now=FRIDAY_3PM)
+    block = ("  - name: acknowledge\n    state: SQL\n    within: 4h\n    business: true\n    breach:\n"
+             "      notify: [owner, sales_manager]\n"
+             "      reassign: true           # give it to another rep if nobody acknowledged it\n")
+    without = variant(tmp_path, 2, replace=(block, ""))
+    assert baton("policy", "apply", str(without), now=FRIDAY_3PM).exit_code == 0
+    result = baton("sla", "sweep", now="2026-11-30T11:00")
+    assert result.stdout.splitlines()[0] == (
+        f"L-1 breached acknowledge (due {ACK_DUE}): this clock is no longer in the policy; nothing else was done")
+    shown = as_json(baton("--json", "lead", "show", "L-1", now="2026-11-30T11:00"))
+    assert (shown["owner"], shown["sla"][0]["breached"]) == ("alice", True)
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert baton("audit", "verify").exit_code == 0
