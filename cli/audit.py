@@ -88,7 +88,7 @@ def verify(app: App) -> None:
 
     store = app.workspace(write=False).store
     if sys.stderr.isatty():
-        with click.progressbar(length=event_count(store), label="verifying", file=sys.stderr) as bar:
+        with store.snapshot(), click.progressbar(length=event_count(store), label="verifying", file=sys.stderr) as bar:
             report = walk(store, bar.update)
     else:
         report = walk(store)
@@ -143,7 +143,7 @@ def replay(app: App, as_of: str, lead_id: str | None) -> None:
 @audit.command()
 @click.pass_obj
 def rebuild(app: App) -> None:
-    """Rebuild the leads table from the log (after a restore), in one transaction."""
+    """Rebuild the leads table, SLA clocks and reps' open-lead counts from the log (after a restore)."""
     from statemachine.audit import rebuild as rewrite
 
     store = app.workspace(write=True).store

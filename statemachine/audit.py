@@ -29,7 +29,9 @@ from .machine import LeadMachine, LeadView
 from .policies import text_hash
 from .policy.model import Policy
 from .projection import LIFECYCLE_EVENTS, apply, is_personal
+from .sla import follow as follow_clocks
 from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
+from .workspace import compiled_policy
 
 Row = dict[str, Any]
 CHUNK = 2000
@@ -65,8 +67,31 @@ def _personal_digests(data: dict[str, Any]) -> Iterator[str]:
 Chunk = list[tuple[Event, Any]]  # each event with its `data` as stored (JSON text)
 
 
+class PersonalValues:
+    """The personal values a chunk of events holds, by digest. A value counts
+    only if its salted digest recomputes to the one in the log; one that does
+    not (the `personal` table was edited) is `forged` and, like an erased one,
+    resolves as unknown, so it never reaches a replay or a rebuild."""
+
+    def __init__(self, entries: dict[str, tuple[Any, Any]]):
+        self.values: dict[str, Any] = {}
+        self.forged: set[str] = set()
+        for digest, (salt, text) in entries.items():
+            if text is None:
+                continue  # erased in place: as if the row were gone
+            try:
+                if hashlib.sha256((salt + text).encode("utf-8")).hexdigest() != digest:
+                    raise ValueError(digest)
+                self.values[digest] = json.loads(text)
+            except (TypeError, ValueError):
+                self.forged.add(digest)
+
+    def __call__(self, digest: str) -> Any:
+        return self.values.get(digest, ERASED)
+
+
 def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[
-        tuple[Chunk, Callable[[str], Any]]]:
+        tuple[Chunk, PersonalValues]]:
     """The events in seq order, a chunk at a time, with a resolver for the
     personal values that chunk holds."""
     cursor = store.db.execute(f"{_SELECT} {where} ORDER BY seq", params)
@@ -78,8 +103,7 @@ def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> 
             chunk.append((event, raw[7]))
             if event.event in ("created", "updated"):
                 digests.extend(_personal_digests(event.data))
-        values = store.personal_values(digests) if digests else {}
-        yield chunk, (lambda digest, found=values: found.get(digest, ERASED))
+        yield chunk, PersonalValues(store.personal_entries(digests) if digests else {})
 
 
 def _event(raw: tuple[Any, ...]) -> Event:
@@ -285,16 +309,25 @@ class Problem:
     message: str
     seq: int | None = None
     lead: str | None = None
+    rep: str | None = None
 
     def __str__(self) -> str:
         if self.seq is not None:
             return f"seq {self.seq}: {self.message}"
         if self.lead is not None:
             return f"lead {self.lead}: {self.message}"
+        if self.rep is not None:
+            return f"rep {self.rep}: {self.message}"
         return self.message
 
     def as_json(self) -> dict[str, Any]:
-        where: dict[str, Any] = {"seq": self.seq} if self.seq is not None else {"lead": self.lead}
+        where: dict[str, Any]
+        if self.seq is not None:
+            where = {"seq": self.seq}
+        elif self.rep is not None:
+            where = {"rep": self.rep}
+        else:
+            where = {"lead": self.lead}
         return {**where, "message": self.message}
 
 
@@ -330,7 +363,7 @@ class Verifier:
     def problem(self, seq: int, message: str) -> None:
         self.report.problems.append(Problem(message, seq=seq))
 
-    def feed(self, event: Event, text: Any, resolve: Callable[[str], Any]) -> bool:
+    def feed(self, event: Event, text: Any, resolve: PersonalValues) -> bool:
         """Check one event and replay it; False once the chain is broken."""
         broken = self.chain.check(event, text)
         if broken is not None:
@@ -362,8 +395,17 @@ class Verifier:
             return True
         else:
             self.judge(event, row)
+        if resolve.forged and event.event in ("created", "updated"):
+            self.forged_personal(event, resolve.forged)
         self.rows[event.lead] = apply(row, event, resolve)
         return True
+
+    def forged_personal(self, event: Event, forged: set[str]) -> None:
+        fields = event.data.get("fields")
+        for name, value in (fields.items() if isinstance(fields, dict) else ()):
+            if is_personal(value) and value["personal"] in forged:
+                self.problem(event.seq, f"the personal table holds a value for {event.lead}'s {name} that does not "
+                                        "match the digest the log recorded (it was changed)")
 
     def policy_applied(self, event: Event) -> None:
         data, version = event.data, event.policy_version
@@ -439,25 +481,49 @@ class Verifier:
                 f"the policy in force is version {active}, but the log's last policy_applied is version "
                 f"{self.in_force} (events may be missing from the end of the log)"
             ))
+        self.compare_load(store)
+
+    def compare_load(self, store: Store) -> None:
+        """The running open-lead count per rep (`rep_load`, which least_loaded
+        routing reads) against the replayed leads, under the version in force."""
+        version = self.rules.get(self.in_force)
+        if version is None:
+            return  # the policy in force cannot be trusted: already reported
+        states = version.policy.states
+        expected: dict[str, int] = {}
+        for row in self.rows.values():
+            owner, state = row["owner"], row["state"]
+            if owner is not None and state in states and not states[state].final:
+                expected[owner] = expected.get(owner, 0) + 1
+        stored = store.rep_loads()
+        for rep in [*expected, *(r for r in stored if r not in expected)]:
+            have, want = stored.get(rep, 0), expected.get(rep, 0)
+            if have != want:
+                self.report.problems.append(Problem(
+                    f"rep_load counts {have} open lead{'s' if have != 1 else ''}, but the log gives {rep} {want}; "
+                    "least_loaded routing reads this count (`baton audit rebuild` recounts it)",
+                    rep=rep,
+                ))
 
 
 def verify(store: Store, progress: Callable[[int], None] | None = None) -> Report:
     """Walk the whole log once; a report with every problem found (the chain:
     only its first break, after which nothing else can be trusted)."""
-    verifier = Verifier(store)
-    for chunk, resolve in read_chunks(store):
-        for event, text in chunk:
-            if not verifier.feed(event, text, resolve):
-                break
-        else:
-            if progress is not None:
-                progress(len(chunk))
-            continue
-        break
-    report = verifier.report
-    report.leads = len(verifier.rows)
-    if not report.chain_broken:
-        verifier.compare(store)
+    with store.snapshot():  # the log and the tables as of one moment, however busy
+        verifier = Verifier(store)
+        for chunk, resolve in read_chunks(store):
+            for event, text in chunk:
+                if not verifier.feed(event, text, resolve):
+                    break
+            else:
+                if progress is not None:
+                    progress(len(chunk))
+                continue
+            break
+        report = verifier.report
+        report.leads = len(verifier.rows)
+        if not report.chain_broken:
+            verifier.compare(store)
     return report
 
 
@@ -489,9 +555,13 @@ def replay(store: Store, as_of: str | None = None, lead: str | None = None) -> d
 
 def rebuild(store: Store) -> int:
     """Inside a transaction: replace the `leads` table with the replay of the
-    whole log, which must verify as a chain first. Returns the leads written."""
+    whole log, which must verify as a chain first, and with it what else is
+    derived from the log: the SLA clocks and each rep's open-lead count.
+    Returns the leads written."""
     chain = ChainCheck()
     rows: dict[str, Row] = {}
+    store.db.execute("DELETE FROM clocks")
+    clocks = _ClockReplay(store)
     for chunk, resolve in read_chunks(store):
         for event, text in chunk:
             broken = chain.check(event, text)
@@ -506,6 +576,7 @@ def rebuild(store: Store) -> int:
                     "nothing was rebuilt (see `baton audit verify`)"
                 )
             rows[event.lead] = apply(row, event, resolve)
+            clocks.follow(event)
     field_names: list[str] = []
     for row in rows.values():
         field_names.extend(f for f in row["fields"] if f not in field_names)
@@ -522,9 +593,35 @@ def rebuild(store: Store) -> int:
             for row in rows.values()
         ),
     )
-    # SLA clocks (the `clocks` table) are derived from the log too; when they
-    # are, rebuild them here from `rows` and the events, in this transaction.
+    # least_loaded routing reads a running count of each rep's open leads:
+    # count it again from the rows just written, under the policy in force.
+    store.recount_load(compiled_policy(store)[0].open_states)
     return len(rows)
+
+
+class _ClockReplay:
+    """The `clocks` table written again event by event, by the same rule the
+    commands followed (`sla.follow`), each event under the policy version it
+    records: a due time stays the one its own version's calendar gave."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.policies: dict[Any, Policy | None] = {}
+
+    def policy(self, version: Any) -> Policy | None:
+        if version not in self.policies:
+            try:
+                self.policies[version] = compiled_policy(self.store, version)[0]
+            except (BatonError, TypeError, ValueError):
+                self.policies[version] = None  # missing or unreadable: `verify` names it
+        return self.policies[version]
+
+    def follow(self, event: Event) -> None:
+        if event.event == "sla_breach" and not isinstance(event.data.get("sla"), str):
+            return  # a breach that names no clock breaches none
+        policy = self.policy(event.policy_version)
+        if policy is not None:
+            follow_clocks(self.store, policy, event)
 
 
 def _stored(value: Any) -> Any:

@@ -117,7 +117,7 @@ def check_maps(old: Policy, new: Policy, maps: dict[str, str]) -> None:
 def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str, at: str,
                  maps: dict[str, str]) -> Applied:
     """Put `policy` in force over the active one, in one transaction."""
-    from .lifecycle import Recorder, read_row
+    from .lifecycle import Recorder, read_row, row_to_columns
     from .workspace import Workspace, compiled_policy
 
     with store.transaction():
@@ -142,9 +142,16 @@ def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str,
             for lead in leads:
                 recorder = Recorder(ws, read_row(store, ws.policy, lead))
                 recorder.record(lead, "moved", source, target, {"map": f"{source}={target}"})
-                recorder.save()
+                assert recorder.row is not None
+                # Not `recorder.save()`: it would adjust the owner's load by
+                # judging the old state under the new policy, which has no such
+                # state. The load is recounted once, below, for every lead.
+                store.write_lead(row_to_columns(ws.policy, recorder.row))
             if leads:
                 applied.moved[source] = leads
+        # The new version may change which states are final, and moves may
+        # take leads into or out of them: least_loaded must count afresh.
+        store.recount_load(policy.open_states)
         return applied
 
 

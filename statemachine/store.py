@@ -162,13 +162,26 @@ class Store:
         if last_seq is not None:
             log("info", "committed", db=self.path, last_seq=last_seq)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """One read transaction: every query inside sees the same committed
+        database, whatever other commands commit meanwhile (WAL readers never
+        block writers). Inside a transaction already, that one is the snapshot."""
+        if self.db.in_transaction:
+            yield self
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+
     # -- the event log ----------------------------------------------------------
     def append(self, lead: str | None, at: str, actor: str, event: str, from_: str | None,
                to: str | None, data: dict[str, Any], policy_version: int | None) -> Event:
-        if self._tail is None:
-            row = self.db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            self._tail = (row[0], row[1]) if row else (0, GENESIS)
-        seq, prev = self._tail[0] + 1, self._tail[1]
+        seq, prev = self.chain_tail()
+        seq += 1
         digest = event_hash(seq, lead, at, actor, event, from_, to, data, policy_version, prev)
         self.db.execute(
             "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -176,6 +189,19 @@ class Store:
         )
         self._tail = (seq, digest)
         return Event(seq, lead, at, actor, event, from_, to, data, policy_version, prev, digest)
+
+    def chain_tail(self) -> tuple[int, str]:
+        """(seq, hash) of the last event, inside a transaction."""
+        if self._tail is None:
+            row = self.db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            self._tail = (row[0], row[1]) if row else (0, GENESIS)
+        return self._tail
+
+    def append_hashed(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert events already chained on from `chain_tail()`, as rows in
+        EVENT_COLUMNS order (`data` as its canonical JSON), in one go."""
+        self.db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self._tail = (rows[-1][0], rows[-1][-1])
 
     def events(self, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[Event]:
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
@@ -258,8 +284,13 @@ class Store:
             (rep, delta),
         )
 
+    def rep_loads(self) -> dict[str, int]:
+        """Every rep's running count as stored (reps without a row have none)."""
+        return {rep: count for rep, count in self.db.execute("SELECT rep, open_leads FROM rep_load")}
+
     def recount_load(self, open_states: tuple[str, ...]) -> None:
-        """Count the load again from the leads table (after a rebuild or a new policy)."""
+        """Count the load again from the leads table (after a rebuild or a new
+        policy, which may move leads or change which states are final)."""
         self.db.execute("DELETE FROM rep_load")
         self.db.execute(
             "INSERT INTO rep_load(rep, open_leads) SELECT owner, count(*) FROM leads "
@@ -281,6 +312,16 @@ class Store:
             sql = f"SELECT digest, value FROM personal WHERE digest IN ({','.join('?' * len(chunk))})"
             for digest, value in self.db.execute(sql, chunk):
                 found[digest] = json.loads(value)
+        return found
+
+    def personal_entries(self, digests: list[str]) -> dict[str, tuple[Any, Any]]:
+        """digest -> (salt, value as stored JSON text), for checking each digest."""
+        found: dict[str, tuple[Any, Any]] = {}
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            sql = f"SELECT digest, salt, value FROM personal WHERE digest IN ({','.join('?' * len(chunk))})"
+            for digest, salt, value in self.db.execute(sql, chunk):
+                found[digest] = (salt, value)
         return found
 
     # -- reps and routing positions ---------------------------------------------

@@ -26,7 +26,7 @@ def compiled_policy(store: Store, version: int | None = None) -> tuple[Policy, s
     """The policy of `version` (default: the one in force) and its text hash."""
     row = store.policy_row(version)
     if row is None:
-        raise DatabaseProblem(f"{store.path} has no policy in force; run `baton init --policy FILE`")
+        raise _no_policy(store, version)
     number, text, text_hash, compiled = row
     if text_hash in _policies:
         return _policies[text_hash], text_hash
@@ -43,6 +43,22 @@ def compiled_policy(store: Store, version: int | None = None) -> tuple[Policy, s
         store.cache_compiled(number, json.dumps(to_plain(policy)))
     _policies[text_hash] = policy
     return policy, text_hash
+
+
+def _no_policy(store: Store, version: int | None) -> DatabaseProblem:
+    active = store.meta("policy_version")
+    if version is None and active is None:
+        return DatabaseProblem(f"{store.path} has no policy in force; run `baton init --policy FILE`")
+    known = [str(v) for (v,) in store.db.execute("SELECT version FROM policies ORDER BY version")]
+    if version is not None:
+        return DatabaseProblem(f"{store.path} has no policy version {version} (versions: {', '.join(known) or 'none'})")
+    # The database was set up, but the text of the version in force is gone:
+    # deleted or edited outside Baton, which an auditor must be told plainly.
+    return DatabaseProblem(
+        f"{store.path} says policy version {active} is in force, but its policies table has no version {active} "
+        f"(versions: {', '.join(known) or 'none'}); the table was changed outside Baton: "
+        "restore the database from a backup"
+    )
 
 
 class PolicyChanged(BatonError):

@@ -123,6 +123,163 @@ def test_verify_passes_after_personal_values_are_erased(baton: Baton, story: Pat
     assert baton("audit", "verify").stdout == f"verified {last_seq(story)} events, 2 leads: {SUMMARY}\n"
 
 
+def test_verify_judges_one_moment_while_other_commands_commit(
+    baton: Baton, story: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands that commit after verify has walked the log (a new lead, an
+    attempt on L-2) are not false alarms about the leads table: verify reads
+    the log and the tables as of the moment it started."""
+    from conftest import MONDAY_9AM
+
+    from statemachine import audit, lifecycle
+    from statemachine.workspace import Workspace
+
+    walked = last_seq(story)
+    compare = audit.Verifier.compare
+
+    def others_commit_then_compare(verifier: audit.Verifier, store: Any) -> None:
+        ws = Workspace.open(str(story), "jane", MONDAY_9AM, write=True)
+        try:
+            lifecycle.add_lead(ws, "L-3", [("score", "5")])
+            lifecycle.log_attempt(ws, "L-2", "phone", None)
+        finally:
+            ws.close()
+        compare(verifier, store)
+
+    monkeypatch.setattr(audit.Verifier, "compare", others_commit_then_compare)
+    result = baton("audit", "verify")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"verified {walked} events, 2 leads: {SUMMARY}\n"
+    assert last_seq(story) == walked + 2
+
+
+def run_verify(db: Path, stderr_on_a_terminal: bool) -> tuple[int, str, str]:
+    """`baton audit verify` as a real process: (exit code, stdout, stderr),
+    its stderr a pseudo-terminal or a pipe."""
+    import os
+    import subprocess
+
+    from test_concurrency import baton_executable
+
+    pty = pytest.importorskip("pty")
+    env = {**os.environ, "BATON_DB": str(db), "BATON_ACTOR": "auditor"}
+    if not stderr_on_a_terminal:
+        done = subprocess.run([baton_executable(), "audit", "verify"], env=env, text=True,
+                              capture_output=True, timeout=60, check=False)
+        return done.returncode, done.stdout, done.stderr
+    terminal, stderr = pty.openpty()
+    try:
+        process = subprocess.Popen([baton_executable(), "audit", "verify"], env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=stderr)
+        os.close(stderr)
+        stdout, _ = process.communicate(timeout=60)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(terminal)
+    return process.returncode, stdout, drawn.decode("utf-8", "replace")
+
+
+def test_verify_draws_a_progress_bar_on_a_terminal_only(story: Path) -> None:
+    summary = f"verified {last_seq(story)} events, 2 leads: {SUMMARY}\n"
+    code, stdout, terminal = run_verify(story, stderr_on_a_terminal=True)
+    assert (code, stdout) == (0, summary)
+    assert "verifying" in terminal and "100%" in terminal
+    assert run_verify(story, stderr_on_a_terminal=False) == (0, summary, "")
+
+
+def long_history(baton: Baton, db: Path, attempts: int) -> Path:
+    """One lead with `attempts` contact attempts logged: a log that grows
+    while the projection stays one row."""
+    from conftest import MONDAY_9AM
+
+    from statemachine import lifecycle
+    from statemachine.workspace import Workspace
+
+    assert baton("lead", "add", "--id", "L-1", "score=1").exit_code == 0
+    ws = Workspace.open(str(db), "jane", MONDAY_9AM, write=True)
+    try:
+        with ws.store.transaction():
+            recorder = lifecycle.Recorder(ws, lifecycle.read_row(ws.store, ws.policy, "L-1"))
+            for number in range(attempts):
+                recorder.record("L-1", "attempt", "MQL", "MQL", {"note": f"call {number}: " + "x" * 200})
+            recorder.save()
+    finally:
+        ws.close()
+    return db
+
+
+def verify_peak_bytes(db: Path) -> int:
+    """The most memory (Python objects) `verify` held at once, on a passing log."""
+    import tracemalloc
+
+    from statemachine.audit import verify
+    from statemachine.store import Store
+
+    store = Store.open(str(db), write=False)
+    try:
+        tracemalloc.start()
+        try:
+            report = verify(store)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    finally:
+        store.close()
+    assert report.ok, report.problems
+    return peak
+
+
+def test_verify_memory_does_not_grow_with_the_log(
+    tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten times the events, read in chunks of 200: the peak stays about the
+    same (reading the whole log at once would hold every event: about 10x)."""
+    from click.testing import CliRunner
+    from conftest import MONDAY_9AM
+
+    from cli.main import cli
+    from statemachine import audit
+
+    monkeypatch.setattr(audit, "CHUNK", 200)
+    logs = {}
+    for attempts in (1_000, 10_000):
+        db = tmp_path / f"{attempts}.db"
+
+        def run(*args: str, db: Path = db) -> Any:
+            return CliRunner().invoke(cli, ["--db", str(db), "--as", "jane", "--now", MONDAY_9AM, *args])
+
+        assert run("init", "--policy", str(policy_file)).exit_code == 0
+        logs[attempts] = long_history(run, db, attempts)
+    verify_peak_bytes(logs[1_000])  # first-use costs (imports, caches) out of the way
+    small, large = verify_peak_bytes(logs[1_000]), verify_peak_bytes(logs[10_000])
+    assert large < 1.5 * small, f"peak {large} bytes for 10,000 events against {small} for 1,000"
+
+
+@pytest.mark.parametrize("leads_too", [False, True], ids=["personal only", "personal and leads"])
+def test_edited_personal_value_is_named_at_the_event_holding_its_digest(
+    baton: Baton, story: Path, leads_too: bool
+) -> None:
+    """The log holds only a salted digest of L-1's email; a value swapped in
+    the personal table (and the leads table made to agree) no longer matches it."""
+    tamper(story, "UPDATE personal SET value = '\"eve@evil.example\"' WHERE lead = 'L-1' AND field = 'email'")
+    if leads_too:
+        tamper(story, "UPDATE leads SET email = 'eve@evil.example' WHERE id = 'L-1'")
+    assert problems(baton("audit", "verify")) == [
+        f"seq {seq_of(story, 'L-1', 'created')}: the personal table holds a value for L-1's email that does not "
+        "match the digest the log recorded (it was changed)"
+    ]
+    (row,) = json_lines(baton("--json", "audit", "replay", "--as-of", "2026-12-01", "--lead", "L-1"))
+    assert row["fields"]["email"] == "[erased]"  # never the forged value
+
+
 # -- verify: the chain -------------------------------------------------------------------
 def test_edited_event_is_named_by_its_seq(baton: Baton, story: Path) -> None:
     seq = seq_of(story, "L-1", "updated")
@@ -206,6 +363,23 @@ def test_edited_policy_text_is_named_at_its_policy_applied_event(baton: Baton, s
     assert problems(baton("audit", "verify")) == [
         "seq 1: the stored text of policy version 1 does not match the hash recorded when it was applied"
     ]
+
+
+@pytest.mark.parametrize(("sql", "versions"), [
+    ("DELETE FROM policies", "none"),
+    ("UPDATE meta SET value = '7' WHERE key = 'policy_version'", "1"),
+], ids=["policies emptied", "meta points at no version"])
+def test_missing_policy_text_is_named_not_taken_for_an_uninitialised_database(
+    baton: Baton, story: Path, sql: str, versions: str
+) -> None:
+    tamper(story, sql)
+    version = "7" if "meta" in sql else "1"
+    result = baton("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {story} says policy version {version} is in force, but its policies table has no version "
+        f"{version} (versions: {versions}); the table was changed outside Baton: restore the database from a backup\n"
+    )
 
 
 # -- verify: every transition legal, as the log had the lead -----------------------------
@@ -412,6 +586,43 @@ def test_rebuild_after_wiping_leads_restores_the_table_exactly(baton: Baton, sto
     assert baton("audit", "verify").exit_code == 0
 
 
+def clocks(db: Path) -> list[tuple[Any, ...]]:
+    with reading(db) as conn:
+        return [tuple(r) for r in conn.execute("SELECT * FROM clocks ORDER BY lead, name")]
+
+
+def test_rebuild_restores_the_sla_clocks_each_under_its_own_policy_version(
+    baton: Baton, db: Path, tmp_path: Path
+) -> None:
+    """L-1's acknowledge clock breached and restarted with bob; L-2's started
+    under version 1 (4 business hours), L-3's under version 2 (8); L-4 is in
+    contacted. Wiped and tampered with, the clocks come back exactly."""
+    from conftest import DEFAULT_POLICY, to_sql
+
+    assert to_sql(baton, "L-1").exit_code == 0  # alice, due 13:00
+    assert baton("sla", "sweep", now="2026-11-23T13:30").exit_code == 0  # breach: reassigned to bob
+    assert to_sql(baton, "L-2", now="2026-11-23T14:00").exit_code == 0
+    v2 = tmp_path / "v2.yaml"
+    v2.write_text(DEFAULT_POLICY.read_text().replace("version: 1\n", "version: 2\n", 1)
+                  .replace("within: 4h", "within: 8h", 1))
+    assert baton("policy", "apply", str(v2), actor="sam", now="2026-11-23T14:30").exit_code == 0
+    assert to_sql(baton, "L-3", now="2026-11-23T15:00").exit_code == 0
+    assert to_sql(baton, "L-4", now="2026-11-23T15:00").exit_code == 0
+    for trigger in ("accept", "contact"):
+        assert baton("lead", "advance", "L-4", trigger, actor="sam", now="2026-11-23T15:30").exit_code == 0
+    before = clocks(db)
+    assert [(lead, name, due) for lead, name, _, _, due, _ in before] == [
+        ("L-1", "acknowledge", "2026-11-23T17:30:00+00:00"),  # 4 business hours from 13:30, for bob
+        ("L-2", "acknowledge", "2026-11-24T09:30:00+00:00"),  # 4 from 14:00 (version 1)
+        ("L-3", "acknowledge", "2026-11-24T14:30:00+00:00"),  # 8 from 15:00 (version 2)
+        ("L-4", "follow_up", "2026-12-07T15:30:00+00:00"),
+    ]
+    tamper(db, "DELETE FROM clocks WHERE lead = 'L-3'")
+    tamper(db, "UPDATE clocks SET due_at = '2027-01-01T00:00:00+00:00', breached_at = NULL")
+    assert baton("audit", "rebuild").exit_code == 0
+    assert clocks(db) == before
+
+
 def test_rebuild_writes_null_for_erased_values(baton: Baton, story: Path) -> None:
     tamper(story, "DELETE FROM personal")
     assert as_json(baton("--json", "audit", "rebuild")) == {"leads": 2}
@@ -444,6 +655,20 @@ def test_log_filters_by_until(baton: Baton, day: Path) -> None:
     assert [(e["lead"], e["event"]) for e in events] == [
         (None, "policy_applied"), ("L-1", "created"), ("L-1", "hand_over"), ("L-3", "created"),
     ]
+
+
+def test_log_filters_by_since_in_any_zone(baton: Baton, day: Path) -> None:
+    """05:00 in New York is 10:00 in London (and in the log, which is UTC);
+    L-3, logged last but back-filled as created at 08:00, is before it."""
+    events = json_lines(baton("--json", "audit", "log", "--since", "2026-11-23T05:00-05:00"))
+    assert [(e["lead"], e["event"]) for e in events] == [
+        ("L-1", "hand_over"), ("L-1", "updated"), ("L-1", "qualify"), ("L-1", "assigned"), ("L-2", "created"),
+    ]
+
+
+def test_log_filters_by_lead(baton: Baton, day: Path) -> None:
+    events = json_lines(baton("--json", "audit", "log", "--lead", "L-3"))
+    assert [(e["lead"], e["event"]) for e in events] == [("L-3", "created")]
 
 
 def test_log_filters_by_event_repeatable(baton: Baton, day: Path) -> None:

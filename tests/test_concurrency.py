@@ -230,3 +230,26 @@ def test_audit_verify_passes_after_the_concurrent_workload(baton: Baton, db: Pat
         f"verified {len(rows)} events, 7 leads: the chain is intact, every transition was legal, "
         "the leads table matches the log\n"
     )
+
+
+def test_racing_qualifies_of_different_leads_all_commit_and_share_the_load(baton: Baton, db: Path) -> None:
+    """Four leads qualified at once by four processes: each commits, and
+    least_loaded sees every assignment before it (two each for alice and bob,
+    the running count equal to a recount)."""
+    from conftest import BANT
+
+    leads = [f"L-{n}" for n in range(1, 5)]
+    for lead in leads:
+        add_ready_lead(baton, lead)
+        assert baton("lead", "advance", lead, "hand_over").exit_code == 0
+        assert baton("lead", "set", lead, *BANT, actor="alice").exit_code == 0
+    results = race(db, [("alice", "lead", "advance", lead, "qualify") for lead in leads])
+    assert [code for code, _, _ in results] == [0] * 4, results
+    rows = assert_chain_intact(db)
+    assert sorted(r["lead"] for r in rows if r["event"] == "qualify") == leads
+    with reading(db) as conn:
+        owners = dict(conn.execute("SELECT owner, count(*) FROM leads GROUP BY owner").fetchall())
+        load = dict(conn.execute("SELECT rep, open_leads FROM rep_load WHERE open_leads > 0").fetchall())
+    assert owners == load == {"alice": 2, "bob": 2}
+    code, _, err = verify_in_a_process(db)
+    assert (code, err) == (0, ""), err
