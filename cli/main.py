@@ -14,18 +14,30 @@ import click
 from statemachine.errors import BatonError, PolicyInvalid
 
 from .app import App
-from .audit import audit
-from .demo import demo
-from .init import init
-from .lead import lead
-from .notify import notify
-from .policy import policy
-from .rep import rep
-from .serve import serve
-from .sla import sla
+
+# name -> module of cli/ that defines it; a command's module is imported only
+# when that command runs (or help lists it), so `baton lead show` pays for
+# neither the audit nor the notification code.
+COMMANDS = {
+    "init": "init", "policy": "policy", "lead": "lead", "rep": "rep", "sla": "sla",
+    "notify": "notify", "serve": "serve", "audit": "audit", "demo": "demo",
+}
 
 
 class BatonGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            command = getattr(importlib.import_module(f"cli.{COMMANDS[cmd_name]}"), cmd_name)
+            for leaf in _leaf_commands(command):
+                _take_json_after(leaf)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return self._invoke(ctx)
@@ -72,31 +84,28 @@ def cli(ctx: click.Context, db: str, actor: str | None, now: str | None, as_json
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, policy, lead, rep, sla, notify, serve, audit, demo):
-    cli.add_command(command)
-
-
 def _json_after_command(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.find_object(App).as_json = True  # type: ignore[union-attr]
 
 
-def _leaf_commands(group: click.Group) -> Iterator[click.Command]:
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            yield from _leaf_commands(command)
-        else:
-            yield command
+def _leaf_commands(command: click.Command) -> Iterator[click.Command]:
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            yield from _leaf_commands(sub)
+    else:
+        yield command
 
 
-# `--json` is a global option (`baton --json lead show L-1`); scripts and people
-# also write it after the command (`baton lead show L-1 --json`), so every
-# command takes it too.
-for command in _leaf_commands(cli):
-    command.params.append(click.Option(
-        ["--json"], is_flag=True, expose_value=False, callback=_json_after_command,
-        help="Machine-readable output (the same as `baton --json ...`).",
-    ))
+def _take_json_after(command: click.Command) -> None:
+    """`--json` is a global option (`baton --json lead show L-1`); scripts and
+    people also write it after the command (`baton lead show L-1 --json`), so
+    every command takes it too."""
+    if not any(param.name == "json" for param in command.params):
+        command.params.append(click.Option(
+            ["--json"], is_flag=True, expose_value=False, callback=_json_after_command,
+            help="Machine-readable output (the same as `baton --json ...`).",
+        ))
 
 
 def main() -> None:

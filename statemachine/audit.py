@@ -16,19 +16,18 @@ history look illegal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chain import GENESIS, canonical, event_hash
+from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
 from .errors import BatonError, Refused
 from .machine import LeadMachine, LeadView
 from .policies import text_hash
 from .policy.model import Policy
-from .projection import LIFECYCLE_EVENTS, apply, is_personal
+from .projection import LIFECYCLE_EVENTS, apply, is_personal, personal_digest
 from .sla import follow as follow_clocks
 from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
 from .workspace import compiled_policy
@@ -80,7 +79,7 @@ class PersonalValues:
             if text is None:
                 continue  # erased in place: as if the row were gone
             try:
-                if hashlib.sha256((salt + text).encode("utf-8")).hexdigest() != digest:
+                if personal_digest(salt, text) != digest:
                     raise ValueError(digest)
                 self.values[digest] = json.loads(text)
             except (TypeError, ValueError):
@@ -145,22 +144,13 @@ def _hash(e: Event) -> str:
     return event_hash(e.seq, e.lead, e.at, e.actor, e.event, e.from_, e.to, e.data, e.policy_version, e.prev)
 
 
-_encode_body = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_DATA_SLOT = ',"data":0,'
-
-
 def _spliced_hash(e: Event, data_text: Any) -> str:
-    """The hash with `data` spliced in as stored, not parsed and encoded again:
-    the same as `_hash` whenever the stored text is canonical (Baton writes it
-    so), and a speed-up of the walk. When it differs, `_hash` decides.
-    `"data":0` can only be the key itself: quotes inside strings are escaped."""
+    """The hash with `data` as stored, not parsed and encoded again: the same
+    as `_hash` whenever the stored text is canonical (Baton writes it so), and
+    a speed-up of the walk. When it differs, `_hash` decides."""
     if not isinstance(data_text, str):
         return ""
-    body = _encode_body({
-        "seq": e.seq, "lead": e.lead, "at": e.at, "actor": e.actor, "event": e.event, "from": e.from_,
-        "to": e.to, "data": 0, "policy_version": e.policy_version, "prev": e.prev,
-    })
-    return hashlib.sha256(body.replace(_DATA_SLOT, f',"data":{data_text},', 1).encode("utf-8")).hexdigest()
+    return hash_of(e.seq, e.lead, e.at, e.actor, e.event, e.from_, e.to, data_text, e.policy_version, e.prev)
 
 
 def verify_chain(store: Store) -> tuple[int, str | None]:

@@ -24,8 +24,18 @@ def canonical(value: Any) -> str:
 
 def event_hash(seq: int, lead: str | None, at: str, actor: str, event: str, from_: str | None,
                to: str | None, data: dict[str, Any], policy_version: int | None, prev: str) -> str:
-    body = {
-        "seq": seq, "lead": lead, "at": at, "actor": actor, "event": event, "from": from_,
-        "to": to, "data": data, "policy_version": policy_version, "prev": prev,
-    }
-    return hashlib.sha256(_encode(body).encode("utf-8")).hexdigest()
+    return hash_of(seq, lead, at, actor, event, from_, to, _encode(data), policy_version, prev)
+
+
+def hash_of(seq: int, lead: str | None, at: str, actor: str, event: str, from_: str | None,
+            to: str | None, data_text: str, policy_version: int | None, prev: str) -> str:
+    """`event_hash` for an event whose `data` is already canonical JSON text.
+
+    The body is the canonical JSON of the hashed keys, written out in their
+    sorted order, so `data` is encoded once for both the hash and the row."""
+    body = (
+        f'{{"actor":{_encode(actor)},"at":{_encode(at)},"data":{data_text},"event":{_encode(event)},'
+        f'"from":{_encode(from_)},"lead":{_encode(lead)},"policy_version":{_encode(policy_version)},'
+        f'"prev":{_encode(prev)},"seq":{_encode(seq)},"to":{_encode(to)}}}'
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()

@@ -29,9 +29,19 @@ def is_personal(value: Any) -> bool:
 def seal(value: Any) -> tuple[dict[str, str], str]:
     """A personal value -> (its marker for the log, the salt). A fresh random
     salt per value means an erased digest cannot be guessed back."""
-    salt = os.urandom(16).hex()
-    digest = hashlib.sha256((salt + canonical(value)).encode("utf-8")).hexdigest()
+    digest, salt = seal_text(canonical(value))
     return {"personal": digest}, salt
+
+
+def seal_text(text: str) -> tuple[str, str]:
+    """`seal` of a value already in canonical JSON: (digest, salt)."""
+    salt = os.urandom(16).hex()
+    return personal_digest(salt, text), salt
+
+
+def personal_digest(salt: str, text: str) -> str:
+    """What the log holds for a personal value: SHA-256 of salt + its canonical JSON."""
+    return hashlib.sha256((salt + text).encode("utf-8")).hexdigest()
 
 
 def resolve_fields(fields: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
