@@ -67,3 +67,7 @@ def split_pairs(pairs: Iterable[str], what: str = "FIELD=VALUE") -> list[tuple[s
         out.append((name.strip(), value))
     return out
 
+
+def plural(count: int, noun: str) -> str:
+    """'1 lead', '2 leads'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .app import App
+from .app import App, plural
 
 # The SPEC's column names, in the order of `audit log --json`.
 LOG_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
@@ -41,9 +41,10 @@ def _time(app: App, value: str | None, option: str) -> str | None:
 def log(app: App, lead_id: str | None, since: str | None, until: str | None, kinds: tuple[str, ...],
         actor: str | None, fmt: str | None) -> None:
     """The event log, oldest first (--json: one event a line)."""
-    from statemachine.audit import log_filter, raw_events
+    from statemachine.audit import check_filter, log_filter, raw_events
 
     ws = app.workspace(write=False)
+    check_filter(ws.store, ws.policy, lead_id, kinds, actor)
     where, params = log_filter(lead_id, _time(app, since, "--since"), _time(app, until, "--until"), kinds, actor)
     fmt = fmt or ("jsonl" if app.as_json else "text")
     rows = raw_events(ws.store, where, params)
@@ -54,7 +55,7 @@ def log(app: App, lead_id: str | None, since: str | None, until: str | None, kin
             app.emit(_event_json(row))
     else:
         for seq, lead, at, who, kind, from_, to, *_ in rows:
-            move = f" {from_} -> {to}" if to and from_ != to else ""
+            move = "" if not to or from_ == to else f" in {to}" if from_ is None else f" {from_} -> {to}"
             click.echo(f"{seq:>6}  {at}  {lead or '-':<10} {who:<10} {kind}{move}")
 
 
@@ -96,7 +97,7 @@ def verify(app: App) -> None:
         app.emit(report.as_json())
     elif report.ok:
         click.echo(
-            f"verified {report.events} events, {report.leads} leads: the chain is intact, "
+            f"verified {plural(report.events, 'event')}, {plural(report.leads, 'lead')}: the chain is intact, "
             "every transition was legal, the leads table matches the log"
         )
     else:

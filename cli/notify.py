@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import App
+from .app import App, plural
 
 if TYPE_CHECKING:
     from statemachine.notify import Notification
@@ -65,7 +65,3 @@ def pending_line(note: Notification) -> str:
     done = f"; already delivered to {', '.join(note.delivered)}" if note.delivered else ""
     return (f"{head}: {note.last_error}{done}; next try at {note.next_try_at} "
             f"(after {note.tries} failed {'try' if note.tries == 1 else 'tries'})")
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -619,6 +619,42 @@ def _stored(value: Any) -> Any:
 
 
 # -- the log, filtered ---------------------------------------------------------------
+# Events Baton itself writes; the rest are named for a policy's triggers.
+BATON_EVENTS = ("created", "updated", "assigned", "unrouted", "attempt", "sla_breach", "policy_applied",
+                "moved", "approved", "rep_away", "rep_back")
+
+
+class UnknownFilter(BatonError):
+    """An `audit log` filter names something the log has never held: a typo
+    would otherwise look like "nothing happened"."""
+
+
+def check_filter(store: Store, policy: Policy, lead: str | None, events: tuple[str, ...],
+                 actor: str | None) -> None:
+    from .errors import closest
+
+    def in_log(column: str, value: str) -> bool:
+        return store.db.execute(f"SELECT 1 FROM events WHERE {column} = ? LIMIT 1", (value,)).fetchone() is not None
+
+    def hint(word: str, choices: list[str]) -> str:
+        near = closest(word, choices)
+        return f"; did you mean '{near}'?" if near else ""
+
+    if lead is not None and not in_log("lead", lead):
+        near = lead.upper() if lead.upper() != lead and in_log("lead", lead.upper()) else None
+        raise UnknownFilter(f"--lead {lead}: the log has no lead '{lead}'{hint(lead, [near] if near else [])}; "
+                            "`baton lead list` shows the leads")
+    known = [*BATON_EVENTS, *policy.transitions]
+    for kind in events:
+        if kind not in known and not in_log("event", kind):
+            raise UnknownFilter(f"--event {kind}: no event in the log is called '{kind}'{hint(kind, known)} "
+                                f"(events: {', '.join(known)})")
+    if actor is not None and not in_log("actor", actor):
+        people = sorted({person for members in policy.roles.values() for person in members} | {"system"})
+        raise UnknownFilter(f"--actor {actor}: no event in the log is by '{actor}'{hint(actor, people)} "
+                            f"(people in the policy: {', '.join(people)})")
+
+
 def log_filter(lead: str | None = None, since: str | None = None, until: str | None = None,
                events: tuple[str, ...] = (), actor: str | None = None) -> tuple[str, tuple[Any, ...]]:
     """A WHERE clause and its parameters for `audit log`."""

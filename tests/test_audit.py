@@ -714,3 +714,35 @@ def test_log_for_people_is_one_line_an_event(baton: Baton, day: Path) -> None:
     assert [line.split() for line in lines] == [
         [str(seq_of(day, "L-1", "hand_over")), "2026-11-23T10:00:00+00:00", "L-1", "jane", "hand_over", "MQL", "->", "SAL"]
     ]
+
+
+def test_log_for_people_shows_where_a_new_lead_starts(baton: Baton, day: Path) -> None:
+    lines = baton("audit", "log", "--lead", "L-2").stdout.splitlines()
+    assert [line.split()[3:] for line in lines] == [["jane", "created", "in", "MQL"]]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (("--lead", "L-99"), "--lead L-99: the log has no lead 'L-99'; `baton lead list` shows the leads"),
+    (("--lead", "l-1"), "--lead l-1: the log has no lead 'l-1'; did you mean 'L-1'?; `baton lead list` shows the leads"),
+    (("--event", "hand_ovr"), "--event hand_ovr: no event in the log is called 'hand_ovr'; did you mean 'hand_over'? (events: "),
+    (("--actor", "alcie"), "--actor alcie: no event in the log is by 'alcie'; did you mean 'alice'? (people in the policy: "),
+])
+def test_a_log_filter_naming_what_the_log_never_held_is_refused(
+    baton: Baton, day: Path, option: tuple[str, str], message: str
+) -> None:
+    """A typo must not read as "nothing happened"."""
+    result = baton("audit", "log", *option)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"Error: {message}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_log_filter_on_a_real_name_with_no_match_in_range_is_empty_not_refused(baton: Baton, day: Path) -> None:
+    result = baton("audit", "log", "--actor", "alice", "--until", "2026-11-23T09:00")
+    assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_verify_counts_in_plain_words(baton: Baton, db: Path) -> None:
+    assert baton("lead", "add", "--id", "L-1", "score=10").exit_code == 0
+    assert baton("audit", "verify").stdout.startswith("verified 2 events, 1 lead: the chain is intact")
