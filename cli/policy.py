@@ -9,7 +9,7 @@ from .app import App
 
 @click.group()
 def policy() -> None:
-    """Check, show and draw the agreed policy."""
+    """Check, apply, show and draw the agreed policy."""
 
 
 @policy.command()

@@ -59,8 +59,10 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
         pk=("lead", "name"),
         not_null={"state", "started_at", "due_at"},
     )
-    # Only clocks not yet breached are ever looked up by due time.
+    # The sweep looks up the clocks not yet breached by due time; `lead list
+    # --overdue` every running clock, breached or not.
     db.execute("CREATE INDEX clocks_due ON clocks(due_at) WHERE breached_at IS NULL")
+    db.execute("CREATE INDEX clocks_by_due ON clocks(due_at)")
     # Notifications wait here until delivered; written with their breach.
     sdb["outbox"].create(
         {

@@ -164,6 +164,25 @@ def test_the_sweep_finds_due_clocks_by_their_index_not_a_table_scan(baton: Baton
     assert [row[-1] for row in plan] == ["SEARCH clocks USING INDEX clocks_due (due_at<?)"]
 
 
+def test_lead_list_overdue_finds_its_clocks_by_an_index_breached_or_not(db: Path) -> None:
+    """`lead list --overdue` runs its own query; what SQLite plans for it, as run."""
+    from statemachine.lifecycle import list_rows
+    from statemachine.workspace import Workspace
+
+    ws = Workspace.open(str(db), "sam", "2026-11-30T11:00", write=False)
+    queries: list[str] = []
+    ws.store.db.set_trace_callback(queries.append)
+    try:
+        assert list(list_rows(ws, overdue=True)) == []
+        ws.store.db.set_trace_callback(None)
+        (query,) = [q for q in queries if "FROM leads" in q]
+        plan = [row[-1] for row in ws.store.db.execute(f"EXPLAIN QUERY PLAN {query}")]
+    finally:
+        ws.close()
+    assert not any(step.startswith("SCAN clocks") for step in plan), plan
+    assert any("clocks USING" in step and "INDEX clocks_by_due" in step for step in plan), plan
+
+
 def test_lead_show_lists_each_clock_with_its_due_time_then_overdue_then_breached(baton: Baton, db: Path) -> None:
     to_sql(baton, "L-1", now=FRIDAY_3PM)
     baton("rep", "away", "bob", actor="bob", now=FRIDAY_3PM)  # so the breach cannot reassign it
