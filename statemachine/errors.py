@@ -7,7 +7,21 @@ CLI can print it as it is. Nothing here knows about click or terminals.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice nearest to a mistyped word, ignoring case (sql -> SQL), or None."""
+    import difflib  # only needed on error paths
+
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return by_lower[close[0]] if close else None
+
+
+def _and(items: list[str], word: str = "and") -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 class BatonError(Exception):
@@ -85,11 +99,72 @@ class WrongState(BatonError):
 
 
 class NotAllowed(BatonError):
-    """The actor holds none of the roles the transition lists."""
+    """The actor holds none of the roles the transition lists.
 
-    def __init__(self, lead: str, trigger: str, actor: str, allowed: str):
-        super().__init__(f"{actor} may not {trigger} {lead}: only {allowed} may")
+    `roles` (role -> actors) is given when the actor is in no role of the
+    policy at all: most likely a mistyped --as, which the message then says."""
+
+    def __init__(self, lead: str, trigger: str, actor: str, allowed: str,
+                 roles: Mapping[str, Iterable[str]] | None = None):
+        message = f"{actor} may not {trigger} {lead}: only {allowed} may"
+        if roles is not None:
+            message = f"{actor} may not {trigger} {lead}: {_no_role(actor, roles)}; only {allowed} may"
+        super().__init__(message)
         self.lead, self.trigger, self.actor = lead, trigger, actor
+
+
+def _no_role(actor: str, roles: Mapping[str, Iterable[str]]) -> str:
+    people = [a for members in roles.values() for a in members]
+    near = closest(actor, people)
+    hint = f" (did you mean '{near}'?)" if near and near != actor else ""
+    return f"'{actor}' is in no role of the policy{hint}"
+
+
+class NoRole(BatonError):
+    """The actor is in no role of the policy, so may change no lead."""
+
+    def __init__(self, actor: str, roles: Mapping[str, Iterable[str]]):
+        listed = "; ".join(f"{role}: {', '.join(members) or 'nobody yet'}" for role, members in roles.items())
+        people = [a for members in roles.values() for a in members]
+        example = closest(actor, people) or (people[0] if people else "NAME")
+        super().__init__(
+            f"{_no_role(actor, roles)}, so may not change leads; act as someone who is, "
+            f"like --as {example} ({listed or 'the policy lists no roles'})"
+        )
+        self.actor = actor
+
+
+class UnknownKeys(BatonError):
+    """KEY=VALUE arguments a trigger does not take."""
+
+    def __init__(self, lead: str, trigger: str, keys: list[str], required: list[str], optional: list[str]):
+        takes = list(dict.fromkeys([*required, *optional]))
+        named = []
+        for key in keys:
+            near = closest(key, takes)
+            named.append(f"'{key}' (did you mean '{near}'?)" if near else f"'{key}'")
+        if required and optional:
+            parts = f"{_and(required)} (needed) and {_and(optional)} (optional)"
+        elif required:
+            parts = f"{_and(required)} (needed)"
+        else:
+            parts = f"{_and(optional)} ({'both ' if len(optional) == 2 else ''}optional)"
+        example = " ".join(f"{k}=..." for k in required) or f"{optional[0]}=..."
+        super().__init__(
+            f"'{trigger}' does not take {_and(named, 'or')}; it takes {parts}: "
+            f"run `baton lead advance {lead} {trigger} {example}`"
+        )
+        self.lead, self.trigger, self.keys = lead, trigger, keys
+
+
+class FinalLead(BatonError):
+    """A lead in a final state takes no more contact attempts."""
+
+    def __init__(self, lead: str, state: str):
+        super().__init__(
+            f"{lead} is {state}, a final state: contact attempts are logged only on open leads"
+        )
+        self.lead, self.state = lead, state
 
 
 class Refused(BatonError):

@@ -149,8 +149,10 @@ class _Checker:
     """Walks the user's tree once, refusing anything off the whitelist and
     building the replacement tree that will actually run."""
 
-    def __init__(self, text: str, base: int, known: Collection[str]) -> None:
+    def __init__(self, text: str, base: int, known: Collection[str],
+                 choices: Mapping[str, Collection[str]] | None = None) -> None:
         self.text, self.base, self.known = text, base, known
+        self.choices = choices or {}
         self.names: set[str] = set()
         self.temps = 0
 
@@ -240,6 +242,7 @@ class _Checker:
             if kind in _OP_TEXT:
                 raise ExprError(f"'{_OP_TEXT[kind]}' is not allowed{_OP_HINT[kind]}",
                                 self.after(prev))
+            self.check_choice(prev, kind, right_node)
             if kind in (ast.In, ast.NotIn):
                 right = self.membership_list(right_node)
             else:
@@ -258,6 +261,33 @@ class _Checker:
                 left = _mk(ast.Name, temp, ast.Load())
             prev = right_node
         return links[0] if len(links) == 1 else _mk(ast.BoolOp, ast.And(), links)
+
+    def check_choice(self, left: ast.AST, kind: type, right: ast.AST) -> None:
+        """A choice field compared with text that is none of its values can
+        never hold (`persona == 'exec'`): say so, naming the values."""
+        if kind in (ast.Eq, ast.NotEq):
+            pairs = [(left, right), (right, left)]
+        elif kind in (ast.In, ast.NotIn) and isinstance(right, ast.List):
+            pairs = [(left, item) for item in right.elts]
+        else:
+            return
+        for name, literal in pairs:
+            if not isinstance(name, ast.Name) or name.id not in self.choices:
+                continue
+            if not isinstance(literal, ast.Constant) or not isinstance(literal.value, str):
+                continue
+            values = self.choices[name.id]
+            if literal.value not in values:
+                by_lower = {str(v).lower(): str(v) for v in values}
+                import difflib  # only needed on this error path
+
+                close = difflib.get_close_matches(literal.value.lower(), by_lower, n=1)
+                hint = f"; did you mean '{by_lower[close[0]]}'?" if close else ""
+                raise ExprError(
+                    f"'{literal.value}' is not one of the values of {name.id}{hint} "
+                    f"(values: {', '.join(str(v) for v in values)})",
+                    self.offset(literal),
+                )
 
     def membership_list(self, node: ast.AST) -> ast.expr:
         # `x in ['a', 'b']` with only literals: build the tuple once, not per call.
@@ -306,8 +336,12 @@ def _syntax_reason(text: str, err: SyntaxError, at: int) -> str:
     return f"this is not a valid expression: {msg}"
 
 
-def compile_expr(source: str, known_names: Collection[str]) -> Expr:
-    """Check `source` against the language and compile it; raises ExprError."""
+def compile_expr(source: str, known_names: Collection[str],
+                 choices: Mapping[str, Collection[str]] | None = None) -> Expr:
+    """Check `source` against the language and compile it; raises ExprError.
+
+    `choices` (choice field -> its values), when given, also refuses comparing
+    a choice field with text that is not one of its values."""
     # Policies may fold an expression over several YAML lines; one line keeps
     # offsets simple and each character keeps its index in `source`.
     flat = source.replace("\r", " ").replace("\n", " ")
@@ -328,7 +362,7 @@ def compile_expr(source: str, known_names: Collection[str]) -> Expr:
         raise ExprError(_syntax_reason(text, err, at), base + at) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("this expression is too deeply nested or too long", 0) from None
-    checker = _Checker(text, base, known_names)
+    checker = _Checker(text, base, known_names, choices)
     try:
         body = checker.visit(tree.body)
         args = ast.arguments(posonlyargs=[], args=[_mk(ast.arg, "e")], kwonlyargs=[],

@@ -40,11 +40,11 @@ import json
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
-from statemachine.errors import BatonError
-from statemachine.values import BadValue, clean_parser, json_parser
+from statemachine.errors import BatonError, closest
+from statemachine.values import BadValue, clean_parser, json_parser, lead_id_problem
 
 __all__ = [
     "FieldSpec",
@@ -80,6 +80,8 @@ class Row:
     line: int  # where the record starts; for CSV the header is line 1
     id: str | None  # from a column named or mapped to "id"; None: generate one
     fields: dict[str, Any]  # parsed values, only the fields that are not null
+    # fields the record gives but leaves empty: null, not the field's default
+    blank: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ class LeadFile:
         else:
             problems += self._sample_problems(text)
         if problems:
-            raise ImportRefused("\n".join(problems))
+            raise ImportRefused("; ".join(problems))  # one line, as every error
 
     @property
     def size(self) -> int:
@@ -422,8 +424,13 @@ class LeadFile:
         folded_columns = {c.casefold() for c in columns}
         for column, target in matching.mapping.items():
             if column.casefold() not in folded_columns:
+                near = closest(column, [c for c in columns if c and matching.mapping_for(c) is None])
+                if near is not None:
+                    # the column the mistyped --map meant: not a second problem
+                    unknown.pop(near, None)
+                hint = f"; did you mean {near!r}?" if near is not None else ""
                 problems.append(
-                    f"--map {column + '=' + target!r}: {self.path} has no column {column!r} "
+                    f"--map {column + '=' + target!r}: {self.path} has no column {column!r}{hint} "
                     f"(its columns: {listed_columns})"
                 )
         for target, indexes in by_target.items():
@@ -511,29 +518,35 @@ class LeadFile:
                     yield BadRow(start, f"has {n} cells but the header has {ncols}")
                     continue
                 fields: dict[str, Any] = {}
-                bad: str | None = None
+                blank: list[str] | None = None
+                bad: list[str] | None = None
                 for index, name, parse, as_written in plan:
                     if index >= n:
-                        break  # missing cells are null
-                    cell = record[index]
+                        cell = ""  # missing cells are null
+                    else:
+                        cell = record[index]
                     stripped = cell.strip()
                     if not stripped or stripped in nulls:
+                        if blank is None:
+                            blank = []
+                        blank.append(name)
                         continue
                     try:
                         fields[name] = parse(cell if as_written else stripped)
                     except BadValue as e:
-                        bad = f"field {name!r}: {e.reason}"
-                        break
+                        if bad is None:
+                            bad = []
+                        bad.append(f"field {name!r}: {e.reason}")
                 if bad is not None:
-                    yield BadRow(start, bad)
+                    yield BadRow(start, "; ".join(bad))
                     continue
                 lead_id = None
                 if id_index is not None and id_index < n:
                     lead_id = record[id_index].strip()
                     if not lead_id or lead_id in nulls:
                         lead_id = None
-                    elif "\n" in lead_id or "\r" in lead_id:
-                        yield BadRow(start, _id_with_line_break(lead_id))
+                    elif (problem := _id_problem(lead_id)) is not None:
+                        yield BadRow(start, problem)
                         continue
                 if unnamed:
                     filled = [i + 1 for i in unnamed if i < n and record[i].strip()]
@@ -546,7 +559,7 @@ class LeadFile:
                         continue
                 if not fields and lead_id is None and not any(c.strip() for c in record):
                     continue  # a blank record, like a line of only commas
-                yield Row(start, lead_id, fields)
+                yield Row(start, lead_id, fields, frozenset(blank) if blank else frozenset())
 
     # --- JSON lines ------------------------------------------------------------
 
@@ -622,8 +635,10 @@ class LeadFile:
                     continue
 
                 fields: dict[str, Any] = {}
+                blank: list[str] | None = None
                 lead_id: str | None = None
                 unknown: list[str] = []
+                problems: list[str] = []
                 bad: str | None = None
                 for key, value in obj.items():
                     entry = known.get(key) or resolve(key)
@@ -632,22 +647,26 @@ class LeadFile:
                         if not understood:
                             unknown.append(key)
                         continue
-                    if value is None:
+                    empty = value is None or (
+                        isinstance(value, str) and (not value.strip() or value.strip() in nulls)
+                    )
+                    if empty:
+                        if parse is not None:
+                            if blank is None:
+                                blank = []
+                            blank.append(target)
                         continue
-                    if isinstance(value, str):
-                        stripped = value.strip()
-                        if not stripped or stripped in nulls:
-                            continue
                     if parse is None:  # the id
-                        lead_id, bad = _json_id(value)
-                        if bad is not None:
-                            break
+                        lead_id, id_bad = _json_id(value)
+                        if id_bad is not None:
+                            problems.append(id_bad)
                         continue
                     try:
                         fields[target] = parse(value)
                     except BadValue as e:
-                        bad = f"field {target!r}: {e.reason}"
-                        break
+                        problems.append(f"field {target!r}: {e.reason}")
+                if problems:
+                    bad = "; ".join(problems)
                 if bad is None and ambiguous:
                     bad = _clashing_keys(obj, lambda k: known.get(k) or resolve(k))
                 if bad is None and unknown and extra_error:
@@ -655,7 +674,7 @@ class LeadFile:
                 if bad is not None:
                     yield BadRow(number, bad)
                     continue
-                yield Row(number, lead_id, fields)
+                yield Row(number, lead_id, fields, frozenset(blank) if blank else frozenset())
 
 
 def _clashing_keys(obj: dict[str, Any], entry_of: Callable[[str], _KeyEntry]) -> str | None:
@@ -675,6 +694,14 @@ def _id_with_line_break(lead_id: str) -> str:
     return f"the id {lead_id!r} has a line break (an id is a single line)"
 
 
+def _id_problem(lead_id: str) -> str | None:
+    """Why a (stripped) id from the file cannot be a lead id, or None."""
+    if "\n" in lead_id or "\r" in lead_id:
+        return _id_with_line_break(lead_id)
+    problem = lead_id_problem(lead_id)
+    return None if problem is None else f"the id {problem}"
+
+
 def _json_id(value: Any) -> tuple[str | None, str | None]:
     """(the lead id or None, the reason it is bad or None)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -687,4 +714,6 @@ def _json_id(value: Any) -> tuple[str | None, str | None]:
         return None, _id_with_line_break(lead_id)
     if _line_problem(lead_id) is not None:
         return None, BAD_UTF8
+    if lead_id and (problem := _id_problem(lead_id)) is not None:
+        return None, problem
     return lead_id or None, None

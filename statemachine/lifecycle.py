@@ -8,18 +8,20 @@ is written, and the transaction rolls back on any error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .clock import from_iso
 from .errors import (
     BadArgument,
     BadFieldValue,
-    BadImportRow,
     DuplicateLead,
+    FinalLead,
+    NoRole,
     UnknownField,
+    UnknownKeys,
     UnknownLead,
+    UnknownTrigger,
 )
 from .machine import LeadView
 from .policy.model import RESERVED_KEYS, Policy
@@ -28,7 +30,7 @@ from .routing import Decision, choose_rep
 from .sla import follow as follow_clocks
 from .sla import lead_clocks
 from .store import BASE_COLUMNS, Event, Store
-from .values import BadValue, parse_text
+from .values import BadValue, lead_id_problem, parse_text
 from .workspace import Workspace
 
 Row = dict[str, Any]
@@ -118,19 +120,57 @@ def load_holder(policy: Policy, row: Row | None) -> str | None:
     return row["owner"]  # type: ignore[no-any-return]
 
 
+# -- who may change leads -----------------------------------------------------------
+def require_member(ws: Workspace) -> None:
+    """Refuse an actor who is in no role of the policy: changes to leads are
+    made by the people the agreement names (a typo in --as lands here)."""
+    policy = ws.policy
+    if not any(ws.actor in members for members in policy.roles.values()):
+        raise NoRole(ws.actor, policy.roles)
+
+
 # -- field values ------------------------------------------------------------------
 def parse_assignments(policy: Policy, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """FIELD=VALUE pairs (already split) -> parsed values; empty is null."""
+    """FIELD=VALUE pairs (already split) -> parsed values; empty is null.
+    A field given twice is refused: which value was meant is not clear."""
     parsed: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for name, raw in pairs:
         spec = policy.fields.get(name)
         if spec is None:
             raise UnknownField(name, list(policy.fields))
+        if name in given:
+            raise BadFieldValue(
+                name, f"given twice ({given[name]!r} and {raw!r}); give each field once"
+            )
+        given[name] = raw
         try:
             parsed[name] = parse_text(spec.type, raw, spec.choices)
         except BadValue as error:
             raise BadFieldValue(name, error.reason) from None
     return parsed
+
+
+# Keys every trigger takes besides its `requires`, always optional.
+OPTIONAL_KEYS = ("reason", "note")
+
+
+def check_keys(policy: Policy, lead: str, trigger: str, args: Mapping[str, str]) -> None:
+    """Refuse KEY=VALUE arguments the trigger does not take, naming each."""
+    transition = policy.transitions.get(trigger)
+    if transition is None:
+        raise UnknownTrigger(trigger, list(policy.transitions))
+    for key in RESERVED_KEYS:
+        if key in args:
+            raise BadArgument(
+                f"{key}=... cannot be given: Baton itself records in it the rep a transition takes the lead from; "
+                f"leave {key}=... out"
+            )
+    required = list(transition.requires)
+    optional = [k for k in OPTIONAL_KEYS if k not in required]
+    unknown = [key for key in args if key not in required and key not in optional]
+    if unknown:
+        raise UnknownKeys(lead, trigger, unknown, required, optional)
 
 
 # -- commands -----------------------------------------------------------------------
@@ -150,7 +190,8 @@ def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
         raise DuplicateLead(lead)
     policy = ws.policy
     values = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
-    values.update({k: v for k, v in fields.items() if v is not None})
+    values.update(fields)  # a field given empty is null, even one with a default
+    values = {k: v for k, v in values.items() if v is not None}
     recorder = Recorder(ws, None)
     recorder.record(lead, "created", None, policy.initial, {"fields": recorder.seal_fields(lead, values)})
     enter_state(recorder)
@@ -159,12 +200,16 @@ def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
 
 
 def add_lead(ws: Workspace, lead: str | None, pairs: Iterable[tuple[str, str]]) -> Recorder:
+    require_member(ws)
+    if lead is not None and (problem := lead_id_problem(lead)) is not None:
+        raise BadArgument(f"--id {problem}")
     fields = parse_assignments(ws.policy, pairs)
     with ws.store.transaction():
         return create(ws, lead, fields)
 
 
 def set_fields(ws: Workspace, lead: str, pairs: Iterable[tuple[str, str]]) -> Recorder:
+    require_member(ws)
     fields = parse_assignments(ws.policy, pairs)
     with ws.store.transaction():
         recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
@@ -177,12 +222,7 @@ def set_fields(ws: Workspace, lead: str, pairs: Iterable[tuple[str, str]]) -> Re
 
 
 def advance(ws: Workspace, lead: str, trigger: str, args: dict[str, str], actor: str | None = None) -> Recorder:
-    for key in RESERVED_KEYS:
-        if key in args:
-            raise BadArgument(
-                f"{key}=... cannot be given: Baton itself records in it the rep a transition takes the lead from; "
-                f"leave {key}=... out"
-            )
+    check_keys(ws.policy, lead, trigger, args)
     with ws.store.transaction():
         recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
         fire_trigger(recorder, trigger, actor or ws.actor, args)
@@ -205,10 +245,14 @@ def fire_trigger(recorder: Recorder, trigger: str, actor: str, args: dict[str, s
 
 
 def log_attempt(ws: Workspace, lead: str, channel: str | None, note: str | None) -> Recorder:
+    require_member(ws)
     with ws.store.transaction():
         recorder = Recorder(ws, read_row(ws.store, ws.policy, lead))
         data = {k: v for k, v in (("channel", channel), ("note", note)) if v}
         assert recorder.row is not None
+        state = recorder.row["state"]
+        if state in ws.policy.states and ws.policy.states[state].final:
+            raise FinalLead(lead, state)
         recorder.record(lead, "attempt", recorder.row["state"], recorder.row["state"], data)
         recorder.save()
         return recorder
@@ -309,41 +353,3 @@ def history(ws: Workspace, lead: str) -> list[Event]:
     if not ws.store.lead_exists(lead):
         raise UnknownLead(lead)
     return list(ws.store.events("WHERE lead = ?", (lead,)))
-
-
-
-# -- bulk import ----------------------------------------------------------------------
-@dataclass
-class ImportResult:
-    imported: int = 0
-    bad: list[Any] = field(default_factory=list)
-
-
-def import_leads(ws: Workspace, file: str, rows: Iterable[Any], skip_bad: bool,
-                 progress: Callable[[], None] | None = None) -> ImportResult:
-    """Create a lead per row in ONE transaction: every row or none.
-
-    A bad row (or a duplicate id) stops the import and rolls it all back,
-    unless `skip_bad`, which collects it and goes on."""
-    from .importer import BadRow
-
-    result = ImportResult()
-    seen: set[str] = set()
-    with ws.store.transaction():
-        for number, row in enumerate(rows):
-            if progress is not None and number % 1000 == 0:
-                progress()
-            if not isinstance(row, BadRow) and row.id is not None and (row.id in seen or ws.store.lead_exists(row.id)):
-                row = BadRow(row.line, f"lead '{row.id}' already exists")
-            if isinstance(row, BadRow):
-                if not skip_bad:
-                    raise BadImportRow(file, row.line, row.reason)
-                result.bad.append(row)
-                continue
-            recorder = create(ws, row.id, row.fields)
-            assert recorder.row is not None
-            seen.add(recorder.row["id"])
-            result.imported += 1
-        if progress is not None:
-            progress()
-    return result

@@ -82,7 +82,9 @@ class LeadMachine:
     def refusal(self, transition: Transition, lead: LeadView, actor: str, args: dict[str, str],
                 now: dt.datetime) -> BatonError | None:
         if not self.may_act(transition, lead, actor):
-            return NotAllowed(lead.id, transition.name, actor, describe_by(transition, self.policy))
+            in_no_role = actor != SYSTEM and not any(actor in members for members in self.policy.roles.values())
+            return NotAllowed(lead.id, transition.name, actor, describe_by(transition, self.policy),
+                              self.policy.roles if in_no_role else None)
         absent = [key for key in transition.requires if not args.get(key, "").strip()]
         if absent:
             return MissingKeys(lead.id, transition.name, absent)

@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import date, datetime
+import unicodedata
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -36,6 +37,7 @@ __all__ = [
     "text_parser",
     "clean_parser",
     "json_parser",
+    "lead_id_problem",
 ]
 
 FIELD_TYPES: tuple[str, ...] = (
@@ -191,9 +193,10 @@ def _boolean(s: str) -> bool:
 
 @lru_cache(maxsize=4096)  # exports repeat dates; only good ones are cached
 def _date(s: str) -> str:
-    """ISO 8601 `YYYY-MM-DD`. A full ISO date and time is accepted too and keeps
-    the calendar date as written (no time zone conversion): CRM exports often
-    write dates as midnight timestamps."""
+    """ISO 8601 `YYYY-MM-DD`. A date and time at midnight is accepted too and
+    keeps the calendar date as written (no time zone conversion): CRM exports
+    often write dates as midnight timestamps. Any other time of day is refused,
+    since storing the date alone would silently drop it."""
     m = _DATE.fullmatch(s)
     hint = "use YYYY-MM-DD, like 2026-12-25"
     if m is None:
@@ -202,12 +205,18 @@ def _date(s: str) -> str:
         date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise BadValue(f"{_show(s)} is not a real date (check the month and the day)") from None
+    day = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
     if len(s) > 10:
         try:
-            datetime.fromisoformat(s)
+            written = datetime.fromisoformat(s)
         except ValueError:
             raise BadValue(f"{_show(s)} is not a date ({hint})") from None
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+        if written.time() != time(0):
+            raise BadValue(
+                f"{_show(s)} has a time of day, but this field holds a date only "
+                f"(write the date alone as YYYY-MM-DD, like {day})"
+            )
+    return day
 
 
 def _choice_parser(choices: tuple[str, ...]) -> Callable[[str], str]:
@@ -354,3 +363,20 @@ def parse_json(ftype: str, value: Any, choices: tuple[str, ...] = ()) -> Any:
     (true -> boolean, 12 -> integer, 1.5 -> number), strings go through
     parse_text; null -> None; lists and objects are BadValue."""
     return json_parser(ftype, tuple(choices))(value)
+
+
+ID_RULE = "an id is one word: letters, digits and marks like - _ . : or /, like L-100"
+
+
+def lead_id_problem(lead_id: str) -> str | None:
+    """Why `lead_id` cannot be a lead id (it follows the id, quoted), or None.
+
+    Ids are typed in commands and shown in columns, so they hold no spaces and
+    no control or invisible characters."""
+    for char in lead_id:
+        if char.isspace() or unicodedata.category(char).startswith("Z"):
+            why = "a line break" if char in "\r\n" else "a space"
+            return f"{_show(lead_id)} has {why} in it ({ID_RULE})"
+        if unicodedata.category(char).startswith("C"):
+            return f"{_show(lead_id)} has a control or invisible character in it ({ID_RULE})"
+    return None

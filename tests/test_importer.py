@@ -419,12 +419,70 @@ def test_csv_named_jsonl_is_refused(tmp_path):
 def test_every_problem_with_the_options_and_header_is_named_at_once(tmp_path):
     path = write(tmp_path, "leads.csv", "email,Company\njane@example.com,Acme\n")
     reason = refused(path, {"Region": "territory"})
-    assert reason.splitlines() == [
+    assert reason == "; ".join([  # one line: the CLI prints it after "Error: "
         f"--map 'Region=territory': 'territory' is not a field (map to one of: id, {FIELD_LIST})",
         f"--map 'Region=territory': {path} has no column 'Region' (its columns: 'email', 'Company')",
         "a column that matches no field: 'Company'. Map it to a field "
         f'with --map "COLUMN=field" (fields: {FIELD_LIST}), or pass --extra ignore to leave it out',
+    ])
+
+
+def test_a_mistyped_map_column_suggests_the_column_and_is_the_only_problem_named(tmp_path):
+    """The file's 'Email Address' is what `--map "Emial Address=email"` meant:
+    it is not named a second time as a column that matches no field."""
+    path = write(tmp_path, "leads.csv", "Email Address,score\njane@example.com,5\n")
+    assert refused(path, {"Emial Address": "email"}) == (
+        f"--map 'Emial Address=email': {path} has no column 'Emial Address'; did you mean "
+        "'Email Address'? (its columns: 'Email Address', 'score')"
+    )
+
+
+def test_every_bad_cell_of_a_csv_row_is_named(tmp_path):
+    path = write(tmp_path, "leads.csv", "email;persona;score;authority\njane@example.com;boss;x;maybe\n")
+    assert read(path) == [BadRow(2, "; ".join([
+        "field 'persona': 'boss' is not one of the choices (executive, manager, practitioner)",
+        "field 'score': 'x' is not a whole number (use digits, like 12)",
+        "field 'authority': 'maybe' is not yes or no (use true/false, yes/no, y/n or 1/0)",
+    ]))]
+
+
+def test_every_bad_value_of_a_json_row_is_named(tmp_path):
+    line = {"email": "jane@example.com", "persona": "boss", "score": "x", "authority": "maybe"}
+    path = write(tmp_path, "leads.jsonl", json.dumps(line) + "\n")
+    assert read(path) == [BadRow(1, "; ".join([
+        "field 'persona': 'boss' is not one of the choices (executive, manager, practitioner)",
+        "field 'score': 'x' is not a whole number (use digits, like 12)",
+        "field 'authority': 'maybe' is not yes or no (use true/false, yes/no, y/n or 1/0)",
+    ]))]
+
+
+def test_an_id_with_a_space_or_control_character_is_a_bad_row(tmp_path):
+    path = write(tmp_path, "leads.csv", "id,email\nA 1,a@example.com\nA\x072,b@example.com\nA-3,c@example.com\n")
+    rule = "(an id is one word: letters, digits and marks like - _ . : or /, like L-100)"
+    assert read(path) == [
+        BadRow(2, f"the id 'A 1' has a space in it {rule}"),
+        BadRow(3, f"the id 'A\\x072' has a control or invisible character in it {rule}"),
+        Row(4, "A-3", {"email": "c@example.com"}),
     ]
+    jsonl = write(tmp_path, "leads.jsonl", '{"id": "A 1", "email": "a@example.com"}\n')
+    assert read(jsonl) == [BadRow(1, f"the id 'A 1' has a space in it {rule}")]
+
+
+def test_a_date_with_a_time_of_day_is_a_bad_row_and_a_midnight_timestamp_is_a_date(tmp_path):
+    path = write(tmp_path, "leads.csv", "email,timeline\na@example.com,2027-02-01T10:00\nb@example.com,2027-02-01T00:00:00Z\n")
+    assert read(path) == [
+        BadRow(2, "field 'timeline': '2027-02-01T10:00' has a time of day, but this field holds a date only "
+                  "(write the date alone as YYYY-MM-DD, like 2027-02-01)"),
+        Row(3, None, {"email": "b@example.com", "timeline": "2027-02-01"}),
+    ]
+
+
+def test_the_fields_a_row_gives_empty_are_known_so_they_are_null_not_their_default(tmp_path):
+    path = write(tmp_path, "leads.csv", "email,score,budget\na@example.com,,N/A\nb@example.com\n")
+    rows = read(path, nulls=["N/A"])
+    assert [row.blank for row in rows] == [frozenset({"score", "budget"}), frozenset({"score", "budget"})]
+    jsonl = write(tmp_path, "leads.jsonl", '{"email": "a@example.com", "score": null, "budget": " "}\n{"email": "b@example.com"}\n')
+    assert [row.blank for row in read(jsonl)] == [frozenset({"score", "budget"}), frozenset()]
 
 
 # --- JSON lines ---------------------------------------------------------------------------

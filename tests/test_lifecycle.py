@@ -275,3 +275,39 @@ def test_each_field_type_refuses_a_bad_value_and_writes_nothing(baton: Baton, db
     assert result.stderr.startswith(f"Error: field '{field}': ")
     assert "\n" not in result.stderr.rstrip("\n")
     assert [e["event"] for e in json_lines(baton("--json", "lead", "history", "L-1"))] == ["created"]
+
+
+# -- a lead nobody followed up (the follow_up SLA of the default policy) ----------------
+def contacted_lead(baton: Baton, lead: str, attempts: int) -> None:
+    to_sql(baton, lead, now="2026-11-27T15:00")
+    for trigger in ("accept", "contact"):
+        assert baton("lead", "advance", lead, trigger, actor="alice", now="2026-11-27T15:00").exit_code == 0
+    for _ in range(attempts):
+        assert baton("lead", "attempt", lead, actor="alice", now="2026-11-27T15:00").exit_code == 0
+
+
+def test_a_lead_left_in_contacted_with_no_attempts_is_recycled_and_the_rep_and_manager_told(
+        baton: Baton, db: object) -> None:
+    """The neglected lead is the one the follow_up clock is for: with no
+    attempts logged, the 3-attempt rule for reps must not keep it stuck."""
+    import sqlite3
+
+    contacted_lead(baton, "L-1", attempts=0)
+    result = baton("sla", "sweep", now="2026-12-11T15:00")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == (
+        "L-1 breached follow_up (due 2026-12-11T15:00:00+00:00): notify alice, sam; fired recycle"
+    )
+    shown = as_json(baton("--json", "lead", "show", "L-1", now="2026-12-11T15:00"))
+    assert (shown["state"], shown["owner"]) == ("recycled", None)
+    recycle = json_lines(baton("--json", "lead", "history", "L-1"))[-1]
+    assert (recycle["event"], recycle["actor"]) == ("recycle", "system")
+    assert recycle["data"] == {"reason": "no response after follow-ups", "released": "alice"}
+    with sqlite3.connect(str(db)) as conn:
+        assert conn.execute("SELECT recipients FROM outbox").fetchall() == [('["alice", "sam"]',)]
+
+
+def test_a_rep_still_needs_three_attempts_to_recycle_from_contacted(baton: Baton, db: object) -> None:
+    contacted_lead(baton, "L-1", attempts=0)
+    refused = baton("lead", "advance", "L-1", "recycle", "reason=silent", actor="alice", now="2026-11-27T16:00")
+    assert refused.stderr == "Error: cannot recycle L-1: make at least 3 contact attempts before recycling\n"

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Baton, as_json, json_lines, to_sql
+from click.testing import Result
+from conftest import BANT, READY, Baton, as_json, json_lines, to_sql
+
+
+def executive_to_sql(baton: Baton, lead: str) -> Result:
+    """`to_sql` for a ready lead whose persona is executive (a field is given once)."""
+    ready = [f for f in READY if not f.startswith("persona=")]
+    assert baton("lead", "add", "--id", lead, *ready, "persona=executive").exit_code == 0
+    assert baton("lead", "advance", lead, "hand_over").exit_code == 0
+    assert baton("lead", "set", lead, *BANT, actor="alice").exit_code == 0
+    return baton("lead", "advance", lead, "qualify", actor="alice")
 
 
 def assigned_event(baton: Baton, lead: str) -> dict:
@@ -13,7 +23,7 @@ def assigned_event(baton: Baton, lead: str) -> dict:
 
 
 def test_first_matching_rule_wins(baton: Baton, db: object) -> None:
-    to_sql(baton, "L-1", "persona=executive")
+    executive_to_sql(baton, "L-1")
     event = assigned_event(baton, "L-1")
     assert event["data"]["owner"] == "carol"
     assert event["data"]["rule"] == 1
@@ -50,7 +60,7 @@ def test_away_rep_is_skipped_and_the_log_says_why(baton: Baton, db: object) -> N
 
 def test_away_rep_falls_through_to_the_next_matching_rule(baton: Baton, db: object) -> None:
     baton("rep", "away", "carol", "--until", "2026-11-30T09:00", actor="sam")
-    result = to_sql(baton, "L-1", "persona=executive")
+    result = executive_to_sql(baton, "L-1")
     assert "Assigned L-1 to alice" in result.stdout
     event = assigned_event(baton, "L-1")
     assert event["data"]["rule"] == 2
@@ -144,7 +154,7 @@ def test_the_running_load_count_matches_a_recount_of_the_leads(baton: Baton, db_
     import sqlite3
 
     to_sql(baton, "L-1")
-    to_sql(baton, "L-2", "persona=executive")
+    executive_to_sql(baton, "L-2")
     to_sql(baton, "L-3")
     baton("lead", "advance", "L-1", "recycle", "reason=no budget", actor="alice")
     for trigger in ("accept", "contact", "win"):

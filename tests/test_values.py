@@ -2,7 +2,13 @@
 
 import pytest
 
-from statemachine.values import FIELD_TYPES, BadValue, parse_json, parse_text
+from statemachine.values import (
+    FIELD_TYPES,
+    BadValue,
+    lead_id_problem,
+    parse_json,
+    parse_text,
+)
 
 PERSONAS = ("executive", "manager", "practitioner")
 
@@ -123,10 +129,38 @@ def test_date_is_kept_as_iso_text():
 
 
 @pytest.mark.parametrize(
-    "raw", ["2026-12-25T10:30:00", "2026-12-25 10:30", "2026-12-25T23:30:00-05:00", "2026-12-25T00:00:00Z"]
+    "raw", ["2026-12-25T00:00", "2026-12-25 00:00:00", "2026-12-25T00:00:00-05:00", "2026-12-25T00:00:00Z"]
 )
-def test_date_and_time_keeps_the_calendar_date_as_written(raw):
+def test_a_midnight_timestamp_keeps_the_calendar_date_as_written(raw):
+    """CRM exports write dates as midnight timestamps; nothing is lost."""
     assert parse_text("date", raw) == "2026-12-25"
+
+
+@pytest.mark.parametrize(
+    "raw", ["2026-12-25T10:30:00", "2026-12-25 10:30", "2026-12-25T23:30:00-05:00", "2026-12-25T00:00:01"]
+)
+def test_a_date_with_a_time_of_day_is_refused_rather_than_cut_to_the_date(raw):
+    assert refusal("date", raw) == (
+        f"{raw!r} has a time of day, but this field holds a date only "
+        "(write the date alone as YYYY-MM-DD, like 2026-12-25)"
+    )
+
+
+@pytest.mark.parametrize("lead_id", ["L-1", "CRM-7", "00Q5g000004XyZ", "acme:42", "ünïcode-1", "a/b.c_d#1"])
+def test_an_id_of_one_word_is_accepted(lead_id):
+    assert lead_id_problem(lead_id) is None
+
+
+@pytest.mark.parametrize(
+    "lead_id, why",
+    [("a b", "a space"), ("a\tb", "a space"), ("a\u00a0b", "a space"), ("a\nb", "a line break"),
+     ("a\x01b", "a control or invisible character"), ("a\u200bb", "a control or invisible character")],
+)
+def test_an_id_with_a_space_or_a_control_character_is_refused(lead_id, why):
+    assert lead_id_problem(lead_id) == (
+        f"{lead_id!r} has {why} in it "
+        "(an id is one word: letters, digits and marks like - _ . : or /, like L-100)"
+    )
 
 
 @pytest.mark.parametrize("raw", ["25/12/2026", "12/25/2026", "20261225", "2026-12-25Tnoon", "next week"])
@@ -264,7 +298,8 @@ def test_json_number_in_a_choice_field_matches_its_text():
 
 
 def test_json_string_goes_through_the_text_rules():
-    assert parse_json("date", "2026-12-25T09:00:00") == "2026-12-25"
+    assert parse_json("date", "2026-12-25T00:00:00") == "2026-12-25"
+    assert json_refusal("date", "2026-12-25T09:00:00").startswith("'2026-12-25T09:00:00' has a time of day")
     assert json_refusal("date", "25/12/2026") == (
         "'25/12/2026' is not a date (use YYYY-MM-DD, like 2026-12-25)"
     )
