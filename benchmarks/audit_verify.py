@@ -138,6 +138,12 @@ def build(db: Path, leads: int, attempts: int = 0) -> int:
         if len(events) >= 50_000:
             flush()
     flush()
+    # the running open-lead count per rep that least_loaded routing reads (and verify checks)
+    final = [name for name, state in policy.states.items() if state.final]
+    conn.execute(
+        "INSERT INTO rep_load(rep, open_leads) SELECT owner, count(*) FROM leads WHERE owner IS NOT NULL "
+        f"AND state NOT IN ({','.join('?' * len(final))}) GROUP BY owner", final,
+    )
     conn.execute("COMMIT")
     conn.close()
     return seq

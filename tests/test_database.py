@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import BANT, Baton, add_ready_lead, to_sql
+from conftest import BANT, READY, Baton, add_ready_lead, to_sql
 
+import statemachine.bulk
 import statemachine.lifecycle
 import statemachine.policies
 from statemachine.store import Store
@@ -464,7 +465,8 @@ def leads(baton: Baton, db: Path) -> Path:
     add_ready_lead(baton, "L-1")
     add_ready_lead(baton, "L-2")
     assert baton("lead", "advance", "L-2", "hand_over").exit_code == 0
-    add_ready_lead(baton, "L-low", "score=20")
+    low = [f for f in READY if not f.startswith("score=")]
+    assert baton("lead", "add", "--id", "L-low", *low, "score=20").exit_code == 0
     assert baton("lead", "add", "--id", "L-bare", "score=80").exit_code == 0
     return db
 
@@ -505,19 +507,19 @@ def test_import_failing_half_way_imports_nothing(
     source = tmp_path / "leads.csv"
     source.write_text("id,email,score\n" + "".join(f"I-{n},i{n}@example.com,{n}\n" for n in range(10)))
     before = snapshot(db)
-    real_create = statemachine.lifecycle.create
-    created = []
+    real_flush = statemachine.bulk._Batch.flush
+    flushed = []
 
-    def create_then_crash(*args: Any) -> Any:
-        if len(created) == 5:
-            raise RuntimeError("crashed at the sixth row")
-        created.append(real_create(*args))
-        return created[-1]
+    def flush_then_crash(batch: Any) -> None:
+        if len(flushed) == 2:
+            raise RuntimeError("crashed after six rows were written")
+        flushed.append(real_flush(batch))
 
-    monkeypatch.setattr(statemachine.lifecycle, "create", create_then_crash)
-    with pytest.raises(RuntimeError, match="sixth row"):
+    monkeypatch.setattr(statemachine.bulk, "BATCH", 3)
+    monkeypatch.setattr(statemachine.bulk._Batch, "flush", flush_then_crash)
+    with pytest.raises(RuntimeError, match="six rows"):
         baton("lead", "import", str(source))
-    assert len(created) == 5
+    assert len(flushed) == 2
     assert snapshot(db) == before
 
 

@@ -153,15 +153,14 @@ def test_import_killed_half_way_leaves_no_row_and_a_working_database(
     before = counts(db)
     script = (
         "import os, signal\n"
-        "import statemachine.lifecycle as lifecycle\n"
+        "import statemachine.bulk as bulk\n"
         "from cli.main import cli\n"
-        "real_create, made = lifecycle.create, []\n"
-        "def create_then_die(*args):\n"
-        "    if len(made) == 10:\n"
+        "bulk.BATCH, real_flush, flushed = 5, bulk._Batch.flush, []\n"
+        "def flush_then_die(batch):\n"
+        "    if len(flushed) == 2:\n"  # 10 rows written inside the transaction
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    made.append(real_create(*args))\n"
-        "    return made[-1]\n"
-        "lifecycle.create = create_then_die\n"
+        "    flushed.append(real_flush(batch))\n"
+        "bulk._Batch.flush = flush_then_die\n"
         f"cli(['--db', {str(db)!r}, '--as', 'jane', 'lead', 'import', {str(source)!r}])\n"
     )
     killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
@@ -174,3 +173,29 @@ def test_import_killed_half_way_leaves_no_row_and_a_working_database(
         assert verify_chain(store) == (21, None)  # policy_applied, then one `created` a row
     finally:
         store.close()
+
+
+def test_a_map_of_a_column_the_file_lacks_is_one_error_line_with_a_suggestion(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("Email Address,score\nana@northwind.example,70\n", encoding="utf-8")
+    result = baton("lead", "import", str(export), "--map", "Emial Address=email")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: --map 'Emial Address=email': {export} has no column 'Emial Address'; did you mean "
+        "'Email Address'? (its columns: 'Email Address', 'score')\n"
+    )
+    assert counts(db) == (0, 1)
+
+
+def test_a_row_with_several_bad_cells_names_every_one(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("email,persona,score,authority\nana@northwind.example,boss,x,maybe\n", encoding="utf-8")
+    result = baton("lead", "import", str(export))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {export}:2: field 'persona': 'boss' is not one of the choices "
+        "(executive, manager, practitioner, assistant); field 'score': 'x' is not a whole number "
+        "(use digits, like 12); field 'authority': 'maybe' is not yes or no (use true/false, yes/no, "
+        "y/n or 1/0); nothing was imported (fix that row, or pass --skip-bad to import the good rows)\n"
+    )
