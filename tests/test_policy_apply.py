@@ -80,7 +80,9 @@ def test_apply_lists_every_policy_error_at_file_line_col(baton: Baton, db: Path,
     path = variant(tmp_path, 2, replace=("qualify: {from: SAL, to: SQL,", "qualify: {from: SAL, to: SQl,"))
     result = baton("policy", "apply", str(path))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"{path}:92:")
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "to: SQl," in text)
+    column = path.read_text().splitlines()[line - 1].index("SQl,") + 1
+    assert result.stderr.startswith(f"{path}:{line}:{column}: ")
     assert "transition 'qualify' goes to unknown state 'SQl'" in result.stderr
 
 

@@ -712,9 +712,40 @@ def test_holidays_of_an_unknown_country_are_refused() -> None:
           holidays: {country: XX}
         """)
     assert problems(text) == [
-        "p.yaml:17:23: no public holidays are known for country 'XX'; "
-        "use a two-letter code like GB, US or DE, or list the dates",
+        "p.yaml:17:23: no public holidays are known for 'XX'; "
+        "use a code like GB, GB-ENG, US or DE, or list the dates",
     ]
+
+
+def test_holidays_of_an_unknown_region_are_refused() -> None:
+    text = plus("""\
+        business_hours:
+          holidays: {country: GB-XX}
+        """)
+    assert problems(text) == [
+        "p.yaml:17:23: no public holidays are known for 'GB-XX'; "
+        "use a code like GB, GB-ENG, US or DE, or list the dates",
+    ]
+
+
+def test_a_region_and_dates_of_its_own_make_one_calendar(tmp_path: Path) -> None:
+    """England's bank holidays (Easter Monday is not one in all of GB) and the
+    team's own office closure, together."""
+    import datetime as dt
+
+    from statemachine.calendar import Calendar
+
+    path = tmp_path / "p.yaml"
+    path.write_text(plus("""\
+        business_hours:
+          holidays: {country: GB-ENG, dates: [2026-12-24]}
+        """))
+    _, policy = read_policy_file(str(path))
+    assert (policy.business_hours.holiday_country, policy.business_hours.holidays) == ("GB-ENG", ("2026-12-24",))
+    calendar = Calendar.of(policy.business_hours, "Europe/London")
+    assert not calendar.is_business_day(dt.date(2026, 4, 6))    # Easter Monday, England
+    assert not calendar.is_business_day(dt.date(2026, 12, 24))  # the team's own
+    assert calendar.is_business_day(dt.date(2026, 12, 23))
 
 
 def test_holidays_of_a_known_country_are_accepted() -> None:
@@ -838,3 +869,73 @@ def test_cli_check_json_gives_one_object_per_file(tmp_path: Path) -> None:
 def test_cli_check_needs_a_file() -> None:
     result = check("policy", "check")
     assert result.exit_code == 2
+
+
+# --- follow-on errors and near misses ---------------------------------------------
+
+def test_a_field_with_a_bad_type_is_named_once_not_again_where_it_is_used() -> None:
+    text = edited("  score: {type: integer}\n", "  score: {type: integer}\n  budget: {type: numbr}\n") + dedent("""\
+        checklists:
+          qualification:
+            budget: budget
+        """)
+    assert problems(text) == [
+        "p.yaml:8:18: field 'budget' has unknown type 'numbr' (types: string, text, email, phone, integer, "
+        "number, boolean, date, choice); did you mean 'number'?",
+    ]
+
+
+def test_a_field_with_no_type_is_named_once_not_again_where_it_is_used() -> None:
+    text = edited("  score: {type: integer}\n", "  score: {type: integer}\n  budget: {}\n").replace(
+        "by: [sales]}", "by: [sales], when: budget > 0}")
+    assert [p.split(": ", 1)[1] for p in problems(text)] == [
+        "field 'budget' needs a type (string, text, email, phone, integer, number, boolean, date, choice)",
+    ]
+
+
+def test_comparing_a_choice_field_with_text_that_is_not_one_of_its_values_is_a_policy_error() -> None:
+    text = edited("  score: {type: integer}\n",
+                  "  score: {type: integer}\n  persona: {type: choice, values: [executive, manager]}\n")
+    text = edited("by: [sales]}", "by: [sales], when: persona == 'exec'}", text)
+    at = position(text, "'exec'")
+    assert problems(text) == [
+        f"p.yaml:{at}: condition of transition 'start': 'exec' is not one of the values "
+        "of persona; did you mean 'executive'? (values: executive, manager)",
+    ]
+
+
+@pytest.mark.parametrize("expr", ["'Manager' != persona", "persona in ['executive', 'Manager']",
+                                  "persona not in ['Manager']"])
+def test_every_way_of_comparing_a_choice_field_checks_the_text(expr: str) -> None:
+    text = edited("  score: {type: integer}\n",
+                  "  score: {type: integer}\n  persona: {type: choice, values: [executive, manager]}\n")
+    text = edited("by: [sales]}", f'by: [sales], when: "{expr}"}}', text)
+    at = position(text, "'Manager'")
+    assert problems(text) == [
+        f"p.yaml:{at}: condition of transition 'start': 'Manager' is not one of the "
+        "values of persona; did you mean 'manager'? (values: executive, manager)",
+    ]
+
+
+def test_a_choice_field_compared_with_its_values_is_valid() -> None:
+    text = edited("  score: {type: integer}\n",
+                  "  score: {type: integer}\n  persona: {type: choice, values: [executive, manager]}\n")
+    text = edited("by: [sales]}", "by: [sales], when: \"persona == 'manager' or persona in ['executive']\"}", text)
+    assert parse_policy(text, "p.yaml").transitions["start"].guards[0].expr.source == (
+        "persona == 'manager' or persona in ['executive']"
+    )
+
+
+def test_a_transition_key_indented_as_a_transition_hints_at_the_indentation() -> None:
+    text = plus("""\
+        checklists:
+          ready:
+            has a score: score
+        """).replace(
+        "  start: {from: new, to: working, by: [sales]}\n",
+        "  start:\n    from: new\n    to: working\n    by: [sales]\n  checklist: ready\n",
+    )
+    assert problems(text) == [
+        "p.yaml:18:3: 'checklist' is indented as if it were a transition of its own; it is a key of the "
+        "transition above it: indent it under that transition, in line with its from:, to: and by:",
+    ]

@@ -39,6 +39,7 @@ TOP_KEYS = (
     "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
     "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
 )
+TRANSITION_KEYS = ("from", "to", "by", "when", "checklist", "requires", "description")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STRATEGIES = ("round_robin", "least_loaded")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -68,6 +69,19 @@ def shown(node: Node) -> str:
     return "nothing" if node.value is None else f"'{node.value}'"
 
 
+MAX_WITHIN_MINUTES = 10 * 366 * 1440
+
+
+def _day_minutes(hours: BusinessHours) -> int:
+    """Minutes from opening to closing (a malformed start or end is reported
+    elsewhere; a day of 8 hours stands in for it)."""
+    try:
+        (sh, sm), (eh, em) = (map(int, t.split(":")) for t in (hours.start, hours.end))
+    except ValueError:
+        return 480
+    return max((eh * 60 + em) - (sh * 60 + sm), 1)
+
+
 def parse_duration(text: str) -> int | None:
     """'4h' -> 240 minutes; None when it is not a duration."""
     match = DURATION.match(str(text))
@@ -86,6 +100,11 @@ class Checker:
         # A transition with a misspelt or missing state makes the reachability
         # checks wrong ("cannot be reached"), so they wait for that fix.
         self.moves_incomplete = False
+        # Fields whose own definition is wrong (already reported): expressions
+        # may still use their names without a second, misleading "unknown name".
+        self.broken_fields: list[str] = []
+        # choice field -> its values, for expressions comparing with text
+        self.choices: dict[str, tuple[str, ...]] = {}
 
     # -- reporting -------------------------------------------------------------
     def err(self, where: Node | tuple[int, int], message: str) -> None:
@@ -153,7 +172,7 @@ class Checker:
             self.err(node, f"{what} must be an expression, like score >= 60")
             return None
         try:
-            return compile_expr(source, names)
+            return compile_expr(source, (*names, *self.broken_fields), self.choices)
         except ExprError as error:
             col = node.col if node.text_col is None else node.text_col + error.offset
             self.err((node.line, col), f"{what}: {error.reason}")
@@ -182,7 +201,7 @@ class Checker:
         if transitions and not self.moves_incomplete:
             self._graph(root, states, initial, transitions)
         routing = self._routing(top.get("routing"), states, roles, names)
-        sla = self._sla(top.get("sla"), states, roles, transitions)
+        sla = self._sla(top.get("sla"), states, roles, transitions, hours, routing is not None)
         notify = self._notify(top.get("notify"), roles)
         approvals = [r for r, node in self._approvals(top.get("approvals"), roles)]
         if self.problems:
@@ -223,6 +242,25 @@ class Checker:
             self.err(node, f"unknown time zone '{zone}'; use an IANA name like Europe/London or America/New_York")
         return zone
 
+    def _holiday_dates(self, node: Node) -> list[str]:
+        """A date or a list of dates, as YYYY-MM-DD."""
+        dates: list[str] = []
+        for item in node.value if node.is_list else [node]:
+            day = item.value
+            if isinstance(day, (dict, list)):
+                self.err(item, "each holiday must be one date, written YYYY-MM-DD, like 2026-12-25")
+                continue
+            if isinstance(day, dt.datetime):
+                day = day.date()
+            if isinstance(day, dt.date):
+                dates.append(day.isoformat())
+                continue
+            try:
+                dates.append(dt.date.fromisoformat(str(day)).isoformat())
+            except ValueError:
+                self.err(item, f"holiday '{day}' is not a date; write it as YYYY-MM-DD, like 2026-12-25")
+        return dates
+
     def _business_hours(self, node: Node | None) -> BusinessHours:
         entries = self.mapping(node, "business_hours")
         if node is None or not entries:
@@ -253,27 +291,18 @@ class Checker:
         country = None
         hol = entries.get("holidays")
         if hol is not None and hol.is_map:
-            self.keys(hol, ("country",), "holidays")
+            self.keys(hol, ("country", "dates"), "holidays")
             country = self.text(hol.value.get("country"), "country")
-            if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
-                self.err(hol.value["country"], f"country must be a two-letter code like GB or US, not '{country}'")
+            if country is not None and not re.match(r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$", country):
+                self.err(hol.value["country"], f"country must be a two-letter code like GB or US, or a region "
+                                               f"like GB-ENG, not '{country}'")
             elif country is not None and not _known_country(country.upper()):
-                self.err(hol.value["country"], f"no public holidays are known for country '{country}'; use a two-letter code like GB, US or DE, or list the dates")
+                self.err(hol.value["country"], f"no public holidays are known for '{country}'; use a code like GB, "
+                                               "GB-ENG, US or DE, or list the dates")
+            if hol.value.get("dates") is not None:
+                holidays = self._holiday_dates(hol.value["dates"])
         elif hol is not None and hol.value is not None:
-            for item in hol.value if hol.is_list else [hol]:
-                day = item.value
-                if isinstance(day, (dict, list)):
-                    self.err(item, "each holiday must be one date, written YYYY-MM-DD, like 2026-12-25")
-                    continue
-                if isinstance(day, dt.datetime):
-                    day = day.date()
-                if isinstance(day, dt.date):
-                    holidays.append(day.isoformat())
-                    continue
-                try:
-                    holidays.append(dt.date.fromisoformat(str(day)).isoformat())
-                except ValueError:
-                    self.err(item, f"holiday '{day}' is not a date; write it as YYYY-MM-DD, like 2026-12-25")
+            holidays = self._holiday_dates(hol)
         return BusinessHours(
             days=tuple(days) or BusinessHours.days, start=times["start"], end=times["end"],
             holidays=tuple(holidays), holiday_country=country.upper() if country else None,
@@ -316,9 +345,11 @@ class Checker:
                 unset = entries.get("type") is None or entries["type"].value is None
                 if spec.value is None or (spec.is_map and unset):  # else: reported as malformed
                     self.err(where, f"field '{name}' needs a type ({', '.join(FIELD_TYPES)})")
+                self.broken_fields.append(name)
                 continue
             if ftype not in FIELD_TYPES:
                 self.err(entries["type"], f"field '{name}' has unknown type '{ftype}' (types: {', '.join(FIELD_TYPES)}){suggest(ftype, FIELD_TYPES)}")
+                self.broken_fields.append(name)
                 continue
             choices = tuple(c for c, _ in self.names(entries.get("values"), f"values of '{name}'"))
             if ftype == "choice" and not choices:
@@ -334,6 +365,8 @@ class Checker:
                     default = parse_json(ftype, given, choices)
                 except BadValue as error:
                     self.err(entries["default"], f"default of '{name}': {error.reason}")
+            if ftype == "choice" and choices:
+                self.choices[name] = choices
             fields[name] = Field(
                 name, ftype, self.flag(entries.get("personal"), "personal"), choices, default,
                 self.text(entries.get("description"), "description"),
@@ -409,11 +442,18 @@ class Checker:
             what = f"transition '{name}'"
             if not IDENTIFIER.match(name):
                 self.err(where, f"transition name '{name}' must be one word (letters, digits and _)")
+            if name in TRANSITION_KEYS and not spec.is_map:
+                # `checklist: handover` indented one level too little
+                self.err(where, f"'{name}' is indented as if it were a transition of its own; "
+                                f"it is a key of the transition above it: indent it under that "
+                                f"transition, in line with its from:, to: and by:")
+                self.moves_incomplete = True
+                continue
             entries = self.mapping(spec, what)
             if spec.value is not None and not spec.is_map:
                 self.moves_incomplete = True
                 continue
-            self.keys(spec, ("from", "to", "by", "when", "checklist", "requires", "description"), what)
+            self.keys(spec, TRANSITION_KEYS, what)
             sources = []
             for source, item in self.names(entries.get("from"), "from"):
                 if not self._state_ref(source, item, states, f"{what} comes from"):
@@ -533,7 +573,8 @@ class Checker:
             rules.append(RoutingRule(tuple(assign), strategy, when))
         return Routing(tuple(on), tuple(rules))
 
-    def _sla(self, node: Node | None, states: dict[str, State], roles: dict[str, tuple[str, ...]], transitions: dict[str, Transition]) -> list[Sla]:
+    def _sla(self, node: Node | None, states: dict[str, State], roles: dict[str, tuple[str, ...]],
+             transitions: dict[str, Transition], hours: BusinessHours, routed: bool) -> list[Sla]:
         if node is None or node.value is None:
             return []
         if not node.is_list:
@@ -559,6 +600,7 @@ class Checker:
                     self.err(spec["state"], f"{what} runs in '{state}', which is final: a clock there could never be met")
             elif not _given(spec.get("state")):
                 self.err(spec.get("state") or item, f"{what} needs `state:`, the state in which its clock runs")
+            business = self.flag(spec.get("business"), "business")
             within = 0
             if not _given(spec.get("within")):
                 self.err(spec.get("within") or item, f"{what} needs `within:`, like 4h")
@@ -569,8 +611,14 @@ class Checker:
                     self.err(given, f"{what}: {shown(given)} is not a duration; write it like 30m, 4h or 2d")
                 elif parsed <= 0:
                     self.err(given, f"{what}: within must be more than zero, not {shown(given)}")
+                elif parsed > MAX_WITHIN_MINUTES:
+                    self.err(given, f"{what}: {shown(given)} is longer than ten years, so the clock would never "
+                                    "run out; write a shorter time, like 30d")
                 else:
                     within = parsed
+                    if str(given.value).strip().endswith("d") and business:
+                        # a business day is one day's opening hours: 2d is two working days, not 48 hours of them
+                        within = parsed // 1440 * _day_minutes(hours)
             breach = self.mapping(spec.get("breach"), f"{what} breach")
             if spec.get("breach") is not None:
                 self.keys(spec["breach"], ("notify", "reassign", "fire", "reason"), f"{what} breach")
@@ -579,6 +627,10 @@ class Checker:
                 if self.unknown_role(who, roles, OWNER):
                     self.err(who_node, f"{what} notifies unknown role '{who}' (roles: {', '.join((*roles, OWNER))}){suggest(who, (*roles, OWNER))}")
                 notify.append(who)
+            reassign = self.flag(breach.get("reassign"), "reassign")
+            if reassign and not routed:
+                self.err(breach["reassign"], f"{what} reassigns the lead, but the policy has no `routing:` to choose "
+                                             "another rep; add routing, or notify a manager instead")
             fire = self.text(breach.get("fire"), "fire")
             if fire is not None:
                 if fire not in transitions:
@@ -589,8 +641,7 @@ class Checker:
                 elif SYSTEM not in transitions[fire].by:
                     self.err(breach["fire"], f"{what} fires '{fire}', but its `by` does not list system; add system to it")
             clocks.append(Sla(
-                name, state, within, self.flag(spec.get("business"), "business"), tuple(notify),
-                self.flag(breach.get("reassign"), "reassign"), fire, self.text(breach.get("reason"), "reason"),
+                name, state, within, business, tuple(notify), reassign, fire, self.text(breach.get("reason"), "reason"),
             ))
         return clocks
 
@@ -692,9 +743,12 @@ def _given(node: Node | None) -> bool:
 
 
 def _known_country(code: str) -> bool:
+    """GB, or a region of it in ISO 3166-2 form (GB-ENG), that the holidays package knows."""
     import holidays
 
-    return code in holidays.list_supported_countries()
+    country, _, region = code.partition("-")
+    regions = holidays.list_supported_countries().get(country)
+    return regions is not None and (not region or region in regions)
 
 
 def _host_port(value: Any) -> tuple[str, int] | None:
