@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 import tempfile
 from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
 
 import click
 
 MONDAY = "2026-11-23"
 
 
-def _story() -> list[tuple[str, str, list[str]]]:
-    """(time, narration, command) steps; narration is printed first when set."""
+class Step(NamedTuple):
+    when: str  # the simulated clock, on MONDAY
+    story: str  # printed first when set
+    args: list[str]  # the command, without `baton`; none for narration only
+    refused: bool = False  # the policy is meant to refuse it
+
+
+def _story() -> list[Step]:
     ana = ["first_name=Ana", "last_name=Ortiz", "email=ana@northwind.example", "company=Northwind",
            "title=CFO", "persona=executive", "source=webinar", "product=Forecasting",
            "awareness=solution", "score=82", "content=Attended the Q4 forecasting webinar; asked about pricing"]
@@ -27,62 +36,76 @@ def _story() -> list[tuple[str, str, list[str]]]:
             "source=referral", "product=Reporting", "awareness=problem", "score=71"]
     bant = ["budget=25000", "authority=yes", "need=Replace spreadsheets for the monthly forecast", "timeline=2027-02-01"]
     return [
-        ("09:00", "Marketing (jane) has three leads whose score passed the agreed threshold of 60.", []),
-        ("09:01", "", ["--as", "jane", "lead", "add", "--id", "L-1", *ana]),
-        ("09:02", "", ["--as", "jane", "lead", "add", "--id", "L-2", *ben]),
-        ("09:03", "", ["--as", "jane", "lead", "add", "--id", "L-3", *cleo]),
-        ("09:10", "Handing over L-1: the handover checklist is complete, so Sales gets it.",
-         ["--as", "jane", "lead", "advance", "L-1", "hand_over"]),
-        ("09:11", "Handing over L-2 too early: Baton refuses and names every missing item.",
-         ["--as", "jane", "lead", "advance", "L-2", "hand_over"]),
-        ("09:20", "Jane fills in what was missing, and the handover goes through.",
-         ["--as", "jane", "lead", "set", "L-2", "product=Reporting", "awareness=problem"]),
-        ("09:21", "", ["--as", "jane", "lead", "advance", "L-2", "hand_over"]),
-        ("09:22", "", ["--as", "jane", "lead", "advance", "L-3", "hand_over"]),
-        ("10:00", "Sales qualifies L-1 with BANT. Entering SQL routes it: executives go to carol.",
-         ["--as", "alice", "lead", "set", "L-1", *bant]),
-        ("10:01", "", ["--as", "alice", "lead", "advance", "L-1", "qualify"]),
-        ("10:05", "Bob is out today; routing will skip him.", ["--as", "bob", "rep", "away", "bob", "--until", f"{MONDAY}T18:00"]),
-        ("10:10", "L-2 and L-3 are qualified and go to the least loaded available rep.",
-         ["--as", "alice", "lead", "set", "L-2", *bant]),
-        ("10:11", "", ["--as", "alice", "lead", "advance", "L-2", "qualify"]),
-        ("10:12", "", ["--as", "alice", "lead", "set", "L-3", *bant]),
-        ("10:13", "", ["--as", "alice", "lead", "advance", "L-3", "qualify"]),
-        ("10:30", "The assigned reps acknowledge their leads and make first contact.",
-         ["--as", "carol", "lead", "advance", "L-1", "accept"]),
-        ("10:31", "", ["--as", "alice", "lead", "advance", "L-3", "accept"]),
-        ("11:00", "", ["--as", "carol", "lead", "advance", "L-1", "contact"]),
-        ("11:05", "", ["--as", "alice", "lead", "advance", "L-3", "contact"]),
-        ("14:00", "Alice wants to give L-3 back after one call; the policy asks for 3 attempts first.",
-         ["--as", "alice", "lead", "advance", "L-3", "recycle", "reason=no answer"]),
-        ("14:05", "", ["--as", "alice", "lead", "attempt", "L-3", "--channel", "phone", "--note", "voicemail"]),
-        ("15:05", "", ["--as", "alice", "lead", "attempt", "L-3", "--channel", "email"]),
-        ("16:05", "", ["--as", "alice", "lead", "attempt", "L-3", "--channel", "phone", "--note", "no answer"]),
-        ("16:10", "Three attempts made: the lead goes back to marketing, with its reason.",
-         ["--as", "alice", "lead", "advance", "L-3", "recycle", "reason=no response after three attempts"]),
-        ("17:00", "Carol closes L-1.", ["--as", "carol", "lead", "advance", "L-1", "win"]),
-        ("17:05", "Where everything stands, and who carries what:", ["lead", "list"]),
-        ("17:06", "", ["rep", "list"]),
-        ("17:07", "Every step is an event in the hash-chained log; here is L-3's story:", ["lead", "history", "L-3"]),
+        Step("09:00", "Marketing (jane) has three leads whose score passed the agreed threshold of 60.", []),
+        Step("09:01", "", ["--as", "jane", "lead", "add", "--id", "L-1", *ana]),
+        Step("09:02", "", ["--as", "jane", "lead", "add", "--id", "L-2", *ben]),
+        Step("09:03", "", ["--as", "jane", "lead", "add", "--id", "L-3", *cleo]),
+        Step("09:10", "Handing over L-1: the handover checklist is complete, so Sales gets it.",
+             ["--as", "jane", "lead", "advance", "L-1", "hand_over"]),
+        Step("09:11", "Handing over L-2 too early: Baton refuses and names every missing item.",
+             ["--as", "jane", "lead", "advance", "L-2", "hand_over"], refused=True),
+        Step("09:20", "Jane fills in what was missing, and the handover goes through.",
+             ["--as", "jane", "lead", "set", "L-2", "product=Reporting", "awareness=problem"]),
+        Step("09:21", "", ["--as", "jane", "lead", "advance", "L-2", "hand_over"]),
+        Step("09:22", "", ["--as", "jane", "lead", "advance", "L-3", "hand_over"]),
+        Step("10:00", "Sales qualifies L-1 with BANT. Entering SQL routes it: executives go to carol.",
+             ["--as", "alice", "lead", "set", "L-1", *bant]),
+        Step("10:01", "", ["--as", "alice", "lead", "advance", "L-1", "qualify"]),
+        Step("10:05", "Bob is out until 2pm; routing skips him until then.",
+             ["--as", "bob", "rep", "away", "bob", "--until", f"{MONDAY}T14:00"]),
+        Step("10:10", "L-2 and L-3 are qualified and go to the least loaded available rep.",
+             ["--as", "alice", "lead", "set", "L-2", *bant]),
+        Step("10:11", "", ["--as", "alice", "lead", "advance", "L-2", "qualify"]),
+        Step("10:12", "", ["--as", "alice", "lead", "set", "L-3", *bant]),
+        Step("10:13", "", ["--as", "alice", "lead", "advance", "L-3", "qualify"]),
+        Step("10:30", "The assigned reps acknowledge their leads and make first contact.",
+             ["--as", "carol", "lead", "advance", "L-1", "accept"]),
+        Step("10:31", "", ["--as", "alice", "lead", "advance", "L-3", "accept"]),
+        Step("11:00", "", ["--as", "carol", "lead", "advance", "L-1", "contact"]),
+        Step("11:05", "", ["--as", "alice", "lead", "advance", "L-3", "contact"]),
+        Step("14:00", "Alice wants to give L-3 back after one call; the policy asks for 3 attempts first.",
+             ["--as", "alice", "lead", "advance", "L-3", "recycle", "reason=no answer"], refused=True),
+        Step("14:05", "", ["--as", "alice", "lead", "attempt", "L-3", "--channel", "phone", "--note", "voicemail"]),
+        Step("14:30", "Nobody acknowledged L-2 within the agreed 4 business hours (due 14:11). The SLA sweep, "
+             "which `baton serve` runs every minute, records the breach, queues a notification for alice "
+             "and the sales manager, and gives L-2 to bob, who is back.",
+             ["sla", "sweep"]),
+        Step("15:00", "Bob acknowledges L-2 at once.", ["--as", "bob", "lead", "advance", "L-2", "accept"]),
+        Step("15:05", "Alice keeps trying L-3.", ["--as", "alice", "lead", "attempt", "L-3", "--channel", "email"]),
+        Step("16:05", "", ["--as", "alice", "lead", "attempt", "L-3", "--channel", "phone", "--note", "no answer"]),
+        Step("16:10", "Three attempts made: the lead goes back to marketing, with its reason.",
+             ["--as", "alice", "lead", "advance", "L-3", "recycle", "reason=no response after three attempts"]),
+        Step("17:00", "Carol closes L-1.", ["--as", "carol", "lead", "advance", "L-1", "win"]),
+        Step("17:05", "Where everything stands, and who carries what:", ["lead", "list"]),
+        Step("17:06", "", ["rep", "list"]),
+        Step("17:07", "Every step is an event in the hash-chained log; here are the stories of L-2 and L-3:",
+             ["lead", "history", "L-2"]),
+        Step("17:08", "", ["lead", "history", "L-3"]),
     ]
 
 
 @click.command()
 @click.option("--keep", "keep", metavar="PATH", help="Where to leave the demo database (default: a scratch folder).")
 def demo(keep: str | None) -> None:
-    """A guided run of the default policy on a scratch database."""
+    """Tour the default policy on a scratch database.
+
+    A guided run of the real commands on a simulated Monday, refusals and an
+    SLA breach included; it needs no input.
+    """
     from statemachine.audit import verify_chain
     from statemachine.store import Store
 
     from .main import cli
 
+    if keep is not None:
+        _check_keep(keep)
     folder = tempfile.mkdtemp(prefix="baton-demo-")
     db = keep or os.path.join(folder, "demo.db")
     policy_file = os.path.join(folder, "default.yaml")
     with open(policy_file, "w", encoding="utf-8") as handle:
         handle.write(resources.files("baton_policies").joinpath("default.yaml").read_text(encoding="utf-8"))
 
-    def run(args: list[str], when: str, refusal_expected: bool = False) -> None:
+    def run(args: list[str], when: str, refusal_expected: bool) -> None:
         click.secho("$ baton " + shlex.join(args), bold=True)
         try:
             cli.main(args=["--db", db, "--now", f"{MONDAY}T{when}", *args], prog_name="baton", standalone_mode=False)
@@ -93,12 +116,12 @@ def demo(keep: str | None) -> None:
 
     click.echo("Baton demo: the default handover policy on a scratch database.")
     click.echo(f"Policy: {policy_file}\nDatabase: {db}\n")
-    run(["--as", "jane", "init", "--policy", policy_file], "08:59")
-    for when, story, args in _story():
-        if story:
-            click.echo(f"\n# {when} {story}")
-        if args:
-            run(args, when, refusal_expected="refuse" in story or "asks for" in story)
+    run(["--as", "jane", "init", "--policy", policy_file], "08:59", refusal_expected=False)
+    for step in _story():
+        if step.story:
+            click.echo(f"\n# {step.when} {step.story}")
+        if step.args:
+            run(step.args, step.when, step.refused)
     store = Store.open(db, write=False)
     try:
         checked, problem = verify_chain(store)
@@ -106,4 +129,28 @@ def demo(keep: str | None) -> None:
         store.close()
     click.echo(f"\n# The log holds {checked} events and its hash chain is "
                + ("intact." if problem is None else f"BROKEN: {problem}"))
-    click.echo(f"\nExplore it yourself:  BATON_DB={shlex.quote(db)} baton lead show L-1")
+    click.echo(f"\nExplore it yourself:  BATON_DB={shlex.quote(db)} {baton_command()} lead show L-1")
+
+
+def _check_keep(keep: str) -> None:
+    """Refuse a --keep path the demo cannot create, before printing anything."""
+    if os.path.lexists(keep):
+        raise click.ClickException(
+            f"{keep} already exists, and the demo never writes over a file; give --keep a new path, like --keep demo-2.db"
+        )
+    folder = os.path.dirname(os.path.abspath(keep))
+    if not os.path.isdir(folder):
+        raise click.ClickException(f"cannot keep the demo database at {keep}: there is no folder {folder}")
+
+
+def baton_command() -> str:
+    """How to run this same Baton from a pasted line, whether or not `baton` is on PATH."""
+    running = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if running is not None and running.is_file() and running.name.startswith("baton"):
+        return shlex.quote(str(running))
+    # Not started as the `baton` script (in tests, or by `python -c`): the script
+    # installed next to this Python, else this Python itself.
+    script = Path(sys.executable).with_name("baton")
+    if script.is_file():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -c 'from cli.main import main; main()'"

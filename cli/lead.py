@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from statemachine.clock import for_people
+
 from .app import App, split_pairs
 
 
@@ -23,10 +25,10 @@ def _report(app: App, recorder: Any) -> None:
         app.emit({**describe(ws, recorder.row), "events": [e.as_json() for e in recorder.events]})
         return
     for event in recorder.events:
-        click.echo(event_sentence(event))
+        click.echo(event_sentence(event, ws.policy.timezone))
 
 
-def event_sentence(event: Any) -> str:
+def event_sentence(event: Any, zone: str) -> str:
     """One plain line for an event an operator just caused."""
     data = event.data
     lead_id = event.lead
@@ -38,10 +40,10 @@ def event_sentence(event: Any) -> str:
         how = f" by {data['channel']}" if data.get("channel") else ""
         return f"Logged a contact attempt{how} on {lead_id}."
     if event.event == "assigned":
-        return f"Assigned {lead_id} to {data['owner']} ({routing_reason(data)})."
+        return f"Assigned {lead_id} to {data['owner']}: {routing_reason(data, zone)}."
     if event.event == "unrouted":
         return (
-            f"{lead_id} has no rep: {data['reason']}. It waits unassigned in {event.to} "
+            f"{lead_id} has no rep: {unrouted_reason(data, zone)}. It waits unassigned in {event.to} "
             "(see `baton lead list --unassigned`)."
         )
     line = f"{lead_id}: {event.from_} -> {event.to} ({event.event})."
@@ -50,19 +52,156 @@ def event_sentence(event: Any) -> str:
     return line
 
 
-def routing_reason(data: dict[str, Any]) -> str:
-    parts = [f"rule {data['rule']}"]
-    if data.get("when"):
-        parts[0] += f", {data['when']}"
-    if "open_leads" in data:
-        loads = ", ".join(f"{rep} {n}" for rep, n in data["open_leads"].items())
-        parts.append(f"fewest open leads: {loads}")
-    else:
-        parts.append("round robin")
-    skipped = {**{k: v for p in data.get("passed_over", []) for k, v in p["skipped"].items()}, **data["skipped"]}
-    if skipped:
-        parts.append("skipped " + ", ".join(f"{rep} ({why})" for rep, why in skipped.items()))
+# -- words for people: values, routing reasons, history lines -----------------------
+def value_text(value: Any) -> str:
+    """A field value as a person writes it: yes/no, 25000, 25000.5."""
+    import math
+    from decimal import Decimal
+
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        # repr is the shortest text that reads back as the same number; Decimal drops the ".0"
+        return format(Decimal(repr(value)).normalize(), "f")
+    if value is None:
+        return "-"
+    return str(value)
+
+
+def names_text(names: list[str]) -> str:
+    """alice; alice and bob; alice, bob and carol."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def skip_text(rep: str, why: str, zone: str) -> str:
+    """Why routing passed a rep over: `bob is away until 2026-11-23 14:00 GMT`."""
+    if why.startswith("away until "):
+        try:
+            why = "away until " + for_people(why.removeprefix("away until "), zone)
+        except ValueError:
+            pass  # not a time Baton wrote; show it as recorded
+    return f"{rep} is {why}" if why.startswith("away") else f"{rep} {why}"
+
+
+def rule_text(rule: dict[str, Any]) -> str:
+    """What a routing rule does, from the data routing recorded about it."""
+    reps = list(rule.get("open_leads") or rule.get("rotation") or rule.get("skipped") or [])
+    head = f"rule {rule['rule']}" + (f" (when {rule['when']})" if rule.get("when") else "")
+    if len(reps) <= 1:
+        return f"{head} gives the lead to {reps[0] if reps else 'nobody'}"
+    if rule.get("strategy") == "least_loaded" or "open_leads" in rule:
+        fewer = "fewer" if len(reps) == 2 else "the fewest"
+        return f"{head} gives the lead to the one of {names_text(reps)} with {fewer} open leads"
+    return f"{head} gives leads to {names_text(reps)} in turn"
+
+
+def _skips_text(skipped: dict[str, str], zone: str) -> str:
+    return names_text([skip_text(rep, why, zone) for rep, why in skipped.items()])
+
+
+def _passed_over_text(data: dict[str, Any], zone: str) -> list[str]:
+    """Rules that matched but had nobody available, in the order routing tried them."""
+    return [f"{rule_text(rule)}, but {_skips_text(rule['skipped'], zone)}" for rule in data.get("passed_over", [])]
+
+
+def routing_reason(data: dict[str, Any], zone: str) -> str:
+    """Why routing gave the lead to `data['owner']`, as sentences a sales head follows."""
+    owner = data["owner"]
+    skipped: dict[str, str] = data.get("skipped") or {}
+    reps = list(data.get("open_leads") or data.get("rotation") or [owner])
+    available = [rep for rep in reps if rep not in skipped]
+    parts = [*_passed_over_text(data, zone), rule_text({**data, "skipped": None})]
+    if len(reps) > 1 and len(available) <= 1:
+        parts.append(f"{_skips_text(skipped, zone)}, so {owner} gets it")
+    elif len(reps) > 1:
+        if skipped:
+            parts.append(_skips_text(skipped, zone))
+        counts = data.get("open_leads")
+        if counts is None:
+            parts.append(f"it was {owner}'s turn")
+        else:
+            fewest = counts[owner]
+            leads = "open lead" if fewest == 1 else "open leads"
+            tied = [rep for rep in available if counts[rep] == fewest]
+            if len(tied) > 1:
+                parts.append(f"{names_text(tied)} have {fewest} {leads} each, and a tie goes to the one listed first")
+            else:
+                others = ", ".join(f"{rep} {counts[rep]}" for rep in available if rep != owner)
+                parts.append(f"{owner} has {fewest} {leads}, {others}")
     return "; ".join(parts)
+
+
+def unrouted_reason(data: dict[str, Any], zone: str) -> str:
+    """Why nobody got the lead: the engine's reason, and each rule it tried."""
+    tried = _passed_over_text(data, zone)
+    return data["reason"] + (f" ({'; '.join(tried)})" if tried else "")
+
+
+def _quoted(value: Any) -> str:
+    text = value_text(value)
+    if isinstance(value, str) and value != "[erased]":
+        text = " / ".join(value.splitlines()) if "\n" in value else text
+        if any(c in text for c in " ,;"):
+            return f'"{text}"'
+    return text
+
+
+def _fields_in_policy_order(fields: dict[str, Any], order: list[str]) -> list[tuple[str, Any]]:
+    known = [(name, fields[name]) for name in order if name in fields]
+    return known + [(name, value) for name, value in fields.items() if name not in order]
+
+
+def breach_actions_text(actions: dict[str, Any]) -> str:
+    done = []
+    if "notify" in actions:
+        done.append(f"queued a notification for {names_text(actions['notify'])}" if actions["notify"]
+                    else "notified nobody (no one holds those roles)")
+    if "reassign" in actions:
+        # a name when someone else got it; otherwise the sentence saying why not
+        done.append(actions["reassign"] if " " in actions["reassign"] else f"reassigned it to {actions['reassign']}")
+    if "fire" in actions:
+        done.append(f"could not {actions['fire']}: {actions['refused']}" if "refused" in actions
+                    else f"fired {actions['fire']}")
+    if "note" in actions:
+        done.append(actions["note"])
+    return "; ".join(done) or "recorded it"
+
+
+def history_text(event: Any, fields: dict[str, Any], zone: str, order: list[str]) -> str:
+    """What one event did, in words (field values already read: personal ones unsealed)."""
+    data = event.data
+    kind = event.event
+    if kind == "created":
+        shown = ", ".join(f"{name} {_quoted(value)}" for name, value in _fields_in_policy_order(fields, order))
+        return f"created in {event.to}" + (f" with {shown}" if shown else "")
+    if kind == "updated":
+        pairs = _fields_in_policy_order(fields, order)
+        changed = ", ".join(f"{name} to {_quoted(value)}" for name, value in pairs if value is not None)
+        cleared = ", ".join(name for name, value in pairs if value is None)
+        return "; ".join(([f"set {changed}"] if changed else []) + ([f"cleared {cleared}"] if cleared else []))
+    if kind == "attempt":
+        how = f" by {data['channel']}" if data.get("channel") else ""
+        return f"contact attempt{how}" + (f": {data['note']}" if data.get("note") else "")
+    if kind == "assigned":
+        why = f" after the {data['sla']} deadline was missed" if data.get("sla") else ""
+        return f"{'re' if why else ''}assigned to {data['owner']}{why}: {routing_reason(data, zone)}"
+    if kind == "unrouted":
+        return f"no rep: {unrouted_reason(data, zone)}"
+    if kind == "sla_breach":
+        holder = f"while {data['owner']} owned it" if data.get("owner") else "with no owner"
+        due = for_people(data["due"], zone)
+        return f"missed the {data['sla']} deadline, due {due}, {holder}: {breach_actions_text(data.get('actions', {}))}"
+    if kind == "moved":
+        return f"moved {event.from_} -> {event.to} when policy version {event.policy_version} came in (--map {data['map']})"
+    line = f"{kind} {event.from_} -> {event.to}" if event.from_ != event.to and event.to else kind
+    given = {k: v for k, v in data.items() if k != "released"}
+    if given:
+        line += " (" + ", ".join(f"{k}: {value_text(v)}" for k, v in given.items()) + ")"
+    if data.get("released"):
+        line += f"; {data['released']} no longer owns it"
+    return line
 
 
 @lead.command()
@@ -101,7 +240,14 @@ def set_(app: App, lead_id: str, assignments: tuple[str, ...]) -> None:
 @click.argument("arguments", nargs=-1, metavar="[KEY=VALUE]...")
 @click.pass_obj
 def advance(app: App, lead_id: str, trigger: str, arguments: tuple[str, ...]) -> None:
-    """Fire a transition, e.g. `advance L-3 recycle reason="no budget this year"`."""
+    """Move a lead on by firing a trigger.
+
+    The policy's transitions name the triggers; KEY=VALUE gives what one
+    requires, for example:
+
+    \b
+        baton lead advance L-3 recycle reason="no budget this year"
+    """
     from statemachine.lifecycle import advance as fire
 
     args = dict(split_pairs(arguments, "KEY=VALUE"))
@@ -124,7 +270,10 @@ def attempt(app: App, lead_id: str, channel: str | None, note: str | None) -> No
 @click.argument("lead_id", metavar="ID")
 @click.pass_obj
 def show(app: App, lead_id: str) -> None:
-    """State, owner, fields, checklist status, SLA clocks, allowed triggers."""
+    """One lead in full, and what you may do next.
+
+    State, owner, fields, checklist status, SLA clocks and the triggers you may fire now.
+    """
     from statemachine.lifecycle import show as describe_lead
 
     ws = app.workspace(write=False)
@@ -132,22 +281,25 @@ def show(app: App, lead_id: str) -> None:
     if app.as_json:
         app.emit(shown)
         return
+    zone = ws.policy.timezone
     state = ws.policy.states[shown["state"]]
-    click.echo(f"{shown['id']}  {shown['state']}  owner: {shown['owner'] or '-'}  since {shown['state_since']}")
+    since = for_people(shown["state_since"], zone)
+    click.echo(f"{shown['id']}  {shown['state']}  owner: {shown['owner'] or '-'}  since {since}")
     if state.description:
         click.echo(f"  {state.description}")
     if shown["attempts"]:
         click.echo(f"  contact attempts in this state: {shown['attempts']}")
-    click.echo("fields:")
-    for name in ws.policy.fields:
-        if name in shown["fields"]:
-            click.echo(f"  {name}: {shown['fields'][name]}")
-    click.echo("checklists:")
+    fields = [(name, shown["fields"][name]) for name in ws.policy.fields if name in shown["fields"]]
+    click.echo("fields:" if fields else "fields: none")
+    for name, value in fields:
+        click.echo(f"  {name}: " + value_text(value).replace("\n", "\n    "))
+    if shown["checklists"]:
+        click.echo("checklists:")
     for name, missing in shown["checklists"].items():
         click.echo(f"  {name}: " + ("complete" if not missing else "missing " + ", ".join(missing)))
     for clock in shown["sla"]:
         status = " (breached)" if clock["breached"] else (" (overdue)" if clock["overdue"] else "")
-        click.echo(f"sla {clock['name']}: due {clock['due']}{status}")
+        click.echo(f"sla {clock['name']}: due {for_people(clock['due'], zone)}{status}")
     click.echo("you may: " + (", ".join(shown["allowed"]) or "nothing right now"))
 
 
@@ -158,7 +310,10 @@ def show(app: App, lead_id: str) -> None:
 @click.option("--overdue", is_flag=True, help="Leads with an SLA clock due at or before now.")
 @click.pass_obj
 def list_(app: App, state: str | None, owner: str | None, unassigned: bool, overdue: bool) -> None:
-    """Leads, filtered (--json: one object a line, as `lead show`)."""
+    """Leads, filtered by state, owner or clock.
+
+    With --json, one object a line, as `lead show` prints it.
+    """
     from statemachine.errors import BadArgument
     from statemachine.lifecycle import describe, list_rows
 
@@ -174,7 +329,8 @@ def list_(app: App, state: str | None, owner: str | None, unassigned: bool, over
         if count == 0:
             click.echo(f"{'ID':<12} {'STATE':<12} {'OWNER':<10} {'ATTEMPTS':>8}  SINCE")
         count += 1
-        click.echo(f"{row['id']:<12} {row['state']:<12} {row['owner'] or '-':<10} {row['attempts']:>8}  {row['state_since']}")
+        since = for_people(row["state_since"], ws.policy.timezone)
+        click.echo(f"{row['id']:<12} {row['state']:<12} {row['owner'] or '-':<10} {row['attempts']:>8}  {since}")
     if count == 0:
         click.echo("No leads match.")
 
@@ -184,8 +340,6 @@ def list_(app: App, state: str | None, owner: str | None, unassigned: bool, over
 @click.pass_obj
 def history(app: App, lead_id: str) -> None:
     """The lead's events, oldest first."""
-    import json
-
     from statemachine.lifecycle import history as lead_history
     from statemachine.projection import is_personal
 
@@ -197,21 +351,13 @@ def history(app: App, lead_id: str) -> None:
     values = ws.store.personal_values(
         [v["personal"] for e in events for v in e.data.get("fields", {}).values() if is_personal(v)]
     )
+    zone, order = ws.policy.timezone, list(ws.policy.fields)
     for e in events:
-        if e.event == "created":
-            move = f" in {e.to}"
-        else:
-            move = f" {e.from_} -> {e.to}" if e.from_ != e.to and e.to else ""
-        data = dict(e.data)
-        if "fields" in data:
-            data["fields"] = {
-                k: (values.get(v["personal"], "[erased]") if is_personal(v) else v) for k, v in data["fields"].items()
-            }
-        if e.event == "assigned":
-            shown = f"to {data['owner']} ({routing_reason(data)})"
-        else:
-            shown = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
-        click.echo(f"{e.seq:>6}  {e.at}  {e.actor:<10} {e.event}{move}  {shown}".rstrip())
+        fields = {
+            k: (values.get(v["personal"], "[erased]") if is_personal(v) else v)
+            for k, v in e.data.get("fields", {}).items()
+        }
+        click.echo(f"{e.seq:>6}  {for_people(e.at, zone)}  {e.actor:<10} {history_text(e, fields, zone, order)}".rstrip())
 
 
 @lead.command(name="import")
@@ -223,13 +369,19 @@ def history(app: App, lead_id: str) -> None:
 @click.option("--skip-bad", is_flag=True, help="Import the good rows and report the bad ones.")
 @click.pass_obj
 def import_(app: App, file: str, maps: tuple[str, ...], nulls: tuple[str, ...], extra: str, skip_bad: bool) -> None:
-    """Bulk add leads from a CSV or JSON lines export, all or nothing."""
+    """Bulk add leads from a CSV or JSON lines file.
+
+    All or nothing: a bad row is named, with its line, and nothing is
+    imported; with --skip-bad the good rows go in and the bad are listed.
+    """
     import sys
 
     from statemachine.importer import FieldSpec, LeadFile, parse_map
-    from statemachine.lifecycle import import_leads
+    from statemachine.bulk import import_leads
+    from statemachine.lifecycle import require_member
 
     ws = app.workspace(write=True)
+    require_member(ws)  # before the file is read: a mistyped --as is the first thing to fix
     specs = {name: FieldSpec(f.type, f.choices) for name, f in ws.policy.fields.items()}
     source = LeadFile(file, specs, parse_map(maps), nulls, extra)
     if sys.stderr.isatty() and not app.as_json:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from statemachine.clock import for_people
+
 from .app import App
 
 
@@ -20,11 +22,13 @@ def away(app: App, name: str, until: str | None) -> None:
     """Mark a rep away (by the rep or a sales_manager)."""
     from statemachine.reps import set_away
 
-    result = set_away(app.workspace(write=True), name, until)
+    ws = app.workspace(write=True)
+    result = set_away(ws, name, until)
     if app.as_json:
         app.emit(result)
     else:
-        click.echo(f"{name} is away{' until ' + result['until'] if result['until'] else ''}; routing skips them.")
+        back = f" until {for_people(result['until'], ws.policy.timezone)}" if result["until"] else ""
+        click.echo(f"{name} is away{back}; routing skips them.")
 
 
 @rep.command()
@@ -47,11 +51,15 @@ def list_(app: App) -> None:
     """Open leads per rep, and who is away."""
     from statemachine.reps import listing
 
-    rows = listing(app.workspace(write=False))
+    ws = app.workspace(write=False)
+    rows = listing(ws)
     if app.as_json:
         app.emit_lines(rows)
         return
     click.echo(f"{'REP':<12} {'OPEN LEADS':>10}  AVAILABILITY")
     for row in rows:
-        status = ("away until " + row["until"]) if row["until"] else ("away" if row["away"] else "available")
+        if row["until"]:
+            status = "away until " + for_people(row["until"], ws.policy.timezone)
+        else:
+            status = "away" if row["away"] else "available"
         click.echo(f"{row['rep']:<12} {row['open_leads']:>10}  {status}")

@@ -38,3 +38,20 @@ def iso(moment: dt.datetime) -> str:
 
 def from_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
+
+
+def for_people(moment: dt.datetime | str, zone: str) -> str:
+    """A time as people read it, in the policy's zone: `2027-07-01 10:00 BST`.
+
+    The one form for text output (JSON keeps `iso`, in UTC). Seconds are
+    shown only when there are some, as a person would write the time.
+    """
+    from zoneinfo import ZoneInfo
+
+    if isinstance(moment, str):
+        moment = from_iso(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone))
+    text = local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
+    return f"{text} {local.tzname()}"

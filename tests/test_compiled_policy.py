@@ -46,7 +46,10 @@ def test_commands_read_the_compiled_policy_and_never_parse_yaml(
     yaml_is_off_limits(monkeypatch)
     result = to_sql(baton, "L-1")
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith("Assigned L-1 to alice (rule 2; fewest open leads: alice 0, bob 0).\n")
+    assert result.stdout.endswith(
+        "Assigned L-1 to alice: rule 2 gives the lead to the one of alice and bob with fewer open leads; "
+        "alice and bob have 0 open leads each, and a tie goes to the one listed first.\n"
+    )
     shown = as_json(baton("--json", "lead", "show", "L-1", actor="alice"))
     assert (shown["state"], shown["allowed"]) == ("SQL", ["accept", "recycle"])
 

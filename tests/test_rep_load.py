@@ -69,7 +69,8 @@ def test_least_loaded_routing_after_a_rebuild_counts_the_rebuilt_leads(baton: Ba
     tamper(db, "DELETE FROM rep_load")
     assert baton("audit", "rebuild").exit_code == 0
     assert to_sql(baton, "L-4").stdout.splitlines()[-1] == (
-        "Assigned L-4 to bob (rule 2; fewest open leads: alice 2, bob 1)."
+        "Assigned L-4 to bob: rule 2 gives the lead to the one of alice and bob with fewer open leads; "
+        "bob has 1 open lead, alice 2."
     )
 
 
