@@ -17,7 +17,10 @@ LOG_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "pol
 
 @click.group()
 def audit() -> None:
-    """Read, export, verify and replay the append-only, hash-chained event log."""
+    """Read, verify and replay the hash-chained log.
+
+    The log is append-only: every change to a lead is one event, chained to
+    the one before it by its SHA-256 hash."""
 
 
 def _time(app: App, value: str | None, option: str) -> str | None:
@@ -40,7 +43,9 @@ def _time(app: App, value: str | None, option: str) -> str | None:
 @click.pass_obj
 def log(app: App, lead_id: str | None, since: str | None, until: str | None, kinds: tuple[str, ...],
         actor: str | None, fmt: str | None) -> None:
-    """The event log, oldest first (--json: one event a line)."""
+    """The event log, oldest first.
+
+    --json: one event a line."""
     from statemachine.audit import check_filter, log_filter, raw_events
 
     ws = app.workspace(write=False)
@@ -83,7 +88,9 @@ def _write_csv(rows: Any) -> None:
 @audit.command()
 @click.pass_obj
 def verify(app: App) -> None:
-    """Check the hash chain, that every transition was legal under its policy
+    """Prove the log: chain, rules and leads table.
+
+    Checks the hash chain, that every transition was legal under its policy
     version, and that replaying the log gives exactly the leads table."""
     from statemachine.audit import event_count, verify as walk
 
@@ -113,14 +120,20 @@ def verify(app: App) -> None:
 @click.option("--lead", "lead_id", metavar="ID", help="Only this lead.")
 @click.pass_obj
 def replay(app: App, as_of: str, lead_id: str | None) -> None:
-    """Leads as they stood at TIME, from the log alone (--json: one object a line)."""
+    """Leads as they stood at TIME, from the log alone.
+
+    --json: one object a line."""
     from statemachine.audit import replay as rebuild_rows
     from statemachine.errors import BadArgument
 
+    from statemachine.clock import for_people
+
     moment = _time(app, as_of, "--as-of")
+    zone = app.workspace(write=False).policy.timezone
     rows = rebuild_rows(app.workspace(write=False).store, moment, lead_id)
     if lead_id is not None and not rows:
-        raise BadArgument(f"the log has no lead '{lead_id}' at {moment}; `baton audit log --lead {lead_id}` shows its events")
+        raise BadArgument(f"the log has no lead '{lead_id}' at {for_people(moment, zone)}; "
+                          f"`baton audit log --lead {lead_id}` shows its events")
     shown = [
         {
             "id": row["id"], "state": row["state"], "owner": row["owner"], "attempts": row["attempts"],
@@ -133,18 +146,22 @@ def replay(app: App, as_of: str, lead_id: str | None) -> None:
         app.emit_lines(shown)
         return
     if not shown:
-        click.echo(f"No leads at {moment}.")
+        click.echo(f"No leads at {for_people(moment, zone)}.")
         return
-    click.echo(f"Leads as of {moment}, from the log:")
+    click.echo(f"Leads as of {for_people(moment, zone)}, from the log:")
     click.echo(f"{'ID':<12} {'STATE':<12} {'OWNER':<10} {'ATTEMPTS':>8}  SINCE")
     for row in shown:
-        click.echo(f"{row['id']:<12} {row['state']:<12} {row['owner'] or '-':<10} {row['attempts']:>8}  {row['state_since']}")
+        since = for_people(row["state_since"], zone)
+        click.echo(f"{row['id']:<12} {row['state']:<12} {row['owner'] or '-':<10} {row['attempts']:>8}  {since}")
 
 
 @audit.command()
 @click.pass_obj
 def rebuild(app: App) -> None:
-    """Rebuild the leads table, SLA clocks and reps' open-lead counts from the log (after a restore)."""
+    """Rewrite the leads table from the log.
+
+    Rebuilds the leads table, SLA clocks and reps' open-lead counts from the
+    log, in one transaction: use it after a restore."""
     from statemachine.audit import rebuild as rewrite
 
     store = app.workspace(write=True).store

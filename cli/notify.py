@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -22,12 +23,14 @@ def notify() -> None:
 @notify.command()
 @click.pass_context
 def send(ctx: click.Context) -> None:
-    """Deliver every notification whose (re)try time has come.
+    """Deliver the notifications that are due.
 
+    Sends every notification whose (re)try time has come.
     Exits 1 while any notification is still pending, naming each with what
     failed and when it is tried again. With `file: "-"` in the policy the
     notifications go to stdout and this report to stderr.
     """
+    from statemachine.clock import for_people
     from statemachine.notify import send_due
 
     app: App = ctx.obj
@@ -49,19 +52,28 @@ def send(ctx: click.Context) -> None:
                 note = attempt.note
                 where = ", ".join(attempt.accepted) or f"no channel reaches {', '.join(note.recipients) or 'anyone'}"
                 click.echo(f"#{note.id} {note.lead} {note.sla}: sent ({where}).", err=to_stderr)
-        click.echo(f"As of {ws.at}: {report.sent} sent, {len(report.pending)} pending.", err=to_stderr)
+        click.echo(f"As of {for_people(ws.at, ws.policy.timezone)}: {report.sent} sent, {len(report.pending)} pending.",
+                   err=to_stderr)
     if report.configured and report.pending:
         click.echo(f"{plural(len(report.pending), 'notification')} still pending:", err=True)
         for note in report.pending:
-            click.echo(f"  {pending_line(note)}", err=True)
+            click.echo(f"  {pending_line(note, ws.policy.timezone)}", err=True)
         ctx.exit(1)
 
 
-def pending_line(note: Notification) -> str:
-    """One pending row: what failed, and when it is tried again."""
-    head = f"#{note.id} {note.lead} {note.sla} for {', '.join(note.recipients) or 'nobody'}"
-    if note.tries == 0:
-        return f"{head}: not tried yet; first try at {note.next_try_at}"
-    done = f"; already delivered to {', '.join(note.delivered)}" if note.delivered else ""
-    return (f"{head}: {note.last_error}{done}; next try at {note.next_try_at} "
-            f"(after {note.tries} failed {'try' if note.tries == 1 else 'tries'})")
+def pending_line(note: Notification, zone: str) -> str:
+    return outbox_line(note.id, note.lead, note.sla, note.recipients, note.tries, note.next_try_at,
+                       note.last_error, note.delivered, zone)
+
+
+def outbox_line(number: int, lead: str, sla: str, recipients: Sequence[str], tries: int, next_try_at: str,
+                last_error: str | None, delivered: Sequence[str], zone: str) -> str:
+    """One pending notification: for whom, what failed, and when it is tried again."""
+    from statemachine.clock import for_people
+
+    head = f"#{number} {lead} {sla} for {', '.join(recipients) or 'nobody'}"
+    when = for_people(next_try_at, zone)
+    if tries == 0:
+        return f"{head}: not tried yet; first try at {when}"
+    done = f"; already delivered to {', '.join(delivered)}" if delivered else ""
+    return f"{head}: {last_error}{done}; next try at {when} (after {tries} failed {'try' if tries == 1 else 'tries'})"

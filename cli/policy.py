@@ -16,7 +16,9 @@ def policy() -> None:
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.pass_obj
 def check(app: App, files: tuple[str, ...]) -> None:
-    """Validate policy files; every problem as FILE:LINE:COL: message."""
+    """Check policy files and name every problem.
+
+    Each problem is one line: FILE:LINE:COL: message."""
     from statemachine.errors import PolicyInvalid
     from statemachine.policy import read_policy_file
 
@@ -50,7 +52,9 @@ def check(app: App, files: tuple[str, ...]) -> None:
               help="Move the leads in a state the new version removes (repeatable).")
 @click.pass_obj
 def apply(app: App, file: str, maps: tuple[str, ...]) -> None:
-    """Put a new version of the policy in force (its version must go up)."""
+    """Put a new version of the policy in force.
+
+    Its `version` must be higher than the one in force."""
     from statemachine.policies import apply_policy, parse_maps
     from statemachine.policy import read_policy_file
 
@@ -75,7 +79,9 @@ def apply(app: App, file: str, maps: tuple[str, ...]) -> None:
 @click.option("--version", "version", type=int, metavar="N", help="A past version (default: the one in force).")
 @click.pass_obj
 def show(app: App, version: int | None) -> None:
-    """The policy in force, or any past version: text, version and hash."""
+    """The policy in force, or any past version.
+
+    Prints its exact text, version and hash."""
     from statemachine.errors import BadArgument
 
     ws = app.workspace(write=False)
@@ -99,7 +105,9 @@ def show(app: App, version: int | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
 @click.pass_obj
 def diagram(app: App, file: str | None, fmt: str) -> None:
-    """The lifecycle as a diagram, guards on the arrows (FILE, or the policy in force)."""
+    """The lifecycle as a diagram, guards on arrows.
+
+    Draws FILE, or the policy in force."""
     from statemachine import diagram as draw
 
     if file is not None:

@@ -15,8 +15,9 @@ from .app import App
               help="How long one round of sweep and send waits for the next.")
 @click.pass_obj
 def serve(app: App, every: float) -> None:
-    """Run `sla sweep` and `notify send` every SECONDS until SIGTERM or Ctrl-C.
+    """Sweep and send in a loop, until stopped.
 
+    Runs `sla sweep` and `notify send` every SECONDS until SIGTERM or Ctrl-C.
     Only one serve may run on a database; logs go to stderr (BATON_LOG, info by default here).
     """
     os.environ.setdefault("BATON_LOG", "info")

@@ -6,7 +6,10 @@ import json
 
 import click
 
+from statemachine.clock import for_people
+
 from .app import App
+from .notify import outbox_line
 
 
 @click.group()
@@ -17,7 +20,9 @@ def sla() -> None:
 @sla.command()
 @click.pass_obj
 def sweep(app: App) -> None:
-    """Act on every clock due as of now; running it twice acts once."""
+    """Act on every clock due as of now.
+
+    Running it twice acts once."""
     from statemachine.sweep import sweep as run_sweep
 
     ws = app.workspace(write=True)
@@ -26,12 +31,12 @@ def sweep(app: App) -> None:
         app.emit_lines(report.breaches)
         return
     for breach in report.breaches:
-        click.echo(breach_sentence(breach))
+        click.echo(breach_sentence(breach, ws.policy.timezone))
     count = len(report.breaches)
-    click.echo(f"Swept as of {ws.at}: {count} breach{'es' if count != 1 else ''}.")
+    click.echo(f"Swept as of {for_people(ws.at, ws.policy.timezone)}: {count} breach{'es' if count != 1 else ''}.")
 
 
-def breach_sentence(breach: dict) -> str:
+def breach_sentence(breach: dict, zone: str) -> str:
     actions = breach["actions"]
     done = []
     if "notify" in actions:
@@ -42,13 +47,16 @@ def breach_sentence(breach: dict) -> str:
         done.append(f"{actions['fire']} refused: {actions['refused']}" if "refused" in actions else f"fired {actions['fire']}")
     if "note" in actions:
         done.append(actions["note"])
-    return f"{breach['lead']} breached {breach['sla']} (due {breach['due']}): " + ("; ".join(done) or "recorded")
+    due = for_people(breach["due"], zone)
+    return f"{breach['lead']} breached {breach['sla']} (due {due}): " + ("; ".join(done) or "recorded")
 
 
 @sla.command()
 @click.pass_obj
 def status(app: App) -> None:
-    """Running clocks, due times and breaches, per owner; notifications waiting."""
+    """Every clock and waiting notification.
+
+    Running clocks, due times and breaches, per owner; notifications waiting."""
     from statemachine.sla import all_clocks
 
     ws = app.workspace(write=False)
@@ -74,9 +82,10 @@ def status(app: App) -> None:
     if not clocks:
         click.echo("No SLA clocks are running.")
     else:
-        click.echo(f"{'LEAD':<12} {'CLOCK':<14} {'STATE':<12} {'OWNER':<10} {'DUE':<26} STATUS")
+        click.echo(f"{'LEAD':<12} {'CLOCK':<14} {'STATE':<12} {'OWNER':<10} {'DUE':<22} STATUS")
         for c in clocks:
-            click.echo(f"{c['lead']:<12} {c['name']:<14} {c['state']:<12} {c['owner'] or '-':<10} {c['due']:<26} {c['status']}")
+            due = for_people(c["due"], ws.policy.timezone)
+            click.echo(f"{c['lead']:<12} {c['name']:<14} {c['state']:<12} {c['owner'] or '-':<10} {due:<22} {c['status']}")
         click.echo("")
         click.echo(f"{'OWNER':<14} {'RUNNING':>8} {'DUE':>5} {'BREACHED':>9}")
         for owner, tally in owners.items():
@@ -84,13 +93,9 @@ def status(app: App) -> None:
     if outbox:
         click.echo(f"\n{len(outbox)} notification{'s' if len(outbox) != 1 else ''} waiting to be sent (`baton notify send`):")
         for row in outbox:
-            click.echo(f"  {waiting_line(row)}")
+            click.echo(f"  {waiting_line(row, ws.policy.timezone)}")
 
 
-def waiting_line(row: dict) -> str:
-    """One pending notification: for whom, and when it is (tried again)."""
-    head = f"#{row['id']} {row['lead']} {row['sla']} for {', '.join(row['recipients']) or 'nobody'}"
-    if not row["tries"]:
-        return f"{head}: not tried yet; first try at {row['next_try_at']}"
-    tries = f"{row['tries']} failed {'try' if row['tries'] == 1 else 'tries'}"
-    return f"{head}: {row['last_error']}; next try at {row['next_try_at']} (after {tries})"
+def waiting_line(row: dict, zone: str) -> str:
+    return outbox_line(row["id"], row["lead"], row["sla"], row["recipients"], row["tries"], row["next_try_at"],
+                       row["last_error"], (), zone)

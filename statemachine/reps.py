@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clock import iso, parse_time
+from .clock import for_people, iso, parse_time
 from .errors import BadArgument, NotAllowedHere
 from .workspace import Workspace
 
@@ -41,7 +41,8 @@ def set_away(ws: Workspace, rep: str, until: str | None) -> dict[str, Any]:
     _check(ws, rep)
     back_at = iso(parse_time(until, ws.policy.timezone, "--until")) if until else None
     if back_at is not None and back_at <= ws.at:
-        raise BadArgument(f"--until {until} is already past; give a time after now ({ws.at})")
+        raise BadArgument(f"--until {until} is already past; give a time after now "
+                          f"({for_people(ws.at, ws.policy.timezone)})")
     with ws.store.transaction():
         ws.store.set_away(rep, True, back_at)
         ws.store.append(None, ws.at, ws.actor, "rep_away", None, None, {"rep": rep, "until": back_at}, ws.policy.version)

@@ -548,19 +548,19 @@ def test_replay_shows_erased_values_as_erased(baton: Baton, day: Path) -> None:
 
 def test_replay_for_people_is_a_table(baton: Baton, day: Path) -> None:
     assert baton("audit", "replay", "--as-of", "2026-11-23T11:30").stdout.splitlines() == [
-        "Leads as of 2026-11-23T11:30:00+00:00, from the log:",
+        "Leads as of 2026-11-23 11:30 GMT, from the log:",
         "ID           STATE        OWNER      ATTEMPTS  SINCE",
-        "L-1          SQL          alice             0  2026-11-23T11:00:00+00:00",
-        "L-3          MQL          -                 0  2026-11-23T08:00:00+00:00",
+        "L-1          SQL          alice             0  2026-11-23 11:00 GMT",
+        "L-3          MQL          -                 0  2026-11-23 08:00 GMT",
     ]
-    assert baton("audit", "replay", "--as-of", "2026-11-01").stdout == "No leads at 2026-11-01T00:00:00+00:00.\n"
+    assert baton("audit", "replay", "--as-of", "2026-11-01").stdout == "No leads at 2026-11-01 00:00 GMT.\n"
 
 
 def test_replay_of_a_lead_not_yet_created_is_refused(baton: Baton, day: Path) -> None:
     result = baton("audit", "replay", "--as-of", "2026-11-23T11:00", "--lead", "L-2")
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: the log has no lead 'L-2' at 2026-11-23T11:00:00+00:00; "
+        "Error: the log has no lead 'L-2' at 2026-11-23 11:00 GMT; "
         "`baton audit log --lead L-2` shows its events\n"
     )
 

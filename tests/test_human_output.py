@@ -13,11 +13,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import BANT, READY, Baton, add_ready_lead, as_json, to_sql
 
-from cli.demo import demo
-from cli.init import init
-from cli.lead import history_text, lead, routing_reason
+from cli.lead import history_text, routing_reason
 from cli.main import cli
-from cli.rep import rep
 from statemachine.store import Event
 
 ZONE = "Europe/London"
@@ -222,8 +219,20 @@ def test_lead_help_lists_each_command_with_a_whole_phrase(baton: Baton) -> None:
     )
 
 
-@pytest.mark.parametrize("command", [*lead.commands.values(), *rep.commands.values(), demo, init, lead, rep],
-                         ids=lambda c: c.name)
+def every_command() -> list[click.Command]:
+    """Each command and group under `baton`, loaded as `baton --help` loads them."""
+    context = click.Context(cli)
+    found = []
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None
+        found.append(command)
+        if isinstance(command, click.Group):
+            found.extend(command.commands.values())
+    return found
+
+
+@pytest.mark.parametrize("command", every_command(), ids=lambda c: c.name)
 def test_short_help_fits_a_narrow_listing_uncut(command: click.Command) -> None:
     short = command.get_short_help_str(limit=52)  # `baton lead --help` in a 60-column terminal
     assert short.endswith(".") and not short.endswith("..."), short

@@ -160,7 +160,7 @@ def test_a_delivered_notification_is_marked_sent_and_never_sent_again(
     breach(baton)
     result = send(baton)
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, f"#1 L-1 acknowledge: sent (webhook).\nAs of {SWEEP_AT}:00+00:00: 1 sent, 0 pending.\n", "")
+        0, f"#1 L-1 acknowledge: sent (webhook).\nAs of {SWEEP_AT.replace('T', ' ')} GMT: 1 sent, 0 pending.\n", "")
     [post] = webhook.posts
     assert post["path"] == "/baton" and post["type"].startswith("application/json")
     assert post["body"] == {
@@ -172,7 +172,7 @@ def test_a_delivered_notification_is_marked_sent_and_never_sent_again(
         "sent", f"{SWEEP_AT}:00+00:00", ["webhook"], 0)
     again = send(baton, "2026-11-30T12:00")
     assert (again.exit_code, len(webhook.posts)) == (0, 1)
-    assert again.stdout == "As of 2026-11-30T12:00:00+00:00: 0 sent, 0 pending.\n"
+    assert again.stdout == "As of 2026-11-30 12:00 GMT: 0 sent, 0 pending.\n"
 
 
 def test_a_down_webhook_is_retried_backing_off_on_the_now_clock_and_never_lost(
@@ -220,15 +220,15 @@ def test_send_exits_1_naming_each_pending_notification_and_its_retry(
     webhook.fail(1, 500)
     failed = send(baton)
     assert failed.exit_code == 1
-    assert failed.stdout == f"As of {SWEEP_AT}:00+00:00: 0 sent, 1 pending.\n"
+    assert failed.stdout == f"As of {SWEEP_AT.replace('T', ' ')} GMT: 0 sent, 1 pending.\n"
     assert failed.stderr == (
         "1 notification still pending:\n"
         f"  #1 L-1 acknowledge for alice, sam: webhook: {webhook.url} answered 500 Internal Server Error; "
-        "next try at 2026-11-30T11:01:00+00:00 (after 1 failed try)\n"
+        "next try at 2026-11-30 11:01 GMT (after 1 failed try)\n"
     )
     waiting = send(baton, "2026-11-30T11:00:30")
     assert (waiting.exit_code, len(webhook.posts)) == (1, 1)
-    assert "next try at 2026-11-30T11:01:00+00:00 (after 1 failed try)" in waiting.stderr
+    assert "next try at 2026-11-30 11:01 GMT (after 1 failed try)" in waiting.stderr
     assert send(baton, "2026-11-30T11:01").exit_code == 0
     assert [post["status"] for post in webhook.posts] == [500, 200]
 
@@ -367,7 +367,7 @@ def test_file_dash_writes_notifications_to_stdout_and_the_report_to_stderr(
     assert result.exit_code == 0
     [line] = result.stdout.splitlines()
     assert json.loads(line)["id"] == 1
-    assert result.stderr == f"#1 L-1 acknowledge: sent (file).\nAs of {SWEEP_AT}:00+00:00: 1 sent, 0 pending.\n"
+    assert result.stderr == f"#1 L-1 acknowledge: sent (file).\nAs of {SWEEP_AT.replace('T', ' ')} GMT: 1 sent, 0 pending.\n"
 
 
 def test_a_file_that_cannot_be_written_keeps_the_row_pending(
@@ -396,7 +396,7 @@ def test_without_a_notify_block_nothing_is_sent_and_the_rows_wait(
 def test_nothing_due_exits_0(baton: Baton, db_path: Path, tmp_path: Path, webhook: LocalWebhook) -> None:
     init_with_notify(baton, tmp_path, f"webhook: {webhook.url}\n")
     result = send(baton)
-    assert (result.exit_code, result.stdout) == (0, f"As of {SWEEP_AT}:00+00:00: 0 sent, 0 pending.\n")
+    assert (result.exit_code, result.stdout) == (0, f"As of {SWEEP_AT.replace('T', ' ')} GMT: 0 sent, 0 pending.\n")
     assert json_lines(send(baton, SWEEP_AT, "--json")) == []
 
 

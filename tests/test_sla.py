@@ -54,8 +54,8 @@ def test_sweep_records_the_breach_notifies_and_reassigns(baton: Baton, db: Path)
     to_sql(baton, "L-1", now=FRIDAY_3PM)
     result = baton("sla", "sweep", now="2026-11-30T11:00")
     assert result.stdout == (
-        f"L-1 breached acknowledge (due {ACK_DUE}): notify alice, sam; reassigned to bob\n"
-        "Swept as of 2026-11-30T11:00:00+00:00: 1 breach.\n"
+        "L-1 breached acknowledge (due 2026-11-30 10:30 GMT): notify alice, sam; reassigned to bob\n"
+        "Swept as of 2026-11-30 11:00 GMT: 1 breach.\n"
     )
     breach, assigned = events(baton, "L-1")[-2:]
     assert (breach["event"], breach["actor"]) == ("sla_breach", "system")
@@ -80,7 +80,7 @@ def test_sweeping_twice_acts_once(baton: Baton, db: Path) -> None:
     first = json_lines(baton("--json", "sla", "sweep", now="2026-11-30T11:00"))
     again = baton("sla", "sweep", now="2026-11-30T11:00")
     assert len(first) == 1
-    assert again.stdout == "Swept as of 2026-11-30T11:00:00+00:00: 0 breaches.\n"
+    assert again.stdout == "Swept as of 2026-11-30 11:00 GMT: 0 breaches.\n"
     assert [e["event"] for e in events(baton, "L-1")].count("sla_breach") == 1
     assert sqlite3.connect(db).execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
 
@@ -129,9 +129,9 @@ def test_a_refused_fire_stays_recorded_and_the_sweep_goes_on(baton: Baton, tmp_p
     result = baton("sla", "sweep", now="2026-12-11T15:00")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:2] == [
-        ("L-1 breached follow_up (due 2026-12-11T15:00:00+00:00): notify alice, sam; recycle refused: "
+        ("L-1 breached follow_up (due 2026-12-11 15:00 GMT): notify alice, sam; recycle refused: "
          "cannot recycle L-1: make at least 3 contact attempts before recycling"),
-        "L-2 breached follow_up (due 2026-12-11T15:00:00+00:00): notify bob, sam; fired recycle",
+        "L-2 breached follow_up (due 2026-12-11 15:00 GMT): notify bob, sam; fired recycle",
     ]
     assert as_json(baton("--json", "lead", "show", "L-1", now="2026-12-11T15:00"))["state"] == "contacted"
     assert as_json(baton("--json", "lead", "show", "L-2", now="2026-12-11T15:00"))["state"] == "recycled"
@@ -206,14 +206,14 @@ def test_sla_status_shows_each_clock_per_owner_and_whom_each_waiting_notificatio
     baton("sla", "sweep", now="2026-11-30T11:00")
     result = baton("sla", "status", now="2026-11-30T11:00")
     assert result.stdout == (
-        f"{'LEAD':<12} {'CLOCK':<14} {'STATE':<12} {'OWNER':<10} {'DUE':<26} STATUS\n"
-        f"{'L-1':<12} {'acknowledge':<14} {'SQL':<12} {'bob':<10} {'2026-11-30T15:00:00+00:00':<26} running\n"
+        f"{'LEAD':<12} {'CLOCK':<14} {'STATE':<12} {'OWNER':<10} {'DUE':<22} STATUS\n"
+        f"{'L-1':<12} {'acknowledge':<14} {'SQL':<12} {'bob':<10} {'2026-11-30 15:00 GMT':<22} running\n"
         "\n"
         f"{'OWNER':<14} {'RUNNING':>8} {'DUE':>5} {'BREACHED':>9}\n"
         f"{'bob':<14} {1:>8} {0:>5} {0:>9}\n"
         "\n"
         "1 notification waiting to be sent (`baton notify send`):\n"
-        "  #1 L-1 acknowledge for alice, sam: not tried yet; first try at 2026-11-30T11:00:00+00:00\n"
+        "  #1 L-1 acknowledge for alice, sam: not tried yet; first try at 2026-11-30 11:00 GMT\n"
     )
     [row] = as_json(baton("--json", "sla", "status", now="2026-11-30T11:00"))["outbox"]
     assert row == {"id": 1, "lead": "L-1", "sla": "acknowledge", "recipients": ["alice", "sam"], "tries": 0,
@@ -302,7 +302,7 @@ def test_a_running_clock_whose_sla_a_new_policy_removed_is_recorded_and_nothing_
     assert baton("policy", "apply", str(without), now=FRIDAY_3PM).exit_code == 0
     result = baton("sla", "sweep", now="2026-11-30T11:00")
     assert result.stdout.splitlines()[0] == (
-        f"L-1 breached acknowledge (due {ACK_DUE}): this clock is no longer in the policy; nothing else was done")
+        "L-1 breached acknowledge (due 2026-11-30 10:30 GMT): this clock is no longer in the policy; nothing else was done")
     shown = as_json(baton("--json", "lead", "show", "L-1", now="2026-11-30T11:00"))
     assert (shown["owner"], shown["sla"][0]["breached"]) == ("alice", True)
     assert sqlite3.connect(db).execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
