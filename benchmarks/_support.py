@@ -141,12 +141,14 @@ def chained(events: Iterable[tuple[Any, ...]], seq: int, prev: str) -> Iterator[
         prev = digest
 
 
-def events_schema(baton_db: Path) -> list[str]:
-    """The DDL of Baton's `events` table and its indexes, read from a Baton
-    database, so the baseline writes into exactly the same table."""
+def events_schema(baton_db: Path, tables: Sequence[str] = ("events",)) -> list[str]:
+    """The DDL of Baton's `events` table (or `tables`) and their indexes, read
+    from a Baton database, so the baseline writes into exactly the same tables."""
+    marks = ",".join("?" * len(tables))
     with sqlite3.connect(baton_db) as db:
         return [sql for (sql,) in db.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL ORDER BY type DESC"
+            f"SELECT sql FROM sqlite_master WHERE tbl_name IN ({marks}) AND sql IS NOT NULL ORDER BY type DESC, rowid",
+            tuple(tables),
         )]
 
 

@@ -349,7 +349,7 @@ def history(app: App, lead_id: str) -> None:
         app.emit_lines(e.as_json() for e in events)
         return
     values = ws.store.personal_values(
-        [v["personal"] for e in events for v in e.data.get("fields", {}).values() if is_personal(v)]
+        [(lead_id, v["personal"]) for e in events for v in e.data.get("fields", {}).values() if is_personal(v)]
     )
     zone, order = ws.policy.timezone, list(ws.policy.fields)
     for e in events:

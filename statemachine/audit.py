@@ -96,13 +96,13 @@ def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> 
     cursor = store.db.execute(f"{_SELECT} {where} ORDER BY seq", params)
     while rows := cursor.fetchmany(CHUNK):
         chunk = []
-        digests: list[str] = []
+        keys: list[tuple[str, str]] = []
         for raw in rows:
             event = _event(raw)
             chunk.append((event, raw[7]))
-            if event.event in ("created", "updated"):
-                digests.extend(_personal_digests(event.data))
-        yield chunk, PersonalValues(store.personal_entries(digests) if digests else {})
+            if event.event in ("created", "updated") and event.lead is not None:
+                keys.extend((event.lead, digest) for digest in _personal_digests(event.data))
+        yield chunk, PersonalValues(store.personal_entries(keys) if keys else {})
 
 
 def _event(raw: tuple[Any, ...]) -> Event:

@@ -45,10 +45,13 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     )
     # Personal values live apart from the log; the log holds only their salted
     # digests, so erasing a row here never breaks the chain.
-    sdb["personal"].create(
-        {"digest": str, "lead": str, "field": str, "salt": str, "value": str}, pk="digest"
+    # Keyed by lead, then digest: a lead's values sit together (one look-up
+    # each, and erasure by lead), and an import appends rather than scattering
+    # rows over an index of random digests.
+    db.execute(
+        "CREATE TABLE personal (digest TEXT NOT NULL, lead TEXT NOT NULL, field TEXT, salt TEXT, value TEXT, "
+        "PRIMARY KEY (lead, digest)) WITHOUT ROWID"
     )
-    sdb["personal"].create_index(["lead"], index_name="personal_by_lead")
     sdb["reps"].create({"name": str, "away": int, "until": str}, pk="name")
     # Open leads per rep, kept up to date with the leads table, for least_loaded.
     sdb["rep_load"].create({"rep": str, "open_leads": int}, pk="rep", not_null={"open_leads"})

@@ -305,22 +305,20 @@ class Store:
             (digest, lead, field, salt, canonical(value)),
         )
 
-    def personal_values(self, digests: list[str]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for start in range(0, len(digests), 500):
-            chunk = digests[start : start + 500]
-            sql = f"SELECT digest, value FROM personal WHERE digest IN ({','.join('?' * len(chunk))})"
-            for digest, value in self.db.execute(sql, chunk):
-                found[digest] = json.loads(value)
-        return found
+    def personal_values(self, keys: list[tuple[str, str]]) -> dict[str, Any]:
+        """digest -> value, for (lead, digest) pairs; an erased one is missing."""
+        return {digest: json.loads(value) for digest, (_, value) in self.personal_entries(keys).items()}
 
-    def personal_entries(self, digests: list[str]) -> dict[str, tuple[Any, Any]]:
-        """digest -> (salt, value as stored JSON text), for checking each digest."""
+    def personal_entries(self, keys: list[tuple[str, str]]) -> dict[str, tuple[Any, Any]]:
+        """digest -> (salt, value as stored JSON text), for (lead, digest)
+        pairs: the table's key, so each is one look-up."""
         found: dict[str, tuple[Any, Any]] = {}
-        for start in range(0, len(digests), 500):
-            chunk = digests[start : start + 500]
-            sql = f"SELECT digest, salt, value FROM personal WHERE digest IN ({','.join('?' * len(chunk))})"
-            for digest, salt, value in self.db.execute(sql, chunk):
+        keys = list(dict.fromkeys(keys))
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            pairs = ",".join("(?,?)" for _ in chunk)
+            sql = f"SELECT digest, salt, value FROM personal WHERE (lead, digest) IN (VALUES {pairs})"
+            for digest, salt, value in self.db.execute(sql, [part for key in chunk for part in key]):
                 found[digest] = (salt, value)
         return found
 

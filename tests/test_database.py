@@ -72,7 +72,17 @@ def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table: what "writes nothing" compares."""
     with reading(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: [tuple(r) for r in db.execute(f'SELECT * FROM "{t}" ORDER BY rowid')] for t in tables}
+        return {t: [tuple(r) for r in db.execute(f'SELECT * FROM "{t}" ORDER BY {_row_order(db, t)}')] for t in tables}
+
+
+def _row_order(db: sqlite3.Connection, table: str) -> str:
+    """rowid, or the primary key of a WITHOUT ROWID table (`personal`)."""
+    try:
+        db.execute(f'SELECT rowid FROM "{table}" LIMIT 0')
+        return "rowid"
+    except sqlite3.OperationalError:
+        keys = sorted((pk, name) for _, name, _, _, _, pk in db.execute(f'PRAGMA table_info("{table}")') if pk)
+        return ", ".join(f'"{name}"' for _, name in keys)
 
 
 def folder_listing(path: Path) -> list[str]:
