@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chain import canonical, hash_of
+from .chain import canonical, hasher
 from .errors import BadImportRow
 from .projection import seal_text
 from .sla import clocks_of, due_at
@@ -82,6 +82,7 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Any], skip_bad: bool,
     at, actor, version, initial = ws.at, ws.actor, policy.version, policy.initial
     # the initial state's clocks all start now, so their due times are the same for every lead
     clocks = [(sla.name, sla.state, at, due_at(policy, sla, at)) for sla in clocks_of(policy, initial)]
+    chain = hasher(at, actor, "created", None, initial, version)
     result = ImportResult()
     with store.transaction():
         batch = _Batch(ws)
@@ -121,11 +122,11 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Any], skip_bad: bool,
                     sealed[name] = value
             data_text = canonical({"fields": sealed})
             seq += 1
-            digest = hash_of(seq, lead, at, actor, "created", None, initial, data_text, version, prev)
+            digest = chain(seq, lead, data_text, prev)
             batch.events.append((seq, lead, at, actor, "created", None, initial, data_text, version, prev, digest))
             prev = digest
             # the row projection.apply gives a `created` event (audit verify compares the two)
-            batch.leads.append((lead, initial, None, 0, at, at, at, *(values.get(name) for name in fields)))
+            batch.leads.append((lead, initial, None, 0, at, at, at, *map(values.get, fields)))
             batch.clocks.extend((lead, *clock) for clock in clocks)
             batch.ids.add(lead)
             if len(batch.events) >= BATCH:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 GENESIS = "0" * 64
@@ -29,13 +30,28 @@ def event_hash(seq: int, lead: str | None, at: str, actor: str, event: str, from
 
 def hash_of(seq: int, lead: str | None, at: str, actor: str, event: str, from_: str | None,
             to: str | None, data_text: str, policy_version: int | None, prev: str) -> str:
-    """`event_hash` for an event whose `data` is already canonical JSON text.
+    """`event_hash` for an event whose `data` is already canonical JSON text."""
+    return hasher(at, actor, event, from_, to, policy_version)(seq, lead, data_text, prev)
 
-    The body is the canonical JSON of the hashed keys, written out in their
-    sorted order, so `data` is encoded once for both the hash and the row."""
-    body = (
-        f'{{"actor":{_encode(actor)},"at":{_encode(at)},"data":{data_text},"event":{_encode(event)},'
-        f'"from":{_encode(from_)},"lead":{_encode(lead)},"policy_version":{_encode(policy_version)},'
-        f'"prev":{_encode(prev)},"seq":{_encode(seq)},"to":{_encode(to)}}}'
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+def hasher(at: str, actor: str, event: str, from_: str | None, to: str | None,
+           policy_version: int | None) -> Callable[[int, str | None, str, str], str]:
+    """`hash_of` with the keys that a run of like events share fixed, so a
+    bulk import encodes them once: the returned function takes (seq, lead,
+    data_text, prev).
+
+    The body is the canonical JSON of the hashed keys written out in their
+    sorted order (actor, at, data, event, from, lead, policy_version, prev,
+    seq, to); `seq` is an integer and `prev` a hex digest, so neither needs
+    escaping."""
+    head = f'{{"actor":{_encode(actor)},"at":{_encode(at)},"data":'
+    middle = f',"event":{_encode(event)},"from":{_encode(from_)},"lead":'
+    version = f',"policy_version":{_encode(policy_version)},"prev":"'
+    tail = f',"to":{_encode(to)}}}'
+    sha256 = hashlib.sha256
+
+    def digest(seq: int, lead: str | None, data_text: str, prev: str) -> str:
+        body = f'{head}{data_text}{middle}{_encode(lead)}{version}{prev}","seq":{int(seq)}{tail}'
+        return sha256(body.encode("utf-8")).hexdigest()
+
+    return digest

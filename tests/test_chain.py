@@ -1,0 +1,42 @@
+"""The chain rule of SPEC, computed independently: `hash` is the SHA-256 of
+the canonical JSON of exactly the hashed keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from statemachine.chain import GENESIS, canonical, event_hash, hasher
+
+
+def spec_hash(**event: Any) -> str:
+    body = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+EVENTS = [
+    dict(seq=1, lead=None, at="2026-11-23T09:00:00+00:00", actor="jane", event="policy_applied", **{"from": None},
+         to=None, data={"policy": "p", "version": 1, "hash": "ab" * 32}, policy_version=1, prev=GENESIS),
+    dict(seq=2, lead='L-"1"\\é', at="2026-11-23T09:00:00+00:00", actor="Zoë \u2028", event="created",
+         **{"from": None}, to="MQL", data={"fields": {"score": 82, "need": "ünïcode\n\"quoted\"", "ok": True,
+                                                       "budget": 2.5, "none": None}},
+         policy_version=3, prev="f" * 64),
+    dict(seq=10**12, lead="L-2", at="2027-01-01T00:00:00+00:00", actor="system", event="recycle",
+         **{"from": "contacted"}, to="recycled", data={}, policy_version=None, prev="0" * 64),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e["event"])
+def test_event_hash_is_the_sha256_of_the_canonical_json(event: dict[str, Any]) -> None:
+    args = (event["seq"], event["lead"], event["at"], event["actor"], event["event"], event["from"], event["to"],
+            event["data"], event["policy_version"], event["prev"])
+    assert event_hash(*args) == spec_hash(**event)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e["event"])
+def test_a_hasher_for_a_run_of_like_events_gives_the_same_hash(event: dict[str, Any]) -> None:
+    run = hasher(event["at"], event["actor"], event["event"], event["from"], event["to"], event["policy_version"])
+    assert run(event["seq"], event["lead"], canonical(event["data"]), event["prev"]) == spec_hash(**event)
