@@ -92,7 +92,8 @@ def verify(app: App) -> None:
 
     Checks the hash chain, that every transition was legal under its policy
     version, and that replaying the log gives exactly the leads table."""
-    from statemachine.audit import event_count, verify as walk
+    from statemachine.audit import event_count
+    from statemachine.audit import verify as walk
 
     store = app.workspace(write=False).store
     if sys.stderr.isatty():
@@ -124,9 +125,8 @@ def replay(app: App, as_of: str, lead_id: str | None) -> None:
 
     --json: one object a line."""
     from statemachine.audit import replay as rebuild_rows
-    from statemachine.errors import BadArgument
-
     from statemachine.clock import for_people
+    from statemachine.errors import BadArgument
 
     moment = _time(app, as_of, "--as-of")
     zone = app.workspace(write=False).policy.timezone

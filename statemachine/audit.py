@@ -348,7 +348,8 @@ class Verifier:
         self.rows: dict[str, Row] = {}
         self.report = Report()
         self.in_force: int | None = None    # version of the last policy_applied
-        self.maps: dict[str, str] | None = None  # its --map, while its moves last
+        # its --map, while its moves last; looked up by a move's from_, which may be None
+        self.maps: dict[str | None, str] | None = None
 
     def problem(self, seq: int, message: str) -> None:
         self.report.problems.append(Problem(message, seq=seq))

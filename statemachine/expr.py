@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 import operator
 import warnings
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Mapping
+from typing import Any, ClassVar, TypeVar
 
 __all__ = ["ExprError", "Expr", "compile_expr"]
 
@@ -48,7 +49,7 @@ class Expr:
 # Policies run against half-filled leads, so a missing value or a type clash
 # yields false/null instead of an exception that would block a transition.
 
-def _ordered(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], bool]:
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     def compare(a: Any, b: Any) -> bool:
         if a is None or b is None:  # the common case; cheaper than raising
             return False
@@ -139,10 +140,13 @@ _REFUSED = {
 }
 
 
-def _mk(cls: type[ast.AST], *args: Any) -> Any:
+_Node = TypeVar("_Node", bound=ast.AST)
+
+
+def _mk(cls: type[_Node], *args: Any) -> _Node:
     # Every generated node gets a dummy location up front: compile() needs one
     # and ast.fix_missing_locations() would cost more than the rest of the work.
-    return cls(*args, lineno=1, col_offset=0)
+    return cls(*args, lineno=1, col_offset=0)  # type: ignore[call-arg]  # typeshed's AST takes no location; its node classes do
 
 
 class _Checker:
@@ -157,7 +161,7 @@ class _Checker:
         self.temps = 0
 
     def offset(self, node: ast.AST, end: bool = False) -> int:
-        col = node.end_col_offset if end else node.col_offset  # type: ignore[attr-defined]
+        col: int = node.end_col_offset if end else node.col_offset  # type: ignore[attr-defined]
         # ast columns count UTF-8 bytes; callers want characters.
         if not self.text.isascii():
             col = len(self.text.encode()[:col].decode(errors="ignore"))
@@ -235,7 +239,8 @@ class _Checker:
     def compare(self, node: ast.Compare) -> ast.expr:
         # A chain `a < b < c` becomes `a < (t := b) and t < c`: every operand
         # runs once and a false link stops the rest, exactly as in Python.
-        left, prev, links = self.visit(node.left), node.left, []
+        left, prev = self.visit(node.left), node.left
+        links: list[ast.expr] = []
         last = len(node.ops) - 1
         for i, (op, right_node) in enumerate(zip(node.ops, node.comparators)):
             kind = type(op)
@@ -300,7 +305,7 @@ class _Checker:
     def helper(name: str, *args: ast.expr) -> ast.expr:
         return _mk(ast.Call, _mk(ast.Name, name, ast.Load()), list(args), [])
 
-    ALLOWED: dict[type, Callable[[Any, Any], ast.expr]] = {
+    ALLOWED: ClassVar[dict[type, Callable[[Any, Any], ast.expr]]] = {
         ast.Constant: constant, ast.Name: name, ast.BoolOp: bool_op, ast.UnaryOp: unary_op,
         ast.BinOp: bin_op, ast.Compare: compare, ast.List: list_, ast.Call: call,
     }

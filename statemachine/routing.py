@@ -52,7 +52,7 @@ def choose_rep(
             elif rep in away:
                 skipped[rep] = away_reason(away[rep])
         available = [rep for rep in rule.assign if rep not in skipped]
-        base = {
+        base: dict[str, Any] = {
             "rule": number,
             "when": rule.when.source if rule.when is not None else None,
             "strategy": rule.strategy,

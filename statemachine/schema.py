@@ -20,7 +20,7 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     import sqlite_utils
 
     sdb = sqlite_utils.Database(db)
-    sdb["events"].create(
+    sdb.table("events").create(
         {
             "seq": int, "lead": str, "at": str, "actor": str, "event": str, "from": str, "to": str,
             "data": str, "policy_version": int, "prev": str, "hash": str,
@@ -28,7 +28,7 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
         pk="seq",
         not_null={"at", "actor", "event", "data", "prev", "hash"},
     )
-    sdb["events"].create_index(["lead", "seq"], index_name="events_by_lead")
+    sdb.table("events").create_index(["lead", "seq"], index_name="events_by_lead")
     columns: dict[str, type] = {
         "id": str, "state": str, "owner": str, "attempts": int,
         "state_since": str, "created_at": str, "updated_at": str,
@@ -36,10 +36,10 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     sqlite_types = {"integer": int, "number": float, "boolean": int}
     for name, spec in policy.fields.items():
         columns[name] = sqlite_types.get(spec.type, str)
-    sdb["leads"].create(columns, pk="id", not_null={"state", "attempts"})
-    sdb["leads"].create_index(["state"], index_name="leads_by_state")
-    sdb["leads"].create_index(["owner", "state"], index_name="leads_by_owner")
-    sdb["policies"].create(
+    sdb.table("leads").create(columns, pk="id", not_null={"state", "attempts"})
+    sdb.table("leads").create_index(["state"], index_name="leads_by_state")
+    sdb.table("leads").create_index(["owner", "state"], index_name="leads_by_owner")
+    sdb.table("policies").create(
         {"version": int, "name": str, "hash": str, "text": str, "applied_at": str, "compiled": str},
         pk="version",
     )
@@ -52,12 +52,12 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
         "CREATE TABLE personal (digest TEXT NOT NULL, lead TEXT NOT NULL, field TEXT, salt TEXT, value TEXT, "
         "PRIMARY KEY (lead, digest)) WITHOUT ROWID"
     )
-    sdb["reps"].create({"name": str, "away": int, "until": str}, pk="name")
+    sdb.table("reps").create({"name": str, "away": int, "until": str}, pk="name")
     # Open leads per rep, kept up to date with the leads table, for least_loaded.
-    sdb["rep_load"].create({"rep": str, "open_leads": int}, pk="rep", not_null={"open_leads"})
+    sdb.table("rep_load").create({"rep": str, "open_leads": int}, pk="rep", not_null={"open_leads"})
     # SLA clocks: one row per running (or breached) clock of a lead's current
     # state; its due time is computed once, when it starts.
-    sdb["clocks"].create(
+    sdb.table("clocks").create(
         {"lead": str, "name": str, "state": str, "started_at": str, "due_at": str, "breached_at": str},
         pk=("lead", "name"),
         not_null={"state", "started_at", "due_at"},
@@ -67,7 +67,7 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     db.execute("CREATE INDEX clocks_due ON clocks(due_at) WHERE breached_at IS NULL")
     db.execute("CREATE INDEX clocks_by_due ON clocks(due_at)")
     # Notifications wait here until delivered; written with their breach.
-    sdb["outbox"].create(
+    sdb.table("outbox").create(
         {
             "id": int, "lead": str, "kind": str, "sla": str, "due": str, "owner": str,
             "recipients": str, "text": str, "created_at": str, "breach_seq": int,
@@ -78,7 +78,7 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
         not_null={"kind", "recipients", "text", "created_at", "status", "tries", "next_try_at", "delivered"},
     )
     db.execute("CREATE INDEX outbox_pending ON outbox(next_try_at) WHERE status = 'pending'")
-    sdb["meta"].create({"key": str, "value": str}, pk="key")
+    sdb.table("meta").create({"key": str, "value": str}, pk="key")
     sdb.enable_wal()
 
 

@@ -230,7 +230,7 @@ class Store:
         row = self.db.execute(
             "SELECT version, text, hash, compiled FROM policies WHERE version = ?", (version,)
         ).fetchone()
-        return tuple(row) if row else None  # type: ignore[return-value]
+        return tuple(row) if row else None
 
     def cache_compiled(self, version: int, compiled: str) -> None:
         try:

@@ -25,9 +25,10 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "FIELD_TYPES",

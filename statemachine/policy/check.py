@@ -267,9 +267,9 @@ class Checker:
             return BusinessHours()
         self.keys(node, ("days", "start", "end", "holidays"), "business_hours")
         days = []
-        for day, item in self.names(entries.get("days"), "days"):
+        for day, day_node in self.names(entries.get("days"), "days"):
             if day.lower()[:3] not in DAYS:
-                self.err(item, f"unknown day '{day}'; use {', '.join(DAYS)}")
+                self.err(day_node, f"unknown day '{day}'; use {', '.join(DAYS)}")
             else:
                 days.append(day.lower()[:3])
         if "days" in entries and not entries["days"].value:
@@ -503,7 +503,7 @@ class Checker:
         guards = []
         for item in node.value if node.is_list else [node]:
             say = None
-            expr_node: Node | None = item
+            expr_node = item
             if item.is_map:
                 self.keys(item, ("expr", "say"), f"a condition of {what}")
                 expr_node = item.value.get("expr")
@@ -521,9 +521,9 @@ class Checker:
             return
         reached, frontier = {initial}, [initial]
         while frontier:
-            state = frontier.pop()
+            current = frontier.pop()
             for t in transitions.values():
-                if state in t.sources and t.dest in states and t.dest not in reached:
+                if current in t.sources and t.dest in states and t.dest not in reached:
                     reached.add(t.dest)
                     frontier.append(t.dest)
         node = root.value["states"]
