@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 from statemachine.policies import store_policy  # noqa: E402
 from statemachine.policy import read_policy_file  # noqa: E402
 from statemachine.schema import create_database  # noqa: E402
-from statemachine.sla import due_leads  # noqa: E402
+from statemachine.sla import DUE_LEADS_SQL, due_leads  # noqa: E402
 from statemachine.store import Store  # noqa: E402
 from statemachine.sweep import sweep  # noqa: E402
 from statemachine.workspace import Workspace  # noqa: E402
@@ -111,10 +111,7 @@ def main() -> None:
 
         store = Store.open(path, write=True)
         selection = median_time(lambda: due_leads(store, NOW))
-        plan_sweep = store.db.execute(
-            "EXPLAIN QUERY PLAN SELECT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at",
-            (NOW,),
-        ).fetchall()
+        plan_sweep = store.db.execute(f"EXPLAIN QUERY PLAN {DUE_LEADS_SQL}", (NOW,)).fetchall()
         ws = Workspace(store, "system", NOW)
         start = time.perf_counter()
         report = sweep(ws)

@@ -88,7 +88,12 @@ def lead_clocks(store: Store, lead: str) -> list[Clock]:
 
 # The sweep's one look at the clocks: a range scan of the partial index
 # `clocks_due` (due_at, where breached_at IS NULL), never of the whole table.
-DUE_LEADS_SQL = "SELECT lead FROM clocks WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at"
+# The partial index holds only the clocks not yet breached: named, because the
+# planner may otherwise take the full index on due_at and step over every
+# breached clock of a lead still sitting in its state.
+DUE_LEADS_SQL = (
+    "SELECT lead FROM clocks INDEXED BY clocks_due WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at"
+)
 
 
 def due_leads(store: Store, now: str) -> list[str]:
