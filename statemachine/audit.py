@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
@@ -89,11 +89,11 @@ class PersonalValues:
         return self.values.get(digest, ERASED)
 
 
-def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[
+def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = (), order: str = "seq") -> Iterator[
         tuple[Chunk, PersonalValues]]:
-    """The events in seq order, a chunk at a time, with a resolver for the
-    personal values that chunk holds."""
-    cursor = store.db.execute(f"{_SELECT} {where} ORDER BY seq", params)
+    """The events in seq order (or `order`, like "lead, seq"), a chunk at a
+    time, with a resolver for the personal values that chunk holds."""
+    cursor = store.db.execute(f"{_SELECT} {where} ORDER BY {order}", params)
     while rows := cursor.fetchmany(CHUNK):
         chunk = []
         keys: list[tuple[str, str]] = []
@@ -134,10 +134,17 @@ class ChainCheck:
             return Problem(f"out of order (seq {e.seq} comes after seq {seq - 1})", seq=seq)
         if e.prev != self.prev:
             return Problem(f"its prev does not match the hash of seq {seq - 1}", seq=seq)
-        if _spliced_hash(e, data_text) != e.hash and _hash(e) != e.hash:
+        if _spliced_hash(e, data_text) != e.hash and _hash(_parsed(e, data_text)) != e.hash:
             return Problem("its content does not match its hash (it was changed)", seq=seq)
         self.prev, self.expected_seq, self.checked = e.hash, seq + 1, self.checked + 1
         return None
+
+
+def _parsed(e: Event, data_text: Any) -> Event:
+    """`e` with its data parsed from the stored text, if the walk left it unparsed."""
+    if e.data is not _UNPARSED:
+        return e
+    return _event((e.seq, e.lead, e.at, e.actor, e.event, e.from_, e.to, data_text, e.policy_version, e.prev, e.hash))
 
 
 def _hash(e: Event) -> str:
@@ -340,22 +347,35 @@ class Report:
 
 
 class Verifier:
-    """The walk behind `verify`: feed it the events in seq order."""
+    """The walk behind `verify`, in two passes so that memory holds one lead
+    at a time, however many leads the log has:
+
+    - `feed` each event in seq order: the chain, the policy versions and
+      which one each event records, and that a `moved` follows the --map of
+      the `policy_applied` just before it;
+    - then `compare`: each lead's events in seq order (the `events_by_lead`
+      index), replayed and judged under their policy versions, the replayed
+      row set against the `leads` table as both are read in id order, and
+      the load per rep counted on the way.
+    """
 
     def __init__(self, store: Store):
+        self.store = store
         self.rules = Rules(store)
         self.chain = ChainCheck()
-        self.rows: dict[str, Row] = {}
         self.report = Report()
         self.in_force: int | None = None    # version of the last policy_applied
         # its --map, while its moves last; looked up by a move's from_, which may be None
         self.maps: dict[str | None, str] | None = None
+        self.progress: Callable[[int], None] | None = None
+        self.replayed = 0  # events of leads replayed in the second pass
 
     def problem(self, seq: int, message: str) -> None:
         self.report.problems.append(Problem(message, seq=seq))
 
-    def feed(self, event: Event, text: Any, resolve: PersonalValues) -> bool:
-        """Check one event and replay it; False once the chain is broken."""
+    # -- the first pass: seq order ---------------------------------------------------
+    def feed(self, event: Event, text: Any) -> bool:
+        """Check one event of the walk in seq order; False once the chain is broken."""
         broken = self.chain.check(event, text)
         if broken is not None:
             self.report.problems.append(broken)
@@ -367,36 +387,13 @@ class Verifier:
             return True
         if event.event != "moved":
             self.maps = None  # `moved` events follow their policy_applied at once
+        elif self.maps is None or self.maps.get(event.from_) != event.to:
+            self.problem(event.seq, f"{event.lead} moved from {event.from_} to {event.to}, "
+                                    f"but no policy apply --map {event.from_}={event.to} moved it")
         if event.policy_version != self.in_force:
             self.problem(event.seq, f"it records policy version {event.policy_version}, "
                                     f"but version {self.in_force} was in force")
-        if event.lead is None:
-            return True
-        row = self.rows.get(event.lead)
-        if event.event == "created":
-            if row is not None:
-                self.problem(event.seq, f"{event.lead} is created a second time")
-                return True
-            version = self.rules.get(event.policy_version)
-            if version is not None and event.to != version.policy.initial:
-                self.problem(event.seq, f"{event.lead} was created in {event.to}, but policy version "
-                                        f"{event.policy_version} starts leads in {version.policy.initial}")
-        elif row is None:
-            self.problem(event.seq, f"an event for {event.lead} before it was created")
-            return True
-        else:
-            self.judge(event, row)
-        if resolve.forged and event.event in ("created", "updated"):
-            self.forged_personal(event, resolve.forged)
-        self.rows[event.lead] = apply(row, event, resolve)
         return True
-
-    def forged_personal(self, event: Event, forged: set[str]) -> None:
-        fields = event.data.get("fields")
-        for name, value in (fields.items() if isinstance(fields, dict) else ()):
-            if is_personal(value) and value["personal"] in forged:
-                self.problem(event.seq, f"the personal table holds a value for {event.lead}'s {name} that does not "
-                                        "match the digest the log recorded (it was changed)")
 
     def policy_applied(self, event: Event) -> None:
         data, version = event.data, event.policy_version
@@ -412,16 +409,83 @@ class Verifier:
         maps = data.get("maps")
         self.maps = maps if isinstance(maps, dict) else {}
 
+    # -- the second pass: lead by lead -----------------------------------------------
+    def compare(self, store: Store) -> None:
+        """(b) and (c): every lead replayed and judged, and the `leads` table
+        against the replay; then the policy in force and the load per rep."""
+        table = _TableRows(store)
+        load: dict[str, int] = {}
+        final = self._final_states()
+        for lead, row in self.leads(store):
+            self.report.leads += 1
+            table.compare(lead, row, self.report.problems)
+            owner, state = row["owner"], row["state"]
+            if owner is not None and final is not None and state in final and not final[state]:
+                load[owner] = load.get(owner, 0) + 1
+        table.rest(self.report.problems)
+        active = store.meta("policy_version")
+        if active is not None and self.in_force is not None and active != str(self.in_force):
+            self.report.problems.append(Problem(
+                f"the policy in force is version {active}, but the log's last policy_applied is version "
+                f"{self.in_force} (events may be missing from the end of the log)"
+            ))
+        if final is not None:
+            self.compare_load(store, load)
+
+    def leads(self, store: Store, before: int | None = None) -> Iterator[tuple[str, Row]]:
+        """Each lead of the log (events before seq `before`, if given), in id
+        order, replayed and judged: (id, its row after its last event)."""
+        where, params = "WHERE lead IS NOT NULL", cast(tuple[Any, ...], ())
+        if before is not None:
+            where, params = where + " AND seq < ?", (before,)
+        lead: str | None = None
+        row: Row | None = None
+        for chunk, resolve in read_chunks(store, where, params, order="lead, seq"):
+            for event, _ in chunk:
+                if event.lead != lead:
+                    if lead is not None and row is not None:
+                        yield lead, row
+                    lead, row = event.lead, None
+                row = self.replay_event(event, row, resolve)
+            self.replayed += len(chunk)
+            if self.progress is not None:
+                self.progress(len(chunk))
+        if lead is not None and row is not None:
+            yield lead, row
+
+    def replay_event(self, event: Event, row: Row | None, resolve: PersonalValues) -> Row | None:
+        """Judge one event of a lead on the row the log gave it so far; the row after it."""
+        if event.event == "created":
+            if row is not None:
+                self.problem(event.seq, f"{event.lead} is created a second time")
+                return row
+            version = self.rules.get(event.policy_version)
+            if version is not None and event.to != version.policy.initial:
+                self.problem(event.seq, f"{event.lead} was created in {event.to}, but policy version "
+                                        f"{event.policy_version} starts leads in {version.policy.initial}")
+        elif row is None:
+            self.problem(event.seq, f"an event for {event.lead} before it was created")
+            return None
+        else:
+            self.judge(event, row)
+        if resolve.forged and event.event in ("created", "updated"):
+            self.forged_personal(event, resolve.forged)
+        return apply(row, event, resolve)
+
+    def forged_personal(self, event: Event, forged: set[str]) -> None:
+        fields = event.data.get("fields")
+        for name, value in (fields.items() if isinstance(fields, dict) else ()):
+            if is_personal(value) and value["personal"] in forged:
+                self.problem(event.seq, f"the personal table holds a value for {event.lead}'s {name} that does not "
+                                        "match the digest the log recorded (it was changed)")
+
     def judge(self, event: Event, row: Row) -> None:
         """Problems with a lead's event other than `created`."""
         kind, lead = event.event, row["id"]
         if kind == "moved":
             if event.from_ != row["state"]:
                 self.problem(event.seq, f"{lead} moved from {event.from_}, but the log had it in {row['state']}")
-            elif self.maps is None or self.maps.get(event.from_) != event.to:
-                self.problem(event.seq, f"{lead} moved from {event.from_} to {event.to}, "
-                                        f"but no policy apply --map {event.from_}={event.to} moved it")
-            return
+            return  # that a --map moved it: checked in seq order
         if kind in IN_STATE_EVENTS:
             if event.from_ is not None and event.from_ != row["state"]:
                 self.problem(event.seq, f"{lead} {kind} says it was in {event.from_}, "
@@ -439,53 +503,14 @@ class Verifier:
         if why is not None:
             self.problem(event.seq, f"not legal under policy version {event.policy_version}: {why}")
 
-    def compare(self, store: Store) -> None:
-        """(c): the `leads` table against the replayed rows, lead by lead."""
-        cursor = store.db.execute("SELECT * FROM leads ORDER BY rowid")
-        names = [d[0] for d in cursor.description]
-        known = set(names)
-        base = [(name, name in BASE_COLUMNS) for name in names]
-        where_id = names.index("id")
-        seen = set()
-        problems = []
-        for values in cursor:
-            lead = values[where_id]
-            seen.add(lead)
-            replayed = self.rows.get(lead)
-            if replayed is None:
-                problems.append(Problem("in the leads table but not in the log", lead=lead))
-                continue
-            fields = replayed["fields"]
-            expected = tuple(replayed[name] if is_base else fields.get(name) for name, is_base in base)
-            if values == expected and fields.keys() <= known:
-                continue  # the common case, without looking column by column
-            differences = row_differences(dict(zip(names, values)), replayed)
-            if differences:
-                problems.append(Problem("the leads table does not match the log: " + ", ".join(differences), lead=lead))
-        for lead in self.rows:
-            if lead not in seen:
-                problems.append(Problem("in the log but missing from the leads table", lead=lead))
-        self.report.problems.extend(problems)
-        active = store.meta("policy_version")
-        if active is not None and self.in_force is not None and active != str(self.in_force):
-            self.report.problems.append(Problem(
-                f"the policy in force is version {active}, but the log's last policy_applied is version "
-                f"{self.in_force} (events may be missing from the end of the log)"
-            ))
-        self.compare_load(store)
+    def _final_states(self) -> dict[str, bool] | None:
+        """state -> final, under the version in force (None if it cannot be trusted)."""
+        version = self.rules.get(self.in_force)
+        return None if version is None else {name: state.final for name, state in version.policy.states.items()}
 
-    def compare_load(self, store: Store) -> None:
+    def compare_load(self, store: Store, expected: dict[str, int]) -> None:
         """The running open-lead count per rep (`rep_load`, which least_loaded
         routing reads) against the replayed leads, under the version in force."""
-        version = self.rules.get(self.in_force)
-        if version is None:
-            return  # the policy in force cannot be trusted: already reported
-        states = version.policy.states
-        expected: dict[str, int] = {}
-        for row in self.rows.values():
-            owner, state = row["owner"], row["state"]
-            if owner is not None and state in states and not states[state].final:
-                expected[owner] = expected.get(owner, 0) + 1
         stored = store.rep_loads()
         for rep in [*expected, *(r for r in stored if r not in expected)]:
             have, want = stored.get(rep, 0), expected.get(rep, 0)
@@ -497,14 +522,49 @@ class Verifier:
                 ))
 
 
+class _TableRows:
+    """The `leads` table read in id order beside the replay (a merge join)."""
+
+    def __init__(self, store: Store):
+        self.cursor = store.db.execute("SELECT * FROM leads ORDER BY id")
+        self.names = [d[0] for d in self.cursor.description]
+        self.known = set(self.names)
+        self.base = [(name, name in BASE_COLUMNS) for name in self.names]
+        self.where_id = self.names.index("id")
+        self.pending: tuple[Any, ...] | None = self.cursor.fetchone()
+
+    def compare(self, lead: str, replayed: Row, problems: list[Problem]) -> None:
+        while self.pending is not None and self.pending[self.where_id] < lead:
+            problems.append(Problem("in the leads table but not in the log", lead=self.pending[self.where_id]))
+            self.pending = self.cursor.fetchone()
+        if self.pending is None or self.pending[self.where_id] != lead:
+            problems.append(Problem("in the log but missing from the leads table", lead=lead))
+            return
+        values, self.pending = self.pending, self.cursor.fetchone()
+        fields = replayed["fields"]
+        expected = tuple(replayed[name] if is_base else fields.get(name) for name, is_base in self.base)
+        if values == expected and fields.keys() <= self.known:
+            return  # the common case, without looking column by column
+        differences = row_differences(dict(zip(self.names, values)), replayed)
+        if differences:
+            problems.append(Problem("the leads table does not match the log: " + ", ".join(differences), lead=lead))
+
+    def rest(self, problems: list[Problem]) -> None:
+        while self.pending is not None:
+            problems.append(Problem("in the leads table but not in the log", lead=self.pending[self.where_id]))
+            self.pending = self.cursor.fetchone()
+
+
 def verify(store: Store, progress: Callable[[int], None] | None = None) -> Report:
-    """Walk the whole log once; a report with every problem found (the chain:
-    only its first break, after which nothing else can be trusted)."""
+    """Walk the whole log; a report with every problem found (the chain: only
+    its first break, after which nothing else can be trusted). `progress` is
+    told of each chunk of events in both passes (2 x the log in all)."""
     with store.snapshot():  # the log and the tables as of one moment, however busy
         verifier = Verifier(store)
-        for chunk, resolve in read_chunks(store):
-            for event, text in chunk:
-                if not verifier.feed(event, text, resolve):
+        verifier.progress = progress
+        for chunk, text in _raw_chunks(store):
+            for event, data_text in zip(chunk, text):
+                if not verifier.feed(event, data_text):
                     break
             else:
                 if progress is not None:
@@ -512,10 +572,46 @@ def verify(store: Store, progress: Callable[[int], None] | None = None) -> Repor
                 continue
             break
         report = verifier.report
-        report.leads = len(verifier.rows)
-        if not report.chain_broken:
+        if report.chain_broken:
+            # the rules still judge the events before the break; nothing is compared
+            broken_at = verifier.chain.expected_seq
+            for _ in verifier.leads(store, before=broken_at):
+                report.leads += 1
+        else:
             verifier.compare(store)
+        if progress is not None and report.events > verifier.replayed:
+            progress(report.events - verifier.replayed)  # the events of no lead, read once
+        report.problems.sort(key=_problem_order)
     return report
+
+
+def _problem_order(problem: Problem) -> tuple[int, int]:
+    """By seq first (both passes find them), then leads, then the rest, each in the order found."""
+    if problem.seq is not None:
+        return (0, problem.seq)
+    return (1, 0) if problem.lead is not None else (2, 0)
+
+
+def _raw_chunks(store: Store) -> Iterator[tuple[list[Event], list[Any]]]:
+    """The events in seq order for the chain walk: `data` is parsed only for
+    the events whose content that walk reads (policy_applied, moved)."""
+    cursor = store.db.execute(f"{_SELECT} ORDER BY seq")
+    while rows := cursor.fetchmany(CHUNK):
+        events, texts = [], []
+        for raw in rows:
+            kind = raw[4]
+            if kind in ("policy_applied", "moved"):
+                events.append(_event(raw))
+            else:
+                seq, lead, at, actor, _, from_, to, _, version, prev, digest = raw
+                events.append(Event(seq, lead, at, actor, kind, from_, to, _UNPARSED, version, prev, digest))
+            texts.append(raw[7])
+        yield events, texts
+
+
+# Stands in for the data the chain walk does not read; ChainCheck parses the
+# text itself when the stored text is not canonical.
+_UNPARSED: dict[str, Any] = {}
 
 
 def event_count(store: Store) -> int:

@@ -263,6 +263,35 @@ def test_verify_memory_does_not_grow_with_the_log(
     assert large < 1.5 * small, f"peak {large} bytes for 10,000 events against {small} for 1,000"
 
 
+def test_verify_memory_does_not_grow_with_the_number_of_leads(
+    tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten times the leads: the walk keeps one lead at a time, so the peak
+    stays about the same (keeping every replayed lead would give about 10x)."""
+    from click.testing import CliRunner
+    from conftest import MONDAY_9AM
+
+    from cli.main import cli
+    from statemachine import audit
+
+    monkeypatch.setattr(audit, "CHUNK", 200)
+    peaks = {}
+    for leads in (300, 3_000):
+        db = tmp_path / f"{leads}.db"
+        export = tmp_path / f"{leads}.csv"
+        export.write_text("email,need,score\n" + "".join(
+            f"lead{n}@example.com,{'x' * 300},{n % 100}\n" for n in range(leads)))
+
+        def run(*args: str, db: Path = db) -> Any:
+            return CliRunner().invoke(cli, ["--db", str(db), "--as", "jane", "--now", MONDAY_9AM, *args])
+
+        assert run("init", "--policy", str(policy_file)).exit_code == 0
+        assert run("lead", "import", str(export)).exit_code == 0
+        peaks[leads] = verify_peak_bytes(db)
+    small, large = peaks[300], peaks[3_000]
+    assert large < 1.5 * small, f"peak {large} bytes for 3,000 leads against {small} for 300"
+
+
 @pytest.mark.parametrize("leads_too", [False, True], ids=["personal only", "personal and leads"])
 def test_edited_personal_value_is_named_at_the_event_holding_its_digest(
     baton: Baton, story: Path, leads_too: bool
