@@ -9,6 +9,7 @@ and the state change commit together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -259,14 +260,7 @@ class Store:
         return self.db.execute("SELECT 1 FROM leads WHERE id = ?", (lead,)).fetchone() is not None
 
     def write_lead(self, columns: dict[str, Any]) -> None:
-        names = list(columns)
-        quoted = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != "id")
-        self.db.execute(
-            f"INSERT INTO leads ({quoted}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
-            tuple(columns.values()),
-        )
+        self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
 
     def open_lead_counts(self, reps: tuple[str, ...]) -> dict[str, int]:
         """Open leads each rep owns, kept as a running count (see Recorder.save)
@@ -340,3 +334,13 @@ class Store:
 
     def set_rr_position(self, key: str, position: int) -> None:
         self.set_meta(f"round_robin:{key}", str(position))
+
+
+@functools.lru_cache(maxsize=8)
+def _upsert_lead(names: tuple[str, ...]) -> str:
+    """The INSERT ... ON CONFLICT for a lead row of these columns (the same
+    columns every time under one policy, so built once)."""
+    quoted = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != "id")
+    return f"INSERT INTO leads ({quoted}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
