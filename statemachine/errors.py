@@ -67,9 +67,9 @@ class DuplicateLead(BatonError):
 
 class UnknownTrigger(BatonError):
     def __init__(self, trigger: str, known: list[str]):
-        super().__init__(
-            f"no transition '{trigger}' in the policy (transitions: {', '.join(known)})"
-        )
+        near = closest(trigger, known)
+        hint = f"; did you mean '{near}'?" if near else ""
+        super().__init__(f"no transition '{trigger}' in the policy{hint} (transitions: {', '.join(known)})")
         self.trigger = trigger
 
 

@@ -230,10 +230,13 @@ class _Matching:
         listed = _quoted_list(names)
         fields = ", ".join(self.fields)
         if len(names) == 1:
+            from statemachine.errors import closest
+
+            near = closest(names[0], list(self.fields))
+            example = f'--map "{names[0]}={near}"' if near else f'--map "{what.upper()}=field"'
             return (
                 f"a {what} that matches no field: {listed}. Map it to a field with "
-                f'--map "{what.upper()}=field" (fields: {fields}), or pass --extra ignore '
-                "to leave it out"
+                f"{example} (fields: {fields}), or pass --extra ignore to leave it out"
             )
         return (
             f"{what}s that match no field: {listed}. Map each one to a field with "

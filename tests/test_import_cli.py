@@ -199,3 +199,15 @@ def test_a_row_with_several_bad_cells_names_every_one(baton: Baton, db: Path, tm
         "(use digits, like 12); field 'authority': 'maybe' is not yes or no (use true/false, yes/no, "
         "y/n or 1/0); nothing was imported (fix that row, or pass --skip-bad to import the good rows)\n"
     )
+
+
+def test_a_mistyped_column_is_named_with_the_map_that_would_fix_it(baton: Baton, db: Path, tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("email,scor\na@example.com,1\n", encoding="utf-8")
+    result = baton("lead", "import", str(export))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: a column that matches no field: 'scor'. Map it to a field with --map \"scor=score\" (fields: "
+    )
+    assert result.stderr.endswith(", or pass --extra ignore to leave it out\n")
+    assert counts(db) == (0, 1)

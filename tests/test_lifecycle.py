@@ -77,11 +77,16 @@ def test_trigger_from_the_wrong_state_says_where_the_lead_is(baton: Baton, db: o
     assert result.stderr == "Error: L-1 is in MQL; 'accept' only moves a lead out of SQL\n"
 
 
-def test_unknown_trigger_lists_the_transitions(baton: Baton, db: object) -> None:
+def test_unknown_trigger_lists_the_transitions_and_the_nearest(baton: Baton, db: object) -> None:
     add_ready_lead(baton, "L-1")
     result = baton("lead", "advance", "L-1", "handover")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no transition 'handover' in the policy (transitions: hand_over, qualify,")
+    assert result.stderr == (
+        "Error: no transition 'handover' in the policy; did you mean 'hand_over'? "
+        "(transitions: hand_over, qualify, accept, contact, win, recycle, renurture)\n"
+    )
+    far = baton("lead", "advance", "L-1", "zzz")
+    assert far.stderr.startswith("Error: no transition 'zzz' in the policy (transitions: hand_over, qualify,")
 
 
 def test_unknown_lead_is_refused(baton: Baton, db: object) -> None:
