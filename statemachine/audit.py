@@ -163,8 +163,8 @@ def _spliced_hash(e: Event, data_text: Any) -> str:
 def verify_chain(store: Store) -> tuple[int, str | None]:
     """(events checked, None) or (events checked, what broke and at which seq)."""
     chain = ChainCheck()
-    for chunk, _ in read_chunks(store):
-        for event, text in chunk:
+    for chunk, texts in _raw_chunks(store):  # no personal values: the chain never reads them
+        for event, text in zip(chunk, texts):
             broken = chain.check(event, text)
             if broken is not None:
                 return chain.checked, str(broken)
@@ -623,15 +623,10 @@ def event_count(store: Store) -> int:
 def replay(store: Store, as_of: str | None = None, lead: str | None = None) -> dict[str, Row]:
     """The leads as the log has them after the events at or before `as_of`
     (all events if None), in seq order; only `lead` if given."""
-    clauses, params = ["lead IS NOT NULL"], []
-    if as_of is not None:
-        clauses.append("at <= ?")
-        params.append(as_of)
-    if lead is not None:
-        clauses.append("lead = ?")
-        params.append(lead)
+    where, params = log_filter(lead=lead, until=as_of)
+    where = f"{where} AND lead IS NOT NULL" if where else "WHERE lead IS NOT NULL"
     rows: dict[str, Row] = {}
-    for chunk, resolve in read_chunks(store, "WHERE " + " AND ".join(clauses), tuple(params)):
+    for chunk, resolve in read_chunks(store, where, params):
         for event, _ in chunk:
             row = rows.get(event.lead)  # type: ignore[arg-type]
             if row is None and event.event != "created":

@@ -19,8 +19,8 @@ from typing import Any
 from .chain import canonical, hasher
 from .errors import BadImportRow
 from .projection import seal_text
-from .sla import clocks_of, due_at
-from .store import BASE_COLUMNS
+from .sla import CLOCK_INSERT, clocks_of, due_at
+from .store import BASE_COLUMNS, PERSONAL_INSERT
 from .workspace import Workspace
 
 BATCH = 2000
@@ -57,8 +57,8 @@ class _Batch:
         store.append_hashed(self.events)
         db = store.db
         db.executemany(self.lead_sql, self.leads)
-        db.executemany("INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)", self.personal)
-        db.executemany("INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)", self.clocks)
+        db.executemany(PERSONAL_INSERT, self.personal)
+        db.executemany(CLOCK_INSERT, self.clocks)
         for rows in (self.events, self.leads, self.personal, self.clocks):
             rows.clear()
         self.ids.clear()

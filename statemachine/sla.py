@@ -17,6 +17,8 @@ from .policy.model import Policy, Sla
 from .projection import LIFECYCLE_EVENTS
 from .store import Event, Store
 
+CLOCK_INSERT = "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)"
+
 
 def clocks_of(policy: Policy, state: str) -> list[Sla]:
     return [sla for sla in policy.sla if sla.state == state]
@@ -41,10 +43,7 @@ def follow(store: Store, policy: Policy, event: Event) -> None:
     if enters_state(event):
         db.execute("DELETE FROM clocks WHERE lead = ?", (lead,))
         for sla in clocks_of(policy, event.to or ""):
-            db.execute(
-                "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)",
-                (lead, sla.name, sla.state, event.at, due_at(policy, sla, event.at)),
-            )
+            db.execute(CLOCK_INSERT, (lead, sla.name, sla.state, event.at, due_at(policy, sla, event.at)))
     elif event.event == "moved":
         db.execute("UPDATE clocks SET state = ? WHERE lead = ?", (event.to, lead))
     elif event.event == "sla_breach":

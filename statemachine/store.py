@@ -26,6 +26,7 @@ from .oplog import log
 SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
 TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox", "rep_load")
+PERSONAL_INSERT = "INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)"
 EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
 
 
@@ -294,10 +295,7 @@ class Store:
 
     # -- personal data ----------------------------------------------------------
     def put_personal(self, digest: str, lead: str, field: str, salt: str, value: Any) -> None:
-        self.db.execute(
-            "INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)",
-            (digest, lead, field, salt, canonical(value)),
-        )
+        self.db.execute(PERSONAL_INSERT, (digest, lead, field, salt, canonical(value)))
 
     def personal_values(self, keys: list[tuple[str, str]]) -> dict[str, Any]:
         """digest -> value, for (lead, digest) pairs; an erased one is missing."""
