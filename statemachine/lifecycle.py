@@ -102,7 +102,8 @@ class Recorder:
     def save(self) -> Row:
         assert self.row is not None
         ws = self.ws
-        ws.store.write_lead(row_to_columns(ws.policy, self.row))
+        saved = row_to_columns(ws.policy, self.saved) if self.saved is not None else None
+        ws.store.write_lead(row_to_columns(ws.policy, self.row), saved)
         before, after = load_holder(ws.policy, self.saved), load_holder(ws.policy, self.row)
         if before != after:
             if before:

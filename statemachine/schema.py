@@ -38,7 +38,11 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
         columns[name] = sqlite_types.get(spec.type, str)
     sdb.table("leads").create(columns, pk="id", not_null={"state", "attempts"})
     sdb.table("leads").create_index(["state"], index_name="leads_by_state")
-    sdb.table("leads").create_index(["owner", "state"], index_name="leads_by_owner")
+    # A rep's leads. Not keyed by state as well: firing a trigger then
+    # rewrites one index instead of two, a page or two less for each commit
+    # to sync. Leads nobody owns (most of an import) are left out; unassigned
+    # leads are found through their state.
+    db.execute("CREATE INDEX leads_by_owner ON leads(owner) WHERE owner IS NOT NULL")
     sdb.table("policies").create(
         {"version": int, "name": str, "hash": str, "text": str, "applied_at": str, "compiled": str},
         pk="version",

@@ -260,8 +260,16 @@ class Store:
     def lead_exists(self, lead: str) -> bool:
         return self.db.execute("SELECT 1 FROM leads WHERE id = ?", (lead,)).fetchone() is not None
 
-    def write_lead(self, columns: dict[str, Any]) -> None:
-        self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
+    def write_lead(self, columns: dict[str, Any], before: dict[str, Any] | None = None) -> None:
+        """Write a lead's row. With `before`, the row as the table holds it,
+        only the columns that changed are set: SQLite then rewrites only the
+        indexes over those columns."""
+        if before is None:
+            self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
+            return
+        changed = {name: value for name, value in columns.items() if name not in before or before[name] != value}
+        if changed:
+            self.db.execute(_update_lead(tuple(changed)), (*changed.values(), columns["id"]))
 
     def open_lead_counts(self, reps: tuple[str, ...]) -> dict[str, int]:
         """Open leads each rep owns, kept as a running count (see Recorder.save)
@@ -342,3 +350,11 @@ def _upsert_lead(names: tuple[str, ...]) -> str:
     marks = ", ".join("?" for _ in names)
     updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != "id")
     return f"INSERT INTO leads ({quoted}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
+
+
+@functools.lru_cache(maxsize=64)
+def _update_lead(names: tuple[str, ...]) -> str:
+    """The UPDATE of these columns of one lead (a trigger changes a few, and
+    the same few each time it fires)."""
+    sets = ", ".join(f'"{n}" = ?' for n in names)
+    return f"UPDATE leads SET {sets} WHERE id = ?"

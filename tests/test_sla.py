@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import DEFAULT_POLICY, Baton, as_json, json_lines, to_sql
 
 FRIDAY_3PM = "2026-11-27T15:00"          # London = UTC in November
@@ -186,6 +187,30 @@ def test_lead_list_overdue_finds_its_clocks_by_an_index_breached_or_not(db: Path
         ws.close()
     assert not any(step.startswith("SCAN clocks") for step in plan), plan
     assert any("clocks USING" in step and "INDEX clocks_by_due" in step for step in plan), plan
+
+
+@pytest.mark.parametrize(("filters", "index"), [
+    ({"owner": "bob"}, "leads_by_owner (owner=?)"),
+    ({"state": "SAL"}, "leads_by_state (state=?)"),
+    ({"unassigned": True}, "leads_by_state (state=?)"),
+])
+def test_lead_list_filters_find_leads_by_an_index(db: Path, filters: dict, index: str) -> None:
+    """`lead list --owner / --state / --unassigned` on a million leads must
+    not read them all; what SQLite plans for each query, as run."""
+    from statemachine.lifecycle import list_rows
+    from statemachine.workspace import Workspace
+
+    ws = Workspace.open(str(db), "sam", "2026-11-30T11:00", write=False)
+    queries: list[str] = []
+    ws.store.db.set_trace_callback(queries.append)
+    try:
+        assert list(list_rows(ws, **filters)) == []
+        ws.store.db.set_trace_callback(None)
+        (query,) = [q for q in queries if "FROM leads" in q]
+        plan = [row[-1] for row in ws.store.db.execute(f"EXPLAIN QUERY PLAN {query}")]
+    finally:
+        ws.close()
+    assert f"SEARCH leads USING INDEX {index}" in plan, plan
 
 
 def test_lead_show_lists_each_clock_with_its_due_time_then_overdue_then_breached(baton: Baton, db: Path) -> None:
