@@ -15,8 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
@@ -30,8 +29,11 @@ PERSONAL_INSERT = "INSERT INTO personal(digest, lead, field, salt, value) VALUES
 EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
+    """One event of the log. A named tuple rather than a frozen dataclass:
+    reading the log builds one per event, and a tuple is built four times
+    as fast (`audit verify` reads a million)."""
+
     seq: int
     lead: str | None
     at: str
