@@ -870,3 +870,21 @@ def test_a_log_filter_on_a_real_name_with_no_match_in_range_is_empty_not_refused
 def test_verify_counts_in_plain_words(baton: Baton, db: Path) -> None:
     assert baton("lead", "add", "--id", "L-1", "score=10").exit_code == 0
     assert baton("audit", "verify").stdout.startswith("verified 2 events, 1 lead: the chain is intact")
+
+
+@pytest.mark.parametrize("text", [
+    "{}", ' {"a": 1} ', '{"a":[1,2.5,null,true],"b":{"c":"\\u00e9"}}', "\ufeff{}", "{}x", "", "nope", "[1]",
+    '{"a":1', b'{"b":1}', 5,
+], ids=repr)
+def test_data_is_decoded_as_json_loads_decodes_it(text: Any) -> None:
+    """verify decodes each event's `data` by the scanner alone when it can;
+    whatever the text, the outcome is json.loads's: the value or a ValueError/TypeError."""
+    from statemachine.audit import _decoded
+
+    try:
+        expected: Any = json.loads(text)
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error)):
+            _decoded(text)
+    else:
+        assert _decoded(text) == expected
