@@ -427,10 +427,10 @@ class Verifier:
 
     When any part of the chain breaks, `verify` starts again with the walk
     that names the first break (`feed` each event in seq order), and then
-    judges only the events before it; `timeline` is None there.
+    judges only the events before it (`one_read` False).
     """
 
-    def __init__(self, store: Store, timeline: list[_Applied] | None = None):
+    def __init__(self, store: Store, one_read: bool = False):
         self.store = store
         self.rules = Rules(store)
         self.chain = ChainCheck()
@@ -440,7 +440,8 @@ class Verifier:
         self.maps: dict[str | None, str] | None = None
         self.progress: Callable[[int], None] | None = None
         self.replayed = 0  # events of leads replayed lead by lead
-        self.timeline = timeline
+        self.one_read = one_read
+        self.timeline: list[_Applied] = []  # in seq order, in one read only
         self.applied_seqs: list[int] = []  # the seq of each entry of timeline, for bisect
 
     def problem(self, seq: int, message: str) -> None:
@@ -462,7 +463,6 @@ class Verifier:
     def place(self, event: Event) -> None:
         """`in_order` for an event read out of seq order, with what the seq
         walk would have had in force at it, from the timeline."""
-        assert self.timeline is not None
         at = bisect_left(self.applied_seqs, event.seq) - 1
         if at < 0:
             self.in_order(event, None, None)
@@ -492,8 +492,9 @@ class Verifier:
         """The events of no lead, in seq order (the `events_by_lead` index
         holds them first): their hashes and places, the policy versions they
         apply, and the timeline the lead-by-lead walk reads."""
-        assert self.timeline is not None
+        read = 0
         for raw in store.db.execute(f"{_SELECT} WHERE lead IS NULL ORDER BY seq"):
+            read += 1
             event = _event(raw)
             if not content_matches(event, raw[7]):
                 raise ContentBroken(event.seq)
@@ -504,8 +505,8 @@ class Verifier:
                 self.applied_seqs.append(event.seq)
             else:
                 self.place(event)
-            if self.progress is not None:
-                self.progress(1)
+        if self.progress is not None:
+            self.progress(read)
 
     def policy_applied(self, event: Event) -> None:
         data, version = event.data, event.policy_version
@@ -521,7 +522,7 @@ class Verifier:
         maps = data.get("maps")
         self.maps = maps if isinstance(maps, dict) else {}
 
-    # -- lead by lead -----------------------------------------------
+    # -- lead by lead ---------------------------------------------------------------
     def compare(self, store: Store) -> None:
         """(b) and (c): every lead replayed and judged, and the `leads` table
         against the replay; then the policy in force and the load per rep."""
@@ -552,7 +553,7 @@ class Verifier:
             where, params = where + " AND seq < ?", (before,)
         lead: str | None = None
         row: Row | None = None
-        one_read = self.timeline is not None  # the chain's content and each event's place are checked here
+        one_read = self.one_read  # the chain's content and each event's place are checked here
         for chunk, resolve in read_chunks(store, where, params, order="lead, seq"):
             for event, text in chunk:
                 if one_read:
@@ -688,7 +689,7 @@ def _verify_in_one_read(store: Store, progress: Callable[[int], None] | None) ->
     """The report when the chain holds; None when it breaks anywhere."""
     if not links_hold(store):
         return None
-    verifier = Verifier(store, timeline=[])
+    verifier = Verifier(store, one_read=True)
     verifier.progress = progress
     try:
         verifier.lead_less(store)
