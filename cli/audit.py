@@ -97,8 +97,8 @@ def verify(app: App) -> None:
 
     store = app.workspace(write=False).store
     if sys.stderr.isatty():
-        with store.snapshot(), click.progressbar(length=2 * event_count(store), label="verifying", file=sys.stderr) as bar:
-            report = walk(store, bar.update)  # two passes over the log
+        with store.snapshot(), click.progressbar(length=event_count(store), label="verifying", file=sys.stderr) as bar:
+            report = walk(store, bar.update)
     else:
         report = walk(store)
     if app.as_json:

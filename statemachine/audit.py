@@ -1,14 +1,15 @@
 """Checking and replaying the log, for auditors who trust nothing but it.
 
-`verify` walks the events once, in seq order, and proves three things:
+`verify` reads every event once, lead by lead, and proves three things:
 (a) the hash chain is unbroken; (b) every event was legal under the policy
 version recorded on it, judged on the lead as the log itself had it at that
 moment; (c) replaying the log with `projection.apply` gives exactly the
 `leads` table. `replay` gives the leads as they stood at a past moment and
 `rebuild` writes the projection afresh from the log.
 
-Everything streams: events are read in chunks, and the only thing held is
-one replayed row per lead (the size of the projection, not of the log).
+Everything streams: events are read in chunks, and `verify` holds one lead
+at a time (replay and rebuild hold one replayed row per lead: the size of
+the projection, not of the log).
 Personal values are looked up in the `personal` table a chunk at a time; a
 value erased since counts as present (`ERASED`), so an erasure never makes
 history look illegal.
@@ -17,6 +18,8 @@ history look illegal.
 from __future__ import annotations
 
 import json
+import json.scanner
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -55,12 +58,12 @@ class LogBroken(BatonError):
 _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in EVENT_COLUMNS) + " FROM events"
 
 
-def _personal_digests(data: dict[str, Any]) -> Iterator[str]:
+def _personal_digests(data: dict[str, Any]) -> list[str]:
     fields = data.get("fields")
-    if isinstance(fields, dict):
-        for value in fields.values():
-            if is_personal(value) and isinstance(value["personal"], str):
-                yield value["personal"]
+    if not isinstance(fields, dict):
+        return []
+    return [value["personal"] for value in fields.values()
+            if is_personal(value) and isinstance(value["personal"], str)]
 
 
 Chunk = list[tuple[Event, Any]]  # each event with its `data` as stored (JSON text)
@@ -101,20 +104,41 @@ def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = (), ord
             event = _event(raw)
             chunk.append((event, raw[7]))
             if event.event in ("created", "updated") and event.lead is not None:
-                keys.extend((event.lead, digest) for digest in _personal_digests(event.data))
+                for digest in _personal_digests(event.data):
+                    keys.append((event.lead, digest))
         yield chunk, PersonalValues(store.personal_entries(keys) if keys else {})
 
 
 def _event(raw: tuple[Any, ...]) -> Event:
     seq, lead, at, actor, kind, from_, to, data, version, prev, digest = raw
     try:
-        parsed = json.loads(data)
+        parsed = _decoded(data)
     except (TypeError, ValueError):
         parsed = None
     if not isinstance(parsed, dict):
         # Damaged data: keep the text, so the hash check reports the event.
         parsed = {"unreadable": data}
     return Event(seq, lead, at, actor, kind, from_, to, parsed, version, prev, digest)
+
+
+# What json.loads runs, without its checks. (typeshed wants a scanner as the
+# context, where json itself passes the decoder whose settings it reads.)
+_scan = json.scanner.make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def _decoded(text: Any) -> Any:
+    """`json.loads(text)`, by the decoder's scanner alone when `text` is one
+    JSON value with nothing around it, as Baton writes `data`: the checks
+    `loads` wraps around it cost as much again, on every event. Anything
+    else goes to `json.loads`, which decodes it or says why not."""
+    if type(text) is str:
+        try:
+            value, end = _scan(text, 0)
+        except (StopIteration, ValueError):
+            return json.loads(text)
+        if end == len(text):
+            return value
+    return json.loads(text)
 
 
 # -- (a) the chain -------------------------------------------------------------------
@@ -134,10 +158,35 @@ class ChainCheck:
             return Problem(f"out of order (seq {e.seq} comes after seq {seq - 1})", seq=seq)
         if e.prev != self.prev:
             return Problem(f"its prev does not match the hash of seq {seq - 1}", seq=seq)
-        if _spliced_hash(e, data_text) != e.hash and _hash(_parsed(e, data_text)) != e.hash:
+        if not content_matches(e, data_text):
             return Problem("its content does not match its hash (it was changed)", seq=seq)
         self.prev, self.expected_seq, self.checked = e.hash, seq + 1, self.checked + 1
         return None
+
+
+def content_matches(e: Event, data_text: Any) -> bool:
+    """Whether the event's hash recomputes from its content (its `prev` included)."""
+    return _spliced_hash(e, data_text) == e.hash or _hash(_parsed(e, data_text)) == e.hash
+
+
+def links_hold(store: Store) -> bool:
+    """Whether seq runs 1, 2, 3 ... and each `prev` is the hash stored on the
+    event before: the half of the chain that reads no event's content, asked
+    of SQLite instead of walked row by row in Python. SQLite compares the
+    stored text byte for byte, as Python's `!=` does. With both halves
+    holding, the chain holds; `ChainCheck` names where it breaks."""
+    db = store.db
+    count, first, last = db.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
+    if count == 0:
+        return True
+    if first != 1 or last != count:  # seq is the integer key, so unique: 1 .. count, each once
+        return False
+    if db.execute("SELECT prev FROM events WHERE seq = 1").fetchone()[0] != GENESIS:
+        return False
+    relinked = db.execute(
+        "SELECT 1 FROM events AS e JOIN events AS p ON p.seq = e.seq - 1 WHERE e.prev IS NOT p.hash LIMIT 1"
+    ).fetchone()
+    return relinked is None
 
 
 def _parsed(e: Event, data_text: Any) -> Event:
@@ -346,20 +395,42 @@ class Report:
         }
 
 
-class Verifier:
-    """The walk behind `verify`, in two passes so that memory holds one lead
-    at a time, however many leads the log has:
+@dataclass(frozen=True)
+class _Applied:
+    """A lead-less `policy_applied`, and what the seq walk has in force after it."""
 
-    - `feed` each event in seq order: the chain, the policy versions and
-      which one each event records, and that a `moved` follows the --map of
-      the `policy_applied` just before it;
+    seq: int
+    in_force: int | None
+    maps: dict[str | None, str]
+    moves_until: int | None  # seq of the first later event that is not a `moved` (None: there is none)
+
+
+class ContentBroken(Exception):
+    """An event read lead by lead does not match its hash: the seq walk must name the first break."""
+
+
+class Verifier:
+    """The walk behind `verify`. Memory holds one lead at a time, however
+    many leads and events the log has. Every event is read once:
+
+    - `links_hold` asks SQLite whether seq runs 1, 2, 3 ... and each `prev`
+      is the hash before;
+    - `lead_less`: the events of no lead (policy_applied, rep_away ...) in
+      seq order, the policy versions loaded and `timeline` built: what the
+      seq walk has in force after each policy_applied;
     - then `compare`: each lead's events in seq order (the `events_by_lead`
-      index), replayed and judged under their policy versions, the replayed
-      row set against the `leads` table as both are read in id order, and
-      the load per rep counted on the way.
+      index), each checked for its hash and its place in the log (the
+      version it records, a `moved` right after its --map) by the
+      timeline, replayed and judged under their policy versions, the
+      replayed row set against the `leads` table as both are read in id
+      order, and the load per rep counted on the way.
+
+    When any part of the chain breaks, `verify` starts again with the walk
+    that names the first break (`feed` each event in seq order), and then
+    judges only the events before it (`one_read` False).
     """
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, one_read: bool = False):
         self.store = store
         self.rules = Rules(store)
         self.chain = ChainCheck()
@@ -368,12 +439,39 @@ class Verifier:
         # its --map, while its moves last; looked up by a move's from_, which may be None
         self.maps: dict[str | None, str] | None = None
         self.progress: Callable[[int], None] | None = None
-        self.replayed = 0  # events of leads replayed in the second pass
+        self.replayed = 0  # events of leads replayed lead by lead
+        self.one_read = one_read
+        self.timeline: list[_Applied] = []  # in seq order, in one read only
+        self.applied_seqs: list[int] = []  # the seq of each entry of timeline, for bisect
 
     def problem(self, seq: int, message: str) -> None:
         self.report.problems.append(Problem(message, seq=seq))
 
-    # -- the first pass: seq order ---------------------------------------------------
+    # -- an event's place in the log -------------------------------------------------
+    def in_order(self, event: Event, in_force: int | None, maps: dict[str | None, str] | None) -> None:
+        """Problems with where an event stands in seq order (not a lead-less
+        policy_applied): a `moved` only right after the --map of a
+        policy_applied (`maps`: None once another event came between), and
+        the policy version in force recorded on it."""
+        if event.event == "moved" and (maps is None or maps.get(event.from_) != event.to):
+            self.problem(event.seq, f"{event.lead} moved from {event.from_} to {event.to}, "
+                                    f"but no policy apply --map {event.from_}={event.to} moved it")
+        if event.policy_version != in_force:
+            self.problem(event.seq, f"it records policy version {event.policy_version}, "
+                                    f"but version {in_force} was in force")
+
+    def place(self, event: Event) -> None:
+        """`in_order` for an event read out of seq order, with what the seq
+        walk would have had in force at it, from the timeline."""
+        at = bisect_left(self.applied_seqs, event.seq) - 1
+        if at < 0:
+            self.in_order(event, None, None)
+            return
+        applied = self.timeline[at]
+        moves_last = applied.moves_until is None or event.seq < applied.moves_until
+        self.in_order(event, applied.in_force, applied.maps if moves_last else None)
+
+    # -- the events of no lead, or the whole log: seq order --------------------------
     def feed(self, event: Event, text: Any) -> bool:
         """Check one event of the walk in seq order; False once the chain is broken."""
         broken = self.chain.check(event, text)
@@ -385,15 +483,30 @@ class Verifier:
         if event.event == "policy_applied" and event.lead is None:
             self.policy_applied(event)
             return True
+        self.in_order(event, self.in_force, self.maps)
         if event.event != "moved":
             self.maps = None  # `moved` events follow their policy_applied at once
-        elif self.maps is None or self.maps.get(event.from_) != event.to:
-            self.problem(event.seq, f"{event.lead} moved from {event.from_} to {event.to}, "
-                                    f"but no policy apply --map {event.from_}={event.to} moved it")
-        if event.policy_version != self.in_force:
-            self.problem(event.seq, f"it records policy version {event.policy_version}, "
-                                    f"but version {self.in_force} was in force")
         return True
+
+    def lead_less(self, store: Store) -> None:
+        """The events of no lead, in seq order (the `events_by_lead` index
+        holds them first): their hashes and places, the policy versions they
+        apply, and the timeline the lead-by-lead walk reads."""
+        read = 0
+        for raw in store.db.execute(f"{_SELECT} WHERE lead IS NULL ORDER BY seq"):
+            read += 1
+            event = _event(raw)
+            if not content_matches(event, raw[7]):
+                raise ContentBroken(event.seq)
+            if event.event == "policy_applied":
+                self.policy_applied(event)
+                assert self.maps is not None
+                self.timeline.append(_Applied(event.seq, self.in_force, self.maps, _moves_until(store, event.seq)))
+                self.applied_seqs.append(event.seq)
+            else:
+                self.place(event)
+        if self.progress is not None:
+            self.progress(read)
 
     def policy_applied(self, event: Event) -> None:
         data, version = event.data, event.policy_version
@@ -409,7 +522,7 @@ class Verifier:
         maps = data.get("maps")
         self.maps = maps if isinstance(maps, dict) else {}
 
-    # -- the second pass: lead by lead -----------------------------------------------
+    # -- lead by lead ---------------------------------------------------------------
     def compare(self, store: Store) -> None:
         """(b) and (c): every lead replayed and judged, and the `leads` table
         against the replay; then the policy in force and the load per rep."""
@@ -440,8 +553,13 @@ class Verifier:
             where, params = where + " AND seq < ?", (before,)
         lead: str | None = None
         row: Row | None = None
+        one_read = self.one_read  # the chain's content and each event's place are checked here
         for chunk, resolve in read_chunks(store, where, params, order="lead, seq"):
-            for event, _ in chunk:
+            for event, text in chunk:
+                if one_read:
+                    if not content_matches(event, text):
+                        raise ContentBroken(event.seq)
+                    self.place(event)
                 if event.lead != lead:
                     if lead is not None and row is not None:
                         yield lead, row
@@ -558,31 +676,72 @@ class _TableRows:
 def verify(store: Store, progress: Callable[[int], None] | None = None) -> Report:
     """Walk the whole log; a report with every problem found (the chain: only
     its first break, after which nothing else can be trusted). `progress` is
-    told of each chunk of events in both passes (2 x the log in all)."""
+    told of the events read, once each in all, as they are read."""
     with store.snapshot():  # the log and the tables as of one moment, however busy
-        verifier = Verifier(store)
-        verifier.progress = progress
-        for chunk, text in _raw_chunks(store):
-            for event, data_text in zip(chunk, text):
-                if not verifier.feed(event, data_text):
-                    break
-            else:
-                if progress is not None:
-                    progress(len(chunk))
-                continue
-            break
-        report = verifier.report
-        if report.chain_broken:
-            # the rules still judge the events before the break; nothing is compared
-            broken_at = verifier.chain.expected_seq
-            for _ in verifier.leads(store, before=broken_at):
-                report.leads += 1
-        else:
-            verifier.compare(store)
-        if progress is not None and report.events > verifier.replayed:
-            progress(report.events - verifier.replayed)  # the events of no lead, read once
+        report = _verify_in_one_read(store, progress)
+        if report is None:
+            report = _verify_in_seq_order(store, None if progress is None else _halved(progress))
         report.problems.sort(key=_problem_order)
     return report
+
+
+def _verify_in_one_read(store: Store, progress: Callable[[int], None] | None) -> Report | None:
+    """The report when the chain holds; None when it breaks anywhere."""
+    if not links_hold(store):
+        return None
+    verifier = Verifier(store, one_read=True)
+    verifier.progress = progress
+    try:
+        verifier.lead_less(store)
+        verifier.compare(store)
+    except ContentBroken:
+        return None
+    verifier.report.events = event_count(store)
+    return verifier.report
+
+
+def _verify_in_seq_order(store: Store, progress: Callable[[int], None] | None) -> Report:
+    """The walk for a broken chain: every event in seq order up to the first
+    break, then the events before it lead by lead, judged (nothing is
+    compared: the leads table follows the whole log)."""
+    verifier = Verifier(store)
+    verifier.progress = progress
+    for chunk, text in _raw_chunks(store):
+        for event, data_text in zip(chunk, text):
+            if not verifier.feed(event, data_text):
+                break
+        else:
+            if progress is not None:
+                progress(len(chunk))
+            continue
+        break
+    report = verifier.report
+    if report.chain_broken:
+        for _ in verifier.leads(store, before=verifier.chain.expected_seq):
+            report.leads += 1
+    else:  # no break after all: the whole verify, as this walk alone would do it
+        verifier.compare(store)
+    if progress is not None and report.events > verifier.replayed:
+        progress(report.events - verifier.replayed)  # the events of no lead, read once
+    return report
+
+
+def _halved(progress: Callable[[int], None]) -> Callable[[int], None]:
+    """`progress` for the walk that reads the log twice."""
+    read = 0
+
+    def told(events: int) -> None:
+        nonlocal read
+        progress((read + events) // 2 - read // 2)
+        read += events
+
+    return told
+
+
+def _moves_until(store: Store, seq: int) -> int | None:
+    """The seq of the first event after `seq` that is not a `moved` (None: none is)."""
+    row = store.db.execute("SELECT min(seq) FROM events WHERE seq > ? AND event IS NOT 'moved'", (seq,)).fetchone()
+    return cast(int | None, row[0])
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:

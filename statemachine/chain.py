@@ -17,6 +17,7 @@ GENESIS = "0" * 64
 HASHED_KEYS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev")
 
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_string = json.encoder.encode_basestring  # how `_encode` writes a str when ensure_ascii is off
 
 
 def canonical(value: Any) -> str:
@@ -30,15 +31,43 @@ def event_hash(seq: int, lead: str | None, at: str, actor: str, event: str, from
 
 def hash_of(seq: int, lead: str | None, at: str, actor: str, event: str, from_: str | None,
             to: str | None, data_text: str, policy_version: int | None, prev: str) -> str:
-    """`event_hash` for an event whose `data` is already canonical JSON text:
-    the body is encoded with a stand-in for `data`, which the text then
-    replaces. `,"data":0,` can only be that key (quotes inside strings are
-    escaped), and it follows `at` in the sorted order."""
-    body = _encode({
-        "seq": seq, "lead": lead, "at": at, "actor": actor, "event": event, "from": from_,
-        "to": to, "data": 0, "policy_version": policy_version, "prev": prev,
-    })
-    return hashlib.sha256(body.replace(',"data":0,', f',"data":{data_text},', 1).encode("utf-8")).hexdigest()
+    """`event_hash` for an event whose `data` is already canonical JSON text.
+    The body is written out key by key in their sorted order, each value as
+    `_encode` writes it: `audit verify` hashes every event, and encoding a
+    dict of them (then splicing the text in) cost three times as much. The
+    short way takes the types Baton writes (text, null, integers); any other
+    value (a tampered row's) is encoded by `_scalar`."""
+    if type(seq) is int and (policy_version is None or type(policy_version) is int):
+        try:
+            body = (f'{{"actor":{_string(actor)},"at":{_string(at)},"data":{data_text},"event":{_string(event)},'
+                    f'"from":{"null" if from_ is None else _string(from_)},'
+                    f'"lead":{"null" if lead is None else _string(lead)},'
+                    f'"policy_version":{"null" if policy_version is None else int.__repr__(policy_version)},'
+                    f'"prev":{_string(prev)},"seq":{int.__repr__(seq)},"to":{"null" if to is None else _string(to)}}}')
+        except TypeError:  # a text column holding something else
+            body = _body(seq, lead, at, actor, event, from_, to, data_text, policy_version, prev)
+    else:
+        body = _body(seq, lead, at, actor, event, from_, to, data_text, policy_version, prev)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _body(seq: Any, lead: Any, at: Any, actor: Any, event: Any, from_: Any, to: Any, data_text: str,
+          policy_version: Any, prev: Any) -> str:
+    return (f'{{"actor":{_scalar(actor)},"at":{_scalar(at)},"data":{data_text},"event":{_scalar(event)},'
+            f'"from":{_scalar(from_)},"lead":{_scalar(lead)},"policy_version":{_scalar(policy_version)},'
+            f'"prev":{_scalar(prev)},"seq":{_scalar(seq)},"to":{_scalar(to)}}}')
+
+
+def _scalar(value: Any) -> str:
+    """`_encode(value)`, with a short way for the types a column holds."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return _encode(value)  # anything else a tampered row may hold: as the encoder has it
 
 
 def hasher(at: str, actor: str, event: str, from_: str | None, to: str | None,

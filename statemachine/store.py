@@ -15,8 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
@@ -30,8 +29,11 @@ PERSONAL_INSERT = "INSERT INTO personal(digest, lead, field, salt, value) VALUES
 EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
+    """One event of the log. A named tuple rather than a frozen dataclass:
+    reading the log builds one per event, and a tuple is built four times
+    as fast (`audit verify` reads a million)."""
+
     seq: int
     lead: str | None
     at: str
@@ -311,13 +313,17 @@ class Store:
 
     def personal_entries(self, keys: list[tuple[str, str]]) -> dict[str, tuple[Any, Any]]:
         """digest -> (salt, value as stored JSON text), for (lead, digest)
-        pairs: the table's key, so each is one look-up."""
+        pairs: the table's key, so each is one look-up. Written as a join
+        from the pairs: SQLite plans `(lead, digest) IN (VALUES ...)` as a
+        scan of the whole table per call, which made `audit verify` grow
+        with leads x chunks; CROSS JOIN keeps SQLite from reordering it."""
         found: dict[str, tuple[Any, Any]] = {}
         keys = list(dict.fromkeys(keys))
         for start in range(0, len(keys), 400):
             chunk = keys[start : start + 400]
             pairs = ",".join("(?,?)" for _ in chunk)
-            sql = f"SELECT digest, salt, value FROM personal WHERE (lead, digest) IN (VALUES {pairs})"
+            sql = ("SELECT p.digest, p.salt, p.value "
+                   f"FROM (VALUES {pairs}) AS k CROSS JOIN personal AS p ON p.lead = k.column1 AND p.digest = k.column2")
             for digest, salt, value in self.db.execute(sql, [part for key in chunk for part in key]):
                 found[digest] = (salt, value)
         return found

@@ -491,6 +491,101 @@ def test_guards_are_judged_on_the_fields_as_they_were_then(baton: Baton, story: 
     assert baton("audit", "verify").exit_code == 0
 
 
+# -- verify: one read of the log, the same findings as a walk in seq order ----------------
+def seq_walk_report(db: Path) -> list[str]:
+    """What the walk in seq order alone finds (the one `verify` falls back
+    to when the chain breaks), to hold the one-read walk to it."""
+    from statemachine import audit
+    from statemachine.store import Store
+
+    store = Store.open(str(db), write=False)
+    try:
+        with store.snapshot():
+            report = audit._verify_in_seq_order(store, None)
+    finally:
+        store.close()
+    report.problems.sort(key=audit._problem_order)
+    return [str(p) for p in report.problems]
+
+
+@pytest.fixture
+def applied(baton: Baton, story: Path, tmp_path: Path) -> Path:
+    """The story, then L-3 and L-4 handed over, version 2 applied renaming
+    SAL to handed (--map SAL=handed: two `moved` events right after the
+    policy_applied), bob away (an event of no lead), and an attempt on L-2."""
+    from test_policy_apply import variant
+
+    for lead in ("L-3", "L-4"):
+        add_ready_lead(baton, lead)
+        assert baton("lead", "advance", lead, "hand_over").exit_code == 0
+    v2 = variant(tmp_path, 2, rename_sal=True)
+    assert baton("policy", "apply", str(v2), "--map", "SAL=handed", actor="sam").exit_code == 0
+    assert baton("rep", "away", "bob", actor="bob").exit_code == 0
+    assert baton("lead", "attempt", "L-2").exit_code == 0
+    return story
+
+
+def test_moves_right_after_their_policy_apply_pass_in_one_read(baton: Baton, applied: Path) -> None:
+    assert baton("audit", "verify").exit_code == 0
+    assert seq_walk_report(applied) == []
+
+
+def test_a_move_forged_after_other_events_is_named_wherever_the_lead_sorts(baton: Baton, applied: Path) -> None:
+    """Read lead by lead, each event is still judged by where it stands in
+    seq order: a `moved` that fits the --map but comes after another event
+    (bob away), recorded under version 1 after version 2 went in force."""
+    seq = rep_away_seq(applied)
+    insert_at(applied, seq + 1, "L-3", "sam", "moved", "SAL", "handed")
+    assert baton("audit", "rebuild").exit_code == 0
+    found = problems(baton("audit", "verify"))
+    assert found == [
+        f"seq {seq + 1}: L-3 moved from SAL to handed, but no policy apply --map SAL=handed moved it",
+        f"seq {seq + 1}: it records policy version 1, but version 2 was in force",
+        f"seq {seq + 1}: L-3 moved from SAL, but the log had it in handed",
+    ]
+    assert found == seq_walk_report(applied)
+
+
+def test_a_move_forged_inside_the_run_of_moves_is_judged_by_the_map(baton: Baton, applied: Path) -> None:
+    moved = seq_of(applied, "L-3", "moved")
+    insert_at(applied, moved + 1, "L-1", "sam", "moved", "SQL", "MQL")
+    assert baton("audit", "rebuild").exit_code == 0
+    found = problems(baton("audit", "verify"))
+    assert found == [
+        f"seq {moved + 1}: L-1 moved from SQL to MQL, but no policy apply --map SQL=MQL moved it",
+        f"seq {moved + 1}: it records policy version 1, but version 2 was in force",
+    ]
+    assert found == seq_walk_report(applied)
+
+
+def rep_away_seq(db: Path) -> int:
+    with reading(db) as conn:
+        return int(conn.execute("SELECT seq FROM events WHERE event = 'rep_away'").fetchone()[0])
+
+
+def test_an_edited_event_of_no_lead_is_named_by_its_seq(baton: Baton, applied: Path) -> None:
+    seq = rep_away_seq(applied)
+    tamper(applied, "UPDATE events SET data = replace(data, 'bob', 'carol') WHERE seq = ?", seq)
+    assert problems(baton("audit", "verify")) == [f"seq {seq}: its content does not match its hash (it was changed)"]
+
+
+def test_a_broken_chain_still_has_the_events_before_it_judged(baton: Baton, story: Path) -> None:
+    """The illegal forgery before the break is named; nothing after the
+    break is judged or compared, and the leads are those seen before it."""
+    forged = forge(story, "L-2", "jane", "hand_over", "MQL", "SAL")
+    assert baton("lead", "set", "L-2", "score=99").exit_code == 0
+    assert baton("lead", "add", "--id", "L-5", "score=1").exit_code == 0
+    edited = last_seq(story)
+    tamper(story, "UPDATE events SET actor = 'mallory' WHERE seq = ?", edited)
+    tamper(story, "UPDATE leads SET state = 'won'")
+    result = baton("--json", "audit", "verify")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["events"], report["leads"]) == (edited - 1, 2)
+    assert [p["seq"] for p in report["problems"]] == [forged, edited]
+    assert report["problems"][1]["message"] == "its content does not match its hash (it was changed)"
+
+
 # -- verify: the leads projection ----------------------------------------------------------
 @pytest.mark.parametrize(("sql", "message"), [
     ("UPDATE leads SET state = 'won' WHERE id = 'L-1'",
@@ -775,3 +870,21 @@ def test_a_log_filter_on_a_real_name_with_no_match_in_range_is_empty_not_refused
 def test_verify_counts_in_plain_words(baton: Baton, db: Path) -> None:
     assert baton("lead", "add", "--id", "L-1", "score=10").exit_code == 0
     assert baton("audit", "verify").stdout.startswith("verified 2 events, 1 lead: the chain is intact")
+
+
+@pytest.mark.parametrize("text", [
+    "{}", ' {"a": 1} ', '{"a":[1,2.5,null,true],"b":{"c":"\\u00e9"}}', "\ufeff{}", "{}x", "", "nope", "[1]",
+    '{"a":1', b'{"b":1}', 5,
+], ids=repr)
+def test_data_is_decoded_as_json_loads_decodes_it(text: Any) -> None:
+    """verify decodes each event's `data` by the scanner alone when it can;
+    whatever the text, the outcome is json.loads's: the value or a ValueError/TypeError."""
+    from statemachine.audit import _decoded
+
+    try:
+        expected: Any = json.loads(text)
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error)):
+            _decoded(text)
+    else:
+        assert _decoded(text) == expected

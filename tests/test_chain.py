@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from statemachine.chain import GENESIS, canonical, event_hash, hasher
+from statemachine.chain import GENESIS, canonical, event_hash, hash_of, hasher
 
 
 def spec_hash(**event: Any) -> str:
@@ -40,3 +40,24 @@ def test_event_hash_is_the_sha256_of_the_canonical_json(event: dict[str, Any]) -
 def test_a_hasher_for_a_run_of_like_events_gives_the_same_hash(event: dict[str, Any]) -> None:
     run = hasher(event["at"], event["actor"], event["event"], event["from"], event["to"], event["policy_version"])
     assert run(event["seq"], event["lead"], canonical(event["data"]), event["prev"]) == spec_hash(**event)
+
+
+@pytest.mark.parametrize("column", [
+    ("lead", "\x00\x1f\x7f tab\t"), ("actor", "emoji \U0001f600 and \ud7ff"), ("policy_version", 2.5),
+    ("policy_version", "3"), ("policy_version", -7), ("seq", 2**70), ("to", 1e300), ("from", float("nan")),
+], ids=repr)
+def test_hash_of_writes_every_value_a_tampered_column_may_hold_as_the_canonical_json(
+    column: tuple[str, Any]
+) -> None:
+    """`hash_of` writes the body itself rather than encoding a dict: for any
+    value a column of a tampered row can hold it must hash what the SPEC says."""
+    name, value = column
+    event = {**EVENTS[1], name: value}
+    args = (event["seq"], event["lead"], event["at"], event["actor"], event["event"], event["from"], event["to"],
+            canonical(event["data"]), event["policy_version"], event["prev"])
+    assert hash_of(*args) == spec_hash(**event)
+
+
+def test_hash_of_refuses_a_blob_as_the_encoder_does() -> None:
+    with pytest.raises(TypeError):
+        hash_of(1, "L-1", "t", b"bytes", "created", None, "MQL", "{}", 1, GENESIS)  # type: ignore[arg-type]
