@@ -62,6 +62,16 @@ def row_to_columns(policy: Policy, row: Row) -> dict[str, Any]:
     return columns
 
 
+def changed_columns(policy: Policy, before: Row, after: Row) -> dict[str, Any]:
+    """The columns of `after` that differ from `before` (`apply` keeps the
+    fields of an event that changes none, so those are skipped at once)."""
+    changed = {k: after[k] for k in BASE_COLUMNS if after[k] != before[k]}
+    old, new = before["fields"], after["fields"]
+    if new is not old:
+        changed.update((name, new.get(name)) for name in policy.fields if new.get(name) != old.get(name))
+    return changed
+
+
 def view(row: Row) -> LeadView:
     return LeadView(row["id"], row["state"], row["owner"], row["fields"], row["attempts"], from_iso(row["state_since"]))
 
@@ -102,8 +112,10 @@ class Recorder:
     def save(self) -> Row:
         assert self.row is not None
         ws = self.ws
-        saved = row_to_columns(ws.policy, self.saved) if self.saved is not None else None
-        ws.store.write_lead(row_to_columns(ws.policy, self.row), saved)
+        if self.saved is None:
+            ws.store.write_lead(row_to_columns(ws.policy, self.row))
+        else:
+            ws.store.update_lead(self.row["id"], changed_columns(ws.policy, self.saved, self.row))
         before, after = load_holder(ws.policy, self.saved), load_holder(ws.policy, self.row)
         if before != after:
             if before:

@@ -262,16 +262,14 @@ class Store:
     def lead_exists(self, lead: str) -> bool:
         return self.db.execute("SELECT 1 FROM leads WHERE id = ?", (lead,)).fetchone() is not None
 
-    def write_lead(self, columns: dict[str, Any], before: dict[str, Any] | None = None) -> None:
-        """Write a lead's row. With `before`, the row as the table holds it,
-        only the columns that changed are set: SQLite then rewrites only the
+    def write_lead(self, columns: dict[str, Any]) -> None:
+        self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
+
+    def update_lead(self, lead: str, changed: dict[str, Any]) -> None:
+        """Set only the columns that changed: SQLite then rewrites only the
         indexes over those columns."""
-        if before is None:
-            self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
-            return
-        changed = {name: value for name, value in columns.items() if name not in before or before[name] != value}
         if changed:
-            self.db.execute(_update_lead(tuple(changed)), (*changed.values(), columns["id"]))
+            self.db.execute(_update_lead(tuple(changed)), (*changed.values(), lead))
 
     def open_lead_counts(self, reps: tuple[str, ...]) -> dict[str, int]:
         """Open leads each rep owns, kept as a running count (see Recorder.save)

@@ -316,3 +316,22 @@ def test_a_rep_still_needs_three_attempts_to_recycle_from_contacted(baton: Baton
     contacted_lead(baton, "L-1", attempts=0)
     refused = baton("lead", "advance", "L-1", "recycle", "reason=silent", actor="alice", now="2026-11-27T16:00")
     assert refused.stderr == "Error: cannot recycle L-1: make at least 3 contact attempts before recycling\n"
+
+
+def test_the_leads_table_holds_each_change_a_command_makes(baton: Baton, db: object) -> None:
+    """Commands write only the columns that changed; every change must land,
+    a field cleared to null included, and nothing else may move."""
+    import sqlite3
+
+    add_ready_lead(baton, "L-1")
+    add_ready_lead(baton, "L-2")
+    assert baton("lead", "advance", "L-1", "hand_over", now="2026-11-30T10:00").exit_code == 0
+    assert baton("lead", "set", "L-1", "budget=5000", "source=", actor="alice", now="2026-11-30T11:00").exit_code == 0
+    assert baton("lead", "attempt", "L-1", "--channel", "call", actor="alice", now="2026-11-30T12:00").exit_code == 0
+    with sqlite3.connect(str(db)) as conn:
+        conn.row_factory = sqlite3.Row
+        one, two = (dict(conn.execute("SELECT * FROM leads WHERE id = ?", (lead,)).fetchone()) for lead in ("L-1", "L-2"))
+    assert (one["state"], one["budget"], one["source"], one["attempts"]) == ("SAL", 5000, None, 1)
+    assert (one["state_since"], one["updated_at"]) == ("2026-11-30T10:00:00+00:00", "2026-11-30T12:00:00+00:00")
+    assert (two["state"], two["attempts"], two["source"], two["budget"]) == ("MQL", 0, "webinar", None)
+    assert baton("audit", "verify").exit_code == 0
