@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS = "0" * 64
@@ -20,6 +22,24 @@ _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=F
 
 
 def canonical(value: Any) -> str:
+    """The canonical JSON text of `value`.
+
+    Field values are scalars, and a bulk import encodes several a row: for
+    those the text is written directly, as the encoder itself writes them
+    (`encode_basestring` is its string function without ensure_ascii, and
+    it writes ints and finite floats with their types' own repr), without
+    going through its general machinery; tests/test_chain.py compares the
+    two over many values. Anything else, subclasses and non-finite floats
+    included, goes to the encoder."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
     return _encode(value)
 
 
@@ -58,7 +78,7 @@ def hasher(at: str, actor: str, event: str, from_: str | None, to: str | None,
     sha256 = hashlib.sha256
 
     def digest(seq: int, lead: str | None, data_text: str, prev: str) -> str:
-        body = f'{head}{data_text}{middle}{_encode(lead)}{version}{prev}","seq":{int(seq)}{tail}'
+        body = f'{head}{data_text}{middle}{canonical(lead)}{version}{prev}","seq":{int(seq)}{tail}'
         return sha256(body.encode("utf-8")).hexdigest()
 
     return digest
