@@ -172,3 +172,14 @@ def test_the_first_bad_line_is_named_even_when_a_duplicate_comes_first_in_its_ba
                              f"{export}:5: skipped: lead 'I-2' already exists\n")
     assert [row["id"] for row in json_lines(baton("--json", "lead", "list"))] == ["I-1", "I-2"]
     verified(baton)
+
+
+def test_the_cycle_collector_is_back_on_after_an_import_however_it_ends(baton: Baton, db: Path, tmp_path: Path) -> None:
+    import gc
+
+    good = write(tmp_path / "good.csv", "score\n1\n2\n3\n")
+    bad = write(tmp_path / "bad.csv", "score\n1\nx\n")
+    assert baton("lead", "import", str(good)).exit_code == 0
+    assert gc.isenabled()
+    assert baton("lead", "import", str(bad)).exit_code == 1
+    assert gc.isenabled()
