@@ -167,9 +167,11 @@ def main() -> None:
         print(f"machine: {machine()}")
         print(f"{n:,} rows ({os.path.getsize(csv_path) / 1e6:.1f} MB CSV), {options.rounds} rounds, medians")
         print(f"baseline (raw sqlite3 executemany + chain): {base_rate:>10,.0f} rows/s  "
-              f"({median(base_times):.2f}s; reading the CSV with csv.DictReader, not timed: {read_seconds:.2f}s)")
+              f"({median(base_times):.2f}s; runs {', '.join(f'{t:.1f}' for t in base_times)}s; "
+              f"reading the CSV with csv.DictReader, not timed: {read_seconds:.2f}s)")
         same_rate = n / median(same_times)
-        print(f"same rows by hand (events, leads, personal): {same_rate:>9,.0f} rows/s  ({median(same_times):.2f}s)")
+        print(f"same rows by hand (events, leads, personal): {same_rate:>9,.0f} rows/s  "
+              f"({median(same_times):.2f}s; runs {', '.join(f'{t:.1f}' for t in same_times)}s)")
         print(f"baton lead import (child process):          {baton_rate:>10,.0f} rows/s  "
               f"({median(baton_times):.2f}s; runs {', '.join(f'{t:.1f}' for t in baton_times)}s)")
         print(f"ratio to the events-only floor: {ratio:.3f}x  {verdict(ratio >= RATE_TARGET)} (target >= {RATE_TARGET}x)")

@@ -12,15 +12,18 @@ one before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from .chain import canonical, hasher
 from .errors import BadImportRow
-from .projection import seal_text
+from .importer import BadRow, Row
+from .projection import fresh_salts, personal_digest
 from .sla import CLOCK_INSERT, clocks_of, due_at
-from .store import BASE_COLUMNS, PERSONAL_INSERT
+from .store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
 from .workspace import Workspace
 
 BATCH = 2000
@@ -33,107 +36,179 @@ class ImportResult:
 
 
 class _Batch:
-    """Rows waiting to be written, and the ids they take."""
+    """Rows read but not yet written, and where the chain and the generated
+    ids stand.
 
-    def __init__(self, ws: Workspace):
-        self.ws = ws
-        self.names = [*BASE_COLUMNS, *ws.policy.fields]
-        marks = ",".join("?" * len(self.names))
-        quoted = ",".join(f'"{name}"' for name in self.names)
-        self.lead_sql = f"INSERT INTO leads ({quoted}) VALUES ({marks})"
-        self.events: list[tuple[Any, ...]] = []
-        self.leads: list[tuple[Any, ...]] = []
-        self.personal: list[tuple[str, str, str, str, str]] = []
-        self.clocks: list[tuple[str, str, str, str, str]] = []
-        self.ids: set[str] = set()
+    `flush` takes the rows in file order, so a duplicate id is named by its
+    own line even though the ids of a whole batch are looked up at once."""
 
-    def taken(self, lead: str) -> bool:
-        return lead in self.ids or self.ws.store.lead_exists(lead)
+    def __init__(self, ws: Workspace, file: str, skip_bad: bool, result: ImportResult):
+        self.ws, self.file, self.skip_bad, self.result = ws, file, skip_bad, result
+        policy, store = ws.policy, ws.store
+        self.rows: list[Row | BadRow] = []
+        self.columns = (*BASE_COLUMNS, *policy.fields)
+        self.fields = tuple(policy.fields)
+        self.defaults = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
+        # A `created` event's data is {"fields": {...}} as canonical JSON: its
+        # text is written here key by key, in sorted order, each key encoded once.
+        self.layout = [(name, f"{canonical(name)}:", policy.fields[name].personal) for name in sorted(policy.fields)]
+        self.personal_fields = sum(1 for spec in policy.fields.values() if spec.personal)
+        self.at, self.actor, self.version, self.initial = ws.at, ws.actor, policy.version, policy.initial
+        self.chain = hasher(self.at, self.actor, "created", None, self.initial, self.version)
+        # the initial state's clocks all start now, so their due times are the same for every lead
+        self.clocks = [(sla.name, sla.state, self.at, due_at(policy, sla, self.at))
+                       for sla in clocks_of(policy, self.initial)]
+        self.seq, self.prev = store.chain_tail()
+        self.number = int(store.meta("next_lead") or "1")
+
+    def refuse(self, row: BadRow) -> None:
+        if not self.skip_bad:
+            raise BadImportRow(self.file, row.line, row.reason)
+        self.result.bad.append(row)
 
     def flush(self) -> None:
-        if not self.events:
-            return
+        rows, self.rows = self.rows, []
         store = self.ws.store
-        store.append_hashed(self.events)
+        given = [row.id for row in rows if isinstance(row, Row) and row.id is not None]
+        generated = sum(1 for row in rows if isinstance(row, Row) and row.id is None)
+        # One query for the ids the rows give and those they will most likely
+        # be given; an id beyond those (after a collision) is looked up alone.
+        looked_up = [*given, *(f"L-{n}" for n in range(self.number, self.number + generated))]
+        existing = store.existing_leads(looked_up) if looked_up else set()
+        checked = set(looked_up)
+        ids: set[str] = set()
+
+        def taken(lead: str) -> bool:
+            if lead in ids:
+                return True
+            return lead in existing if lead in checked else store.lead_exists(lead)
+
+        events: list[tuple[Any, ...]] = []
+        leads: list[tuple[Any, ...]] = []
+        personal: list[tuple[str, str, str, str, str]] = []
+        clocks: list[tuple[str, str, str, str, str]] = []
+        salts = iter(fresh_salts(len(rows) * self.personal_fields))  # enough for every personal field of every row
+        chain, layout, defaults, fields = self.chain, self.layout, self.defaults, self.fields
+        at, actor, version, initial = self.at, self.actor, self.version, self.initial
+        seq, prev, number = self.seq, self.prev, self.number  # locals: this loop runs once a row
+        for row in rows:
+            if isinstance(row, BadRow):
+                self.refuse(row)
+                continue
+            lead = row.id
+            if lead is None:
+                lead = f"L-{number}"
+                while taken(lead):
+                    number += 1
+                    lead = f"L-{number}"
+                number += 1
+            elif taken(lead):
+                self.refuse(BadRow(row.line, f"lead '{lead}' already exists"))
+                continue
+            ids.add(lead)
+            values = row.fields
+            if defaults and not defaults.keys() <= values.keys():
+                # a field the row does not have takes its default; a blank cell is null
+                kept = defaults if not row.blank else {k: v for k, v in defaults.items() if k not in row.blank}
+                values = {**kept, **values}
+            parts = []
+            for name, key, is_personal in layout:
+                value = values.get(name)
+                if value is None:
+                    continue
+                if is_personal:
+                    text = canonical(value)
+                    salt = next(salts)
+                    sealed = personal_digest(salt, text)
+                    personal.append((sealed, lead, name, salt, text))
+                    parts.append(f'{key}{{"personal":"{sealed}"}}')
+                else:
+                    parts.append(key + canonical(value))
+            data_text = '{"fields":{' + ",".join(parts) + "}}"
+            seq += 1
+            digest = chain(seq, lead, data_text, prev)
+            events.append((seq, lead, at, actor, "created", None, initial, data_text, version, prev, digest))
+            prev = digest
+            # the row projection.apply gives a `created` event (audit verify compares the two)
+            leads.append((lead, initial, None, 0, at, at, at, *map(values.get, fields)))
+            if self.clocks:
+                clocks.extend((lead, *clock) for clock in self.clocks)
+        self.seq, self.prev, self.number = seq, prev, number
+        self.result.imported += len(events)
+        if not events:
+            return
+        store.append_hashed(events)
         db = store.db
-        db.executemany(self.lead_sql, self.leads)
-        db.executemany(PERSONAL_INSERT, self.personal)
-        db.executemany(CLOCK_INSERT, self.clocks)
-        for rows in (self.events, self.leads, self.personal, self.clocks):
-            rows.clear()
-        self.ids.clear()
+        insert_many(db, "leads", self.columns, leads)
+        db.executemany(PERSONAL_INSERT, personal)
+        db.executemany(CLOCK_INSERT, clocks)
 
 
-def import_leads(ws: Workspace, file: str, rows: Iterable[Any], skip_bad: bool,
+def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_bad: bool,
                  progress: Callable[[], None] | None = None) -> ImportResult:
     """Create a lead per row in ONE transaction: every row or none.
 
     A bad row (or a duplicate id) stops the import and rolls it all back,
     unless `skip_bad`, which collects it and goes on."""
-    from .importer import BadRow
-    from .lifecycle import create, require_member
+    from .lifecycle import require_member
 
     require_member(ws)
     policy, store = ws.policy, ws.store
-    one_by_one = policy.routing is not None and policy.initial in policy.routing.on
-    defaults = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
-    personal = {name for name, spec in policy.fields.items() if spec.personal}
-    fields = tuple(policy.fields)
-    at, actor, version, initial = ws.at, ws.actor, policy.version, policy.initial
-    # the initial state's clocks all start now, so their due times are the same for every lead
-    clocks = [(sla.name, sla.state, at, due_at(policy, sla, at)) for sla in clocks_of(policy, initial)]
-    chain = hasher(at, actor, "created", None, initial, version)
     result = ImportResult()
     with store.transaction():
-        batch = _Batch(ws)
-        seq, prev = store.chain_tail()
-        number = int(store.meta("next_lead") or "1")
-        for count, row in enumerate(rows):
-            if progress is not None and count % 1000 == 0:
-                progress()
-            if not isinstance(row, BadRow) and row.id is not None and batch.taken(row.id):
-                row = BadRow(row.line, f"lead '{row.id}' already exists")
-            if isinstance(row, BadRow):
-                if not skip_bad:
-                    raise BadImportRow(file, row.line, row.reason)
-                result.bad.append(row)
-                continue
-            result.imported += 1
-            # a blank cell is null, not the field's default
-            given = {**dict.fromkeys(row.blank), **row.fields} if row.blank else row.fields
-            if one_by_one:
-                create(ws, row.id, given)
-                continue
-            lead = row.id
-            if lead is None:
-                while batch.taken(f"L-{number}"):
-                    number += 1
-                lead = f"L-{number}"
-                number += 1
-            values = {k: v for k, v in {**defaults, **given}.items() if v is not None}
-            sealed = {}
-            for name, value in values.items():
-                if name in personal:
-                    text = canonical(value)
-                    digest, salt = seal_text(text)
-                    batch.personal.append((digest, lead, name, salt, text))
-                    sealed[name] = {"personal": digest}
-                else:
-                    sealed[name] = value
-            data_text = canonical({"fields": sealed})
-            seq += 1
-            digest = chain(seq, lead, data_text, prev)
-            batch.events.append((seq, lead, at, actor, "created", None, initial, data_text, version, prev, digest))
-            prev = digest
-            # the row projection.apply gives a `created` event (audit verify compares the two)
-            batch.leads.append((lead, initial, None, 0, at, at, at, *map(values.get, fields)))
-            batch.clocks.extend((lead, *clock) for clock in clocks)
-            batch.ids.add(lead)
-            if len(batch.events) >= BATCH:
+        if policy.routing is not None and policy.initial in policy.routing.on:
+            _import_one_by_one(ws, file, rows, skip_bad, progress, result)
+        else:
+            with _cycle_collector_paused():
+                batch = _Batch(ws, file, skip_bad, result)
+                for count, row in enumerate(rows):
+                    if progress is not None and count % 1000 == 0:
+                        progress()
+                    batch.rows.append(row)
+                    # without skip_bad a bad row ends the import: flush now, so that
+                    # a duplicate id on an earlier line is the one named
+                    if len(batch.rows) >= BATCH or (not skip_bad and isinstance(row, BadRow)):
+                        batch.flush()
                 batch.flush()
-        batch.flush()
-        if not one_by_one:
-            store.set_meta("next_lead", str(number))
+            store.set_meta("next_lead", str(batch.number))
         if progress is not None:
             progress()
     return result
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while rows are read and written.
+
+    A batch holds thousands of rows, tuples and strings that outlive a few
+    collections, so the collector walks them again and again (a twentieth of
+    the import), yet they form no reference cycles: reference counting frees
+    every one. The one-lead path, which runs the whole engine, keeps it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _import_one_by_one(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_bad: bool,
+                       progress: Callable[[], None] | None, result: ImportResult) -> None:
+    """Each row through `lifecycle.create`, as `lead add` makes a lead."""
+    from .lifecycle import create
+
+    for count, row in enumerate(rows):
+        if progress is not None and count % 1000 == 0:
+            progress()
+        if isinstance(row, Row) and row.id is not None and ws.store.lead_exists(row.id):
+            row = BadRow(row.line, f"lead '{row.id}' already exists")
+        if isinstance(row, BadRow):
+            if not skip_bad:
+                raise BadImportRow(file, row.line, row.reason)
+            result.bad.append(row)
+            continue
+        result.imported += 1
+        # a blank cell is null, not the field's default
+        create(ws, row.id, {**dict.fromkeys(row.blank), **row.fields} if row.blank else row.fields)

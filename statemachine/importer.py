@@ -520,14 +520,13 @@ class LeadFile:
                 if n > ncols and any(cell.strip() for cell in record[ncols:]):
                     yield BadRow(start, f"has {n} cells but the header has {ncols}")
                     continue
+                if n < ncols:
+                    record += [""] * (ncols - n)  # missing cells are null
                 fields: dict[str, Any] = {}
                 blank: list[str] | None = None
                 bad: list[str] | None = None
                 for index, name, parse, as_written in plan:
-                    if index >= n:
-                        cell = ""  # missing cells are null
-                    else:
-                        cell = record[index]
+                    cell = record[index]
                     stripped = cell.strip()
                     if not stripped or stripped in nulls:
                         if blank is None:
@@ -544,7 +543,7 @@ class LeadFile:
                     yield BadRow(start, "; ".join(bad))
                     continue
                 lead_id = None
-                if id_index is not None and id_index < n:
+                if id_index is not None:
                     lead_id = record[id_index].strip()
                     if not lead_id or lead_id in nulls:
                         lead_id = None
@@ -552,7 +551,7 @@ class LeadFile:
                         yield BadRow(start, problem)
                         continue
                 if unnamed:
-                    filled = [i + 1 for i in unnamed if i < n and record[i].strip()]
+                    filled = [i + 1 for i in unnamed if record[i].strip()]
                     if filled:
                         yield BadRow(
                             start,

@@ -102,3 +102,84 @@ def test_a_field_the_file_does_not_have_takes_its_default(baton: Baton, db: Path
     assert baton("lead", "import", str(export)).exit_code == 0
     assert as_json(baton("--json", "lead", "show", "I-1"))["fields"] == {"email": "a@example.com", "score": 0}
     verified(baton)
+
+
+def test_the_event_data_an_import_writes_is_canonical_json(baton: Baton, db: Path, tmp_path: Path) -> None:
+    """The import writes each `created` event's data text itself: it must be
+    exactly `canonical` of what it holds, for every kind of value."""
+    import csv
+    import json
+    import sqlite3
+
+    from statemachine.chain import canonical
+
+    rows = [
+        ["id", "first_name", "email", "company", "need", "score", "budget", "authority", "timeline", "persona"],
+        ["T-1", 'Zoë "Z" Müller', "zoe@example.com", "Back\\slash & Co", "line one\nline two\ttabbed", "-12",
+         "1500.50", "yes", "2026-12-25", "executive"],
+        ["T-2", "日本語 😀", "", "quote ' \" </script>", " kept as written \u2028", "9223372036854775807",
+         "1e-7", "0", "", "Manager"],
+        ["T-3", "\x7f\u00a0nbsp", "a@b.example", "", "\x01\x1f control", "", "12", "", "2027-01-01T00:00:00", ""],
+    ]
+    export = tmp_path / "leads.csv"
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    result = baton("lead", "import", str(export))
+    assert result.exit_code == 0, result.stderr
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute("SELECT lead, data FROM events WHERE event = 'created' ORDER BY seq").fetchall()
+    assert [lead for lead, _ in stored] == ["T-1", "T-2", "T-3"]
+    for lead, text in stored:
+        assert text == canonical(json.loads(text)), lead
+    fields = json.loads(stored[0][1])["fields"]
+    assert {k: v for k, v in fields.items() if k not in ("first_name", "email")} == {
+        "company": "Back\\slash & Co", "need": "line one\nline two\ttabbed", "score": -12, "budget": 1500.5,
+        "authority": True, "timeline": "2026-12-25", "persona": "executive"}
+    assert set(fields["first_name"]) == {"personal"}
+    verified(baton)
+
+
+def test_an_id_given_after_the_same_generated_id_in_one_batch_is_refused(
+        baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statemachine.bulk, "BATCH", 100)
+    export = write(tmp_path / "leads.csv", "id,score\n,1\nL-1,2\n")
+    result = baton("lead", "import", str(export), "--skip-bad")
+    assert result.stderr == f"{export}:3: skipped: lead 'L-1' already exists\n"
+    assert [row["id"] for row in json_lines(baton("--json", "lead", "list"))] == ["L-1"]
+
+
+def test_a_generated_id_skips_one_given_earlier_in_the_same_batch(
+        baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statemachine.bulk, "BATCH", 100)
+    export = write(tmp_path / "leads.csv", "id,score\nL-1,1\n,2\nL-3,3\n,4\n")
+    assert baton("lead", "import", str(export)).exit_code == 0
+    listed = [(row["id"], row["fields"]["score"]) for row in json_lines(baton("--json", "lead", "list"))]
+    assert listed == [("L-1", 1), ("L-2", 2), ("L-3", 3), ("L-4", 4)]
+    verified(baton)
+
+
+def test_the_first_bad_line_is_named_even_when_a_duplicate_comes_first_in_its_batch(
+        baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids are looked up a batch at a time, yet lines are judged in file order."""
+    monkeypatch.setattr(statemachine.bulk, "BATCH", 100)
+    assert baton("lead", "add", "--id", "I-1", "score=1").exit_code == 0
+    export = write(tmp_path / "leads.csv", "id,score\nI-2,2\nI-1,3\nI-4,x\nI-2,5\n")
+    result = baton("lead", "import", str(export))
+    assert result.stderr.startswith(f"Error: {export}:3: lead 'I-1' already exists; nothing was imported")
+    result = baton("lead", "import", str(export), "--skip-bad")
+    assert result.stderr == (f"{export}:3: skipped: lead 'I-1' already exists\n"
+                             f"{export}:4: skipped: field 'score': 'x' is not a whole number (use digits, like 12)\n"
+                             f"{export}:5: skipped: lead 'I-2' already exists\n")
+    assert [row["id"] for row in json_lines(baton("--json", "lead", "list"))] == ["I-1", "I-2"]
+    verified(baton)
+
+
+def test_the_cycle_collector_is_back_on_after_an_import_however_it_ends(baton: Baton, db: Path, tmp_path: Path) -> None:
+    import gc
+
+    good = write(tmp_path / "good.csv", "score\n1\n2\n3\n")
+    bad = write(tmp_path / "bad.csv", "score\n1\nx\n")
+    assert baton("lead", "import", str(good)).exit_code == 0
+    assert gc.isenabled()
+    assert baton("lead", "import", str(bad)).exit_code == 1
+    assert gc.isenabled()
