@@ -8,6 +8,12 @@ at close to the speed of SQLite itself. Memory stays flat: a batch is
 forgotten once written. A policy that routes leads as they enter the initial
 state takes the one-lead path, since each routing decision depends on the
 one before.
+
+The batched path is in two halves: `_Sealer` does what needs no database and
+no lead id (defaults, sealing personal values, the event's data text), and
+`_Batch.flush` gives ids, chains and writes. On Linux the first half runs in
+a forked reader process (`bulk_reader`), so that it overlaps the second,
+which is mostly SQLite's; only this process touches the database.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import os
 import pickle
 import signal
 import struct
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -38,7 +39,9 @@ _ITEM, _ERROR, _END = 0, 1, 2
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork")
+    """Linux only: elsewhere fork without exec is unsafe (macOS system
+    libraries) or missing (Windows), and the import reads in one process."""
+    return sys.platform == "linux" and hasattr(os, "fork")
 
 
 @contextmanager

@@ -20,9 +20,10 @@ from conftest import ROOT, Baton
 
 import statemachine.bulk
 import statemachine.importer
+from statemachine.bulk_reader import can_fork
 from statemachine.importer import BadRow, ImportRefused, Row
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process import needs os.fork")
+pytestmark = pytest.mark.skipif(not can_fork(), reason="the two-process import is for Linux")
 
 
 @pytest.fixture(autouse=True)
