@@ -8,6 +8,12 @@ at close to the speed of SQLite itself. Memory stays flat: a batch is
 forgotten once written. A policy that routes leads as they enter the initial
 state takes the one-lead path, since each routing decision depends on the
 one before.
+
+The batched path is in two halves: `_Sealer` does what needs no database and
+no lead id (defaults, sealing personal values, the event's data text), and
+`_Batch.flush` gives ids, chains and writes. On Linux the first half runs in
+a forked reader process (`bulk_reader`), so that it overlaps the second,
+which is mostly SQLite's; only this process touches the database.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from .bulk_reader import batches_read_by_child, can_fork
 from .chain import canonical, hasher
 from .errors import BadImportRow
-from .importer import BadRow, Row
+from .importer import BadRow, LeadFile, Row
 from .projection import fresh_salts, personal_digest
 from .sla import CLOCK_INSERT, clocks_of, due_at
 from .store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
@@ -35,8 +43,79 @@ class ImportResult:
     bad: list[Any] = field(default_factory=list)
 
 
+# A row sealed: what a `created` event needs that does not depend on the
+# lead id or on seq, worked out by `_Sealer` (in the reader process, when there
+# is one): (line, the id the file gives or None, the event's data text, the
+# personal values as (digest, field, salt, canonical text), the leads row's
+# field values in `policy.fields` order). A plain tuple: it is pickled a
+# hundred thousand times on the two-process path.
+_Sealed = tuple[int, str | None, str, list[tuple[str, str, str, str]], tuple[Any, ...]]
+
+
+class _Sealer:
+    """The per-row work that needs neither the database nor the lead id: the
+    fields' defaults, the personal values sealed (canonical text, salt,
+    digest) and the event's data text."""
+
+    def __init__(self, ws: Workspace):
+        policy = ws.policy
+        self.fields = tuple(policy.fields)
+        self.defaults = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
+        # A `created` event's data is {"fields": {...}} as canonical JSON: its
+        # text is written here key by key, in sorted order, each key encoded once.
+        self.layout = [(name, f"{canonical(name)}:", policy.fields[name].personal) for name in sorted(policy.fields)]
+        self.personal_fields = sum(1 for spec in policy.fields.values() if spec.personal)
+
+    def seal(self, rows: list[Row | BadRow]) -> list[_Sealed | BadRow]:
+        salts = iter(fresh_salts(len(rows) * self.personal_fields))  # enough for every personal field of every row
+        layout, defaults, fields = self.layout, self.defaults, self.fields
+        sealed_rows: list[_Sealed | BadRow] = []
+        for row in rows:
+            if isinstance(row, BadRow):
+                sealed_rows.append(row)
+                continue
+            values = row.fields
+            if defaults and not defaults.keys() <= values.keys():
+                # a field the row does not have takes its default; a blank cell is null
+                kept = defaults if not row.blank else {k: v for k, v in defaults.items() if k not in row.blank}
+                values = {**kept, **values}
+            parts = []
+            personal = []
+            for name, key, is_personal in layout:
+                value = values.get(name)
+                if value is None:
+                    continue
+                if is_personal:
+                    text = canonical(value)
+                    salt = next(salts)
+                    digest = personal_digest(salt, text)
+                    personal.append((digest, name, salt, text))
+                    parts.append(f'{key}{{"personal":"{digest}"}}')
+                else:
+                    parts.append(key + canonical(value))
+            data_text = '{"fields":{' + ",".join(parts) + "}}"
+            sealed_rows.append((row.line, row.id, data_text, personal, tuple(map(values.get, fields))))
+        return sealed_rows
+
+
+def _batches(rows: Iterable[Row | BadRow], skip_bad: bool, sealer: _Sealer) -> Iterator[list[_Sealed | BadRow]]:
+    """The rows a batch at a time, sealed. Without skip_bad a bad row ends the
+    import: its batch ends with it (so that a duplicate id on an earlier line
+    is the one named) and nothing after it is read."""
+    batch: list[Row | BadRow] = []
+    for row in rows:
+        batch.append(row)
+        if not skip_bad and isinstance(row, BadRow):
+            yield sealer.seal(batch)
+            return
+        if len(batch) >= BATCH:
+            yield sealer.seal(batch)
+            batch = []
+    yield sealer.seal(batch)
+
+
 class _Batch:
-    """Rows read but not yet written, and where the chain and the generated
+    """Sealed rows not yet written, and where the chain and the generated
     ids stand.
 
     `flush` takes the rows in file order, so a duplicate id is named by its
@@ -45,14 +124,8 @@ class _Batch:
     def __init__(self, ws: Workspace, file: str, skip_bad: bool, result: ImportResult):
         self.ws, self.file, self.skip_bad, self.result = ws, file, skip_bad, result
         policy, store = ws.policy, ws.store
-        self.rows: list[Row | BadRow] = []
+        self.rows: list[_Sealed | BadRow] = []
         self.columns = (*BASE_COLUMNS, *policy.fields)
-        self.fields = tuple(policy.fields)
-        self.defaults = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
-        # A `created` event's data is {"fields": {...}} as canonical JSON: its
-        # text is written here key by key, in sorted order, each key encoded once.
-        self.layout = [(name, f"{canonical(name)}:", policy.fields[name].personal) for name in sorted(policy.fields)]
-        self.personal_fields = sum(1 for spec in policy.fields.values() if spec.personal)
         self.at, self.actor, self.version, self.initial = ws.at, ws.actor, policy.version, policy.initial
         self.chain = hasher(self.at, self.actor, "created", None, self.initial, self.version)
         # the initial state's clocks all start now, so their due times are the same for every lead
@@ -69,8 +142,8 @@ class _Batch:
     def flush(self) -> None:
         rows, self.rows = self.rows, []
         store = self.ws.store
-        given = [row.id for row in rows if isinstance(row, Row) and row.id is not None]
-        generated = sum(1 for row in rows if isinstance(row, Row) and row.id is None)
+        given = [row[1] for row in rows if not isinstance(row, BadRow) and row[1] is not None]
+        generated = sum(1 for row in rows if not isinstance(row, BadRow) and row[1] is None)
         # One query for the ids the rows give and those they will most likely
         # be given; an id beyond those (after a collision) is looked up alone.
         looked_up = [*given, *(f"L-{n}" for n in range(self.number, self.number + generated))]
@@ -87,15 +160,14 @@ class _Batch:
         leads: list[tuple[Any, ...]] = []
         personal: list[tuple[str, str, str, str, str]] = []
         clocks: list[tuple[str, str, str, str, str]] = []
-        salts = iter(fresh_salts(len(rows) * self.personal_fields))  # enough for every personal field of every row
-        chain, layout, defaults, fields = self.chain, self.layout, self.defaults, self.fields
+        chain = self.chain
         at, actor, version, initial = self.at, self.actor, self.version, self.initial
         seq, prev, number = self.seq, self.prev, self.number  # locals: this loop runs once a row
         for row in rows:
             if isinstance(row, BadRow):
                 self.refuse(row)
                 continue
-            lead = row.id
+            line, lead, data_text, sealed, values = row
             if lead is None:
                 lead = f"L-{number}"
                 while taken(lead):
@@ -103,34 +175,17 @@ class _Batch:
                     lead = f"L-{number}"
                 number += 1
             elif taken(lead):
-                self.refuse(BadRow(row.line, f"lead '{lead}' already exists"))
+                self.refuse(BadRow(line, f"lead '{lead}' already exists"))
                 continue
             ids.add(lead)
-            values = row.fields
-            if defaults and not defaults.keys() <= values.keys():
-                # a field the row does not have takes its default; a blank cell is null
-                kept = defaults if not row.blank else {k: v for k, v in defaults.items() if k not in row.blank}
-                values = {**kept, **values}
-            parts = []
-            for name, key, is_personal in layout:
-                value = values.get(name)
-                if value is None:
-                    continue
-                if is_personal:
-                    text = canonical(value)
-                    salt = next(salts)
-                    sealed = personal_digest(salt, text)
-                    personal.append((sealed, lead, name, salt, text))
-                    parts.append(f'{key}{{"personal":"{sealed}"}}')
-                else:
-                    parts.append(key + canonical(value))
-            data_text = '{"fields":{' + ",".join(parts) + "}}"
+            for digest, name, salt, text in sealed:
+                personal.append((digest, lead, name, salt, text))
             seq += 1
             digest = chain(seq, lead, data_text, prev)
             events.append((seq, lead, at, actor, "created", None, initial, data_text, version, prev, digest))
             prev = digest
             # the row projection.apply gives a `created` event (audit verify compares the two)
-            leads.append((lead, initial, None, 0, at, at, at, *map(values.get, fields)))
+            leads.append((lead, initial, None, 0, at, at, at, *values))
             if self.clocks:
                 clocks.extend((lead, *clock) for clock in self.clocks)
         self.seq, self.prev, self.number = seq, prev, number
@@ -149,7 +204,11 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_ba
     """Create a lead per row in ONE transaction: every row or none.
 
     A bad row (or a duplicate id) stops the import and rolls it all back,
-    unless `skip_bad`, which collects it and goes on."""
+    unless `skip_bad`, which collects it and goes on.
+
+    Where os.fork exists, a child process reads and seals the rows
+    (`bulk_reader`) while this one gives them ids, chains them and writes
+    them: the two halves take about as long, and each has a CPU."""
     from .lifecycle import require_member
 
     require_member(ws)
@@ -161,19 +220,42 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_ba
         else:
             with _cycle_collector_paused():
                 batch = _Batch(ws, file, skip_bad, result)
-                for count, row in enumerate(rows):
-                    if progress is not None and count % 1000 == 0:
-                        progress()
-                    batch.rows.append(row)
-                    # without skip_bad a bad row ends the import: flush now, so that
-                    # a duplicate id on an earlier line is the one named
-                    if len(batch.rows) >= BATCH or (not skip_bad and isinstance(row, BadRow)):
-                        batch.flush()
-                batch.flush()
+                sealer = _Sealer(ws)
+                batches = partial(_sealed_batches, rows, skip_bad, sealer)
+                if can_fork():
+                    with batches_read_by_child(file, batches) as received:
+                        _write_batches(batch, received, progress, rows)
+                else:
+                    _write_batches(batch, batches(), progress, rows)
             store.set_meta("next_lead", str(batch.number))
         if progress is not None:
             progress()
     return result
+
+
+def _write_batches(batch: _Batch, batches: Iterable[tuple[list[_Sealed | BadRow], int | None]],
+                   progress: Callable[[], None] | None, rows: Iterable[Row | BadRow]) -> None:
+    """Each batch through `_Batch.flush`, telling progress every 1000 rows.
+    A batch may come with how far a reader process has read the file: the
+    LeadFile here, which a progress bar asks, is then told."""
+    count = 0
+    for sealed, bytes_read in batches:
+        if progress is not None:
+            if bytes_read is not None and isinstance(rows, LeadFile):
+                rows.follow(bytes_read)
+            for _ in range(-(-count // 1000) * 1000, count + len(sealed), 1000):
+                progress()
+        count += len(sealed)
+        batch.rows = sealed
+        batch.flush()
+
+
+def _sealed_batches(rows: Iterable[Row | BadRow], skip_bad: bool, sealer: _Sealer,
+                    ) -> Iterator[tuple[list[_Sealed | BadRow], int | None]]:
+    """`_batches`, each with how far the file has been read (None for rows
+    that are not a LeadFile's)."""
+    for sealed in _batches(rows, skip_bad, sealer):
+        yield sealed, rows.bytes_read if isinstance(rows, LeadFile) else None
 
 
 @contextmanager

@@ -199,3 +199,11 @@ class BadImportRow(BatonError):
             f"{file}:{line}: {reason}; nothing was imported (fix that row, or pass --skip-bad to import the good rows)"
         )
         self.file, self.line, self.reason = file, line, reason
+
+
+class ImportReaderStopped(BatonError):
+    """The process that reads an import's file for it ended without a word."""
+
+    def __init__(self, file: str, how: str):
+        super().__init__(f"reading {file} stopped: its reader process {how}; nothing was imported")
+        self.file, self.how = file, how

@@ -307,6 +307,11 @@ class LeadFile:
             return self._stream.tell()
         return self._bytes_done
 
+    def follow(self, bytes_read: int) -> None:
+        """How far another process iterating this file has read it (`lead
+        import` reads in a child process), so that `bytes_read` here says."""
+        self._bytes_done = bytes_read
+
     def __iter__(self) -> Iterator[Row | BadRow]:
         if self.format == "csv":
             return self._csv_rows()
