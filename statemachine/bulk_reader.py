@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from .errors import ImportReaderStopped
+from .errors import BatonError, ImportReaderStopped
 
 _LENGTH = struct.Struct("<Q")
 _ITEM, _ERROR, _END = 0, 1, 2
@@ -131,13 +131,21 @@ def _receive(source: IO[bytes]) -> tuple[int, Any] | None:
 
 
 def _picklable(error: BaseException) -> BaseException:
-    """`error` itself when it survives pickling, so the parent raises the very
-    same exception; otherwise one that names it."""
+    """`error` itself when it comes back from pickling as the same error, so
+    the parent raises the very same exception. An error whose constructor
+    takes other arguments than its message (most of Baton's) would come back
+    garbled or not at all: a Baton error then travels as a plain BatonError
+    with the same sentence (the CLI prints it and exits 1, as it would have),
+    anything else as an error that names it."""
     try:
-        pickle.loads(pickle.dumps(error, pickle.HIGHEST_PROTOCOL))
-    except Exception:  # noqa: BLE001 -- any failure to pickle means: describe it instead
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
+        back = pickle.loads(pickle.dumps(error, pickle.HIGHEST_PROTOCOL))
+        if type(back) is type(error) and str(back) == str(error):
+            return error
+    except Exception:  # noqa: BLE001 -- any failure to pickle means: send a stand-in
+        pass
+    if isinstance(error, BatonError):
+        return BatonError(str(error))
+    return RuntimeError(f"{type(error).__name__}: {error}")
 
 
 def _how_it_ended(status: int) -> str:

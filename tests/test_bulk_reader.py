@@ -21,6 +21,7 @@ from conftest import ROOT, Baton
 import statemachine.bulk
 import statemachine.importer
 from statemachine.bulk_reader import can_fork
+from statemachine.errors import BatonError, ImportReaderStopped, UnknownLead
 from statemachine.importer import BadRow, ImportRefused, Row
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="the two-process import is for Linux")
@@ -195,3 +196,25 @@ def test_progress_is_told_every_1000_rows_with_how_far_the_reader_has_read(
     assert baton("lead", "import", str(source)).exit_code == 0
     assert len(seen) == 5  # rows 0, 1000, 2000, 3000, and the end
     assert seen == sorted(seen) and 0 < seen[1] < seen[-1] == source.stat().st_size
+
+
+@pytest.mark.parametrize("error", [
+    UnknownLead("L-9"),  # one argument that is not its message
+    ImportReaderStopped("leads.csv", "was killed by SIGKILL"),  # two arguments
+    ImportRefused("leads.csv: line 2 is not valid UTF-8"),
+])
+def test_an_error_in_the_reader_reaches_the_parent_as_a_baton_error_with_its_own_sentence(error: Exception) -> None:
+    """The CLI prints a BatonError and exits 1; a garbled message or another
+    type (a traceback) would be a worse refusal than the one-process path's."""
+    from statemachine.bulk_reader import batches_read_by_child
+
+    def produce() -> Iterator[int]:
+        yield 1
+        raise error
+
+    got: list[int] = []
+    with pytest.raises(BatonError) as raised:
+        with batches_read_by_child("leads.csv", produce) as received:
+            got.extend(received)
+    assert got == [1]
+    assert str(raised.value) == str(error)
