@@ -322,6 +322,17 @@ def test_edited_actor_is_named_by_its_seq(baton: Baton, story: Path) -> None:
     assert problems(baton("audit", "verify")) == [f"seq {seq}: its content does not match its hash (it was changed)"]
 
 
+@pytest.mark.parametrize("column", ["actor", "at", "lead", "hash"])
+def test_a_column_turned_into_a_blob_is_named_by_its_seq_not_a_crash(baton: Baton, story: Path, column: str) -> None:
+    """Bytes have no canonical JSON, so no hash of them can match: verify must
+    say which event was changed, not stop with a traceback. (`data` as a BLOB
+    of the same bytes decodes to the same object, so it still verifies.)"""
+    seq = seq_of(story, "L-1", "qualify")
+    tamper(story, f'UPDATE events SET "{column}" = CAST("{column}" AS BLOB) WHERE seq = ?', seq)
+    found = problems(baton("audit", "verify"))
+    assert found and found[0].startswith(f"seq {seq}: "), found
+
+
 def test_deleted_event_is_named_by_its_seq(baton: Baton, story: Path) -> None:
     seq = seq_of(story, "L-1", "hand_over")
     tamper(story, "DELETE FROM events WHERE seq = ?", seq)
