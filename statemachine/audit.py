@@ -745,8 +745,12 @@ def _halved(progress: Callable[[int], None]) -> Callable[[int], None]:
 
 def _moves_until(store: Store, seq: int) -> int | None:
     """The seq of the first event after `seq` that is not a `moved` (None: none is)."""
-    row = store.db.execute("SELECT min(seq) FROM events WHERE seq > ? AND event IS NOT 'moved'", (seq,)).fetchone()
-    return cast(int | None, row[0])
+    # ORDER BY ... LIMIT 1 stops at the first such event; min(seq) with the
+    # extra condition would read every event after `seq`
+    row = store.db.execute(
+        "SELECT seq FROM events WHERE seq > ? AND event IS NOT 'moved' ORDER BY seq LIMIT 1", (seq,)
+    ).fetchone()
+    return cast(int, row[0]) if row else None
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:

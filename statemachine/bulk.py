@@ -98,22 +98,6 @@ class _Sealer:
         return sealed_rows
 
 
-def _batches(rows: Iterable[Row | BadRow], skip_bad: bool, sealer: _Sealer) -> Iterator[list[_Sealed | BadRow]]:
-    """The rows a batch at a time, sealed. Without skip_bad a bad row ends the
-    import: its batch ends with it (so that a duplicate id on an earlier line
-    is the one named) and nothing after it is read."""
-    batch: list[Row | BadRow] = []
-    for row in rows:
-        batch.append(row)
-        if not skip_bad and isinstance(row, BadRow):
-            yield sealer.seal(batch)
-            return
-        if len(batch) >= BATCH:
-            yield sealer.seal(batch)
-            batch = []
-    yield sealer.seal(batch)
-
-
 class _Batch:
     """Sealed rows not yet written, and where the chain and the generated
     ids stand.
@@ -124,7 +108,7 @@ class _Batch:
     def __init__(self, ws: Workspace, file: str, skip_bad: bool, result: ImportResult):
         self.ws, self.file, self.skip_bad, self.result = ws, file, skip_bad, result
         policy, store = ws.policy, ws.store
-        self.rows: list[_Sealed | BadRow] = []
+        self.rows: list[_Sealed | BadRow] = []  # the batch `flush` writes next
         self.columns = (*BASE_COLUMNS, *policy.fields)
         self.at, self.actor, self.version, self.initial = ws.at, ws.actor, policy.version, policy.initial
         self.chain = hasher(self.at, self.actor, "created", None, self.initial, self.version)
@@ -135,9 +119,7 @@ class _Batch:
         self.number = int(store.meta("next_lead") or "1")
 
     def refuse(self, row: BadRow) -> None:
-        if not self.skip_bad:
-            raise BadImportRow(self.file, row.line, row.reason)
-        self.result.bad.append(row)
+        _refuse(self.file, row, self.skip_bad, self.result)
 
     def flush(self) -> None:
         rows, self.rows = self.rows, []
@@ -252,10 +234,31 @@ def _write_batches(batch: _Batch, batches: Iterable[tuple[list[_Sealed | BadRow]
 
 def _sealed_batches(rows: Iterable[Row | BadRow], skip_bad: bool, sealer: _Sealer,
                     ) -> Iterator[tuple[list[_Sealed | BadRow], int | None]]:
-    """`_batches`, each with how far the file has been read (None for rows
-    that are not a LeadFile's)."""
-    for sealed in _batches(rows, skip_bad, sealer):
-        yield sealed, rows.bytes_read if isinstance(rows, LeadFile) else None
+    """The rows a batch at a time, sealed, each batch with how far the file
+    has been read (None for rows that are not a LeadFile's). Without
+    skip_bad a bad row ends the import: its batch ends with it (so that a
+    duplicate id on an earlier line is the one named) and nothing after it
+    is read."""
+    def sealed(batch: list[Row | BadRow]) -> tuple[list[_Sealed | BadRow], int | None]:
+        return sealer.seal(batch), rows.bytes_read if isinstance(rows, LeadFile) else None
+
+    batch: list[Row | BadRow] = []
+    for row in rows:
+        batch.append(row)
+        if not skip_bad and isinstance(row, BadRow):
+            yield sealed(batch)
+            return
+        if len(batch) >= BATCH:
+            yield sealed(batch)
+            batch = []
+    yield sealed(batch)
+
+
+def _refuse(file: str, row: BadRow, skip_bad: bool, result: ImportResult) -> None:
+    """A bad row ends the import, or with skip_bad is set aside and listed."""
+    if not skip_bad:
+        raise BadImportRow(file, row.line, row.reason)
+    result.bad.append(row)
 
 
 @contextmanager
@@ -287,9 +290,7 @@ def _import_one_by_one(ws: Workspace, file: str, rows: Iterable[Row | BadRow], s
         if isinstance(row, Row) and row.id is not None and ws.store.lead_exists(row.id):
             row = BadRow(row.line, f"lead '{row.id}' already exists")
         if isinstance(row, BadRow):
-            if not skip_bad:
-                raise BadImportRow(file, row.line, row.reason)
-            result.bad.append(row)
+            _refuse(file, row, skip_bad, result)
             continue
         result.imported += 1
         # a blank cell is null, not the field's default

@@ -26,6 +26,9 @@ def is_personal(value: Any) -> bool:
     return isinstance(value, dict) and "personal" in value
 
 
+SALT_BYTES = 16
+
+
 def seal(value: Any) -> tuple[dict[str, str], str]:
     """A personal value -> (its marker for the log, the salt). A fresh random
     salt per value means an erased digest cannot be guessed back."""
@@ -37,9 +40,6 @@ def seal_text(text: str) -> tuple[str, str]:
     """`seal` of a value already in canonical JSON: (digest, salt)."""
     salt = os.urandom(SALT_BYTES).hex()
     return personal_digest(salt, text), salt
-
-
-SALT_BYTES = 16
 
 
 def fresh_salts(count: int) -> list[str]:
