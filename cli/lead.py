@@ -314,12 +314,12 @@ def list_(app: App, state: str | None, owner: str | None, unassigned: bool, over
 
     With --json, one object a line, as `lead show` prints it.
     """
-    from statemachine.errors import BadArgument
+    from statemachine.errors import UnknownState
     from statemachine.lifecycle import describe, list_rows
 
     ws = app.workspace(write=False)
     if state is not None and state not in ws.policy.states:
-        raise BadArgument(f"no state '{state}' in the policy (states: {', '.join(ws.policy.states)})")
+        raise UnknownState(state, list(ws.policy.states))
     rows = list_rows(ws, state, owner, unassigned, overdue)
     if app.as_json:
         app.emit_lines(describe(ws, row) for row in rows)

@@ -75,8 +75,18 @@ class UnknownTrigger(BatonError):
 
 class UnknownField(BatonError):
     def __init__(self, field: str, known: list[str]):
-        super().__init__(f"no field '{field}' in the policy (fields: {', '.join(known)})")
+        near = closest(field, known)
+        hint = f"; did you mean '{near}'?" if near else ""
+        super().__init__(f"no field '{field}' in the policy{hint} (fields: {', '.join(known)})")
         self.field = field
+
+
+class UnknownState(BatonError):
+    def __init__(self, state: str, known: list[str]):
+        near = closest(state, known)
+        hint = f"; did you mean '{near}'?" if near else ""
+        super().__init__(f"no state '{state}' in the policy{hint} (states: {', '.join(known)})")
+        self.state = state
 
 
 class BadFieldValue(BatonError):

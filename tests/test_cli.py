@@ -46,10 +46,10 @@ def test_lead_list_filters_by_state_and_owner(baton: Baton, db: object) -> None:
     assert len(json_lines(baton("--json", "lead", "list"))) == 3
 
 
-def test_lead_list_refuses_an_unknown_state(baton: Baton, db: object) -> None:
+def test_lead_list_refuses_an_unknown_state_and_suggests_the_nearest(baton: Baton, db: object) -> None:
     result = baton("lead", "list", "--state", "sql")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no state 'sql' in the policy (states: MQL, SAL, SQL,")
+    assert result.stderr.startswith("Error: no state 'sql' in the policy; did you mean 'SQL'? (states: MQL, SAL, SQL,")
 
 
 def test_lead_list_table_for_people(baton: Baton, db: object) -> None:

@@ -191,10 +191,12 @@ def test_bad_value_names_the_field_and_the_fix(baton: Baton, db: object) -> None
     assert result.stderr.startswith("Error: field 'score': 'lots' is not a whole number")
 
 
-def test_unknown_field_lists_the_fields(baton: Baton, db: object) -> None:
+def test_unknown_field_suggests_the_nearest_and_lists_the_fields(baton: Baton, db: object) -> None:
     result = baton("lead", "add", "emial=a@b.example")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no field 'emial' in the policy (fields: first_name, last_name, email,")
+    assert result.stderr.startswith(
+        "Error: no field 'emial' in the policy; did you mean 'email'? (fields: first_name, last_name, email,"
+    )
 
 
 def test_malformed_assignment_is_a_clear_error(baton: Baton, db: object) -> None:
