@@ -250,3 +250,9 @@ def test_clock_lengths_read_as_the_policy_wrote_them(baton: Baton, tmp_path: Pat
     ]
     got = json.loads(baton("policy", "explain", "SQL", "--file", str(policy), "--json").stdout)
     assert (got["clocks"][0]["within"], got["clocks"][0]["within_minutes"]) == ("2d", 2 * 510)
+
+
+def test_the_readme_example_is_what_the_command_prints(baton: Baton, db: Path) -> None:
+    readme = (DEFAULT_POLICY.parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("$ baton policy explain recycle\n", 1)[1].split("```", 1)[0]
+    assert baton("policy", "explain", "recycle").stdout == example
