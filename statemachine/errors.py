@@ -89,6 +89,19 @@ class UnknownState(BatonError):
         self.state = state
 
 
+class UnknownName(BatonError):
+    """A name given where either a transition or a state would do (`policy explain`)."""
+
+    def __init__(self, name: str, transitions: list[str], states: list[str]):
+        near = closest(name, [*transitions, *states])
+        hint = f"; did you mean '{near}'?" if near else ""
+        super().__init__(
+            f"no transition or state '{name}' in the policy{hint} "
+            f"(transitions: {', '.join(transitions)}; states: {', '.join(states)})"
+        )
+        self.name = name
+
+
 class BadFieldValue(BatonError):
     def __init__(self, field: str, reason: str):
         super().__init__(f"field '{field}': {reason}")

@@ -12,6 +12,7 @@ list of what is unmet, so a refusal names all of it at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,16 +131,21 @@ class LeadMachine:
 
 
 def describe_by(transition: Transition, policy: Policy) -> str:
+    return describe_who(transition.by, policy.roles)
+
+
+def describe_who(names: Iterable[str], roles: Mapping[str, Iterable[str]], word: str = "or") -> str:
+    """`by` or `notify` names in words: 'sales (alice, bob) or the lead's owner'."""
     parts = []
-    for who in transition.by:
+    for who in names:
         if who == OWNER:
             parts.append("the lead's owner")
         elif who == SYSTEM:
             parts.append("Baton itself (system)")
         else:
-            members = ", ".join(policy.roles.get(who, ())) or "nobody yet"
+            members = ", ".join(roles.get(who, ())) or "nobody yet"
             parts.append(f"{who} ({members})")
-    return " or ".join(parts)
+    return f" {word} ".join(parts)
 
 
 _machines: dict[str, LeadMachine] = {}
