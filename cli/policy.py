@@ -121,3 +121,7 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
         app.emit({"format": fmt, "diagram": text})
     else:
         click.echo(text)
+
+from .policy_diff import diff  # noqa: E402
+
+policy.add_command(diff)
