@@ -126,3 +126,7 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
 from .policy_explain import explain  # noqa: E402
 
 policy.add_command(explain)
+
+from .policy_diff import diff  # noqa: E402
+
+policy.add_command(diff)

@@ -211,6 +211,7 @@ class Checker:
             roles=roles, fields=fields, states=states, initial=initial,
             checklists=checklists, transitions=transitions, routing=routing,
             sla=tuple(sla), notify=notify, approvals=tuple(approvals),
+            description=self.text(top.get("description"), "description"),
         )
 
     def _version(self, root: Node) -> int:
@@ -601,7 +602,7 @@ class Checker:
             elif not _given(spec.get("state")):
                 self.err(spec.get("state") or item, f"{what} needs `state:`, the state in which its clock runs")
             business = self.flag(spec.get("business"), "business")
-            within = 0
+            within, written = 0, ""
             if not _given(spec.get("within")):
                 self.err(spec.get("within") or item, f"{what} needs `within:`, like 4h")
             else:
@@ -615,7 +616,7 @@ class Checker:
                     self.err(given, f"{what}: {shown(given)} is longer than ten years, so the clock would never "
                                     "run out; write a shorter time, like 30d")
                 else:
-                    within = parsed
+                    within, written = parsed, DURATION.sub(r"\1\2", str(given.value))
                     if str(given.value).strip().endswith("d") and business:
                         # a business day is one day's opening hours: 2d is two working days, not 48 hours of them
                         within = parsed // 1440 * _day_minutes(hours)
@@ -642,6 +643,7 @@ class Checker:
                     self.err(breach["fire"], f"{what} fires '{fire}', but its `by` does not list system; add system to it")
             clocks.append(Sla(
                 name, state, within, business, tuple(notify), reassign, fire, self.text(breach.get("reason"), "reason"),
+                written,
             ))
         return clocks
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..expr import Expr, compile_expr
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 1
+PLAIN_FORMAT = 2
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -104,6 +104,9 @@ class Sla:
     reassign: bool = False
     fire: str | None = None
     reason: str | None = None
+    # `within` as the policy writes it (like 4h or 2d): `policy diff` says a
+    # change in the units people chose, which within_minutes cannot tell.
+    within_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Policy:
     sla: tuple[Sla, ...] = ()
     notify: dict[str, Any] | None = None
     approvals: tuple[str, ...] = ()
+    description: str | None = None
 
     @property
     def expression_names(self) -> tuple[str, ...]:
@@ -170,6 +174,7 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         "sla": [vars(s) for s in policy.sla],
         "notify": policy.notify,
         "approvals": policy.approvals,
+        "description": policy.description,
     }
 
 
@@ -221,4 +226,5 @@ def from_plain(data: dict[str, Any]) -> Policy:
         sla=tuple(Sla(**tup(s, "notify")) for s in data["sla"]),
         notify=data["notify"],
         approvals=tuple(data["approvals"]),
+        description=data["description"],
     )
