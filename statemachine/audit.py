@@ -27,19 +27,17 @@ from typing import Any, cast
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
 from .errors import BatonError, Refused
+from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
 from .machine import LeadMachine, LeadView
 from .policies import text_hash
 from .policy.model import Policy
-from .projection import LIFECYCLE_EVENTS, apply, is_personal, personal_digest
+from .projection import apply, is_personal, personal_digest
 from .sla import follow as follow_clocks
 from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
 from .workspace import compiled_policy
 
 Row = dict[str, Any]
 CHUNK = 2000
-# Events a lead's history may hold besides its transitions; each says the
-# state the lead was in (`from`, when it has one) and never changes it.
-IN_STATE_EVENTS = frozenset({"assigned", "unrouted", "attempt", "sla_breach"})
 
 
 class Erased(str):
@@ -464,6 +462,9 @@ class Verifier:
         if event.policy_version != in_force:
             self.problem(event.seq, f"it records policy version {event.policy_version}, "
                                     f"but version {in_force} was in force")
+        if event.lead is None and event.event not in BATON_EVENTS:
+            self.problem(event.seq, f"'{event.event}' is not an event Baton writes, and an event of no lead "
+                                    f"cannot be a transition (Baton's events: {', '.join(BATON_EVENTS)})")
 
     def place(self, event: Event) -> None:
         """`in_order` for an event read out of seq order, with what the seq
@@ -879,9 +880,6 @@ def _stored(value: Any) -> Any:
 
 
 # -- the log, filtered ---------------------------------------------------------------
-# Events Baton itself writes; the rest are named for a policy's triggers.
-BATON_EVENTS = ("created", "updated", "assigned", "unrouted", "attempt", "sla_breach", "policy_applied",
-                "moved", "approved", "rep_away", "rep_back")
 
 
 class UnknownFilter(BatonError):

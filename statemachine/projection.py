@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .chain import canonical
+from .events import LIFECYCLE_EVENTS
 from .store import Event
 
-LIFECYCLE_EVENTS = frozenset({"created", "updated", "assigned", "unrouted", "attempt", "sla_breach", "moved"})
 Resolve = Callable[[str], Any]
 
 

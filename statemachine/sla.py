@@ -13,8 +13,8 @@ from typing import Any
 
 from .calendar import Calendar
 from .clock import from_iso, iso
+from .events import LIFECYCLE_EVENTS
 from .policy.model import Policy, Sla
-from .projection import LIFECYCLE_EVENTS
 from .store import Event, Store
 
 CLOCK_INSERT = "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)"

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import PolicyProblem
+from ..events import BATON_EVENTS
 from ..expr import Expr, ExprError, compile_expr
 from ..values import FIELD_TYPES, BadValue, parse_json
 from .load import Node
@@ -374,6 +375,12 @@ class Checker:
             )
         return fields
 
+    def not_reserved(self, where: tuple[int, int], what: str, name: str) -> None:
+        """A name Baton's own events use would read, in the log, as one of them."""
+        if name in BATON_EVENTS:
+            self.err(where, f"{what} name '{name}' is taken: Baton's log writes '{name}' events of its own "
+                            f"(its names: {', '.join(BATON_EVENTS)}); call the {what} something else")
+
     def _states(self, root: Node, roles: dict[str, tuple[str, ...]]) -> dict[str, State]:
         node = root.value.get("states")
         states: dict[str, State] = {}
@@ -386,6 +393,7 @@ class Checker:
             where = self.key(node, name)
             if not NAME.match(name):
                 self.err(where, f"state name '{name}' must be one word (letters, digits, _ or -)")
+            self.not_reserved(where, "state", name)
             entries = self.mapping(spec, f"state '{name}'")
             self.keys(spec, ("owner", "final", "description"), f"state '{name}'")
             owner = self.text(entries.get("owner"), "owner")
@@ -413,6 +421,8 @@ class Checker:
     def _checklists(self, node: Node | None, names: tuple[str, ...]) -> dict[str, Checklist]:
         checklists = {}
         for name, items in self.mapping(node, "checklists").items():
+            if node is not None:
+                self.not_reserved(self.key(node, name), "checklist", name)
             compiled = []
             for label, item in self.mapping(items, f"checklist '{name}'").items():
                 expr = self.expr(item, names, f"checklist '{name}', item '{label}'")
@@ -443,6 +453,7 @@ class Checker:
             what = f"transition '{name}'"
             if not IDENTIFIER.match(name):
                 self.err(where, f"transition name '{name}' must be one word (letters, digits and _)")
+            self.not_reserved(where, "transition", name)
             if name in TRANSITION_KEYS and not spec.is_map:
                 # `checklist: handover` indented one level too little
                 self.err(where, f"'{name}' is indented as if it were a transition of its own; "
