@@ -26,8 +26,8 @@ from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
-from .errors import BatonError, Refused
-from .machine import LeadMachine, LeadView
+from .errors import BatonError
+from .machine import ERASED, Erased, LeadMachine, LeadView
 from .policies import text_hash
 from .policy.model import Policy
 from .projection import LIFECYCLE_EVENTS, apply, is_personal, personal_digest
@@ -40,14 +40,6 @@ CHUNK = 2000
 # Events a lead's history may hold besides its transitions; each says the
 # state the lead was in (`from`, when it has one) and never changes it.
 IN_STATE_EVENTS = frozenset({"assigned", "unrouted", "attempt", "sla_breach"})
-
-
-class Erased(str):
-    """A personal value erased since it was logged: present (truthy), unknown.
-    It matches any value in the `leads` table and is written there as null."""
-
-
-ERASED = Erased("[erased]")
 
 
 class LogBroken(BatonError):
@@ -302,29 +294,7 @@ def transition_refusal(version: _Version, event: Event, row: Row) -> str | None:
     except (TypeError, ValueError):
         return f"its time {event.at!r} is not ISO 8601"
     refusal = version.machine.refusal(transition, view, event.actor, args, now)
-    if isinstance(refusal, Refused):
-        refusal = _excusing_erased(version, transition.name, view, event.actor, now, refusal)
     return None if refusal is None else str(refusal)
-
-
-def _excusing_erased(version: _Version, trigger: str, view: LeadView, actor: str, now: Any,
-                     refusal: Refused) -> Refused | None:
-    """The refusal without the guards and checklist items that read a value
-    erased since: the log cannot say whether they held, so they count."""
-    erased = {name for name, value in view.fields.items() if isinstance(value, Erased)}
-    if not erased:
-        return refusal
-    policy = version.policy
-    transition = policy.transitions[trigger]
-    env = view.env(actor, now)
-    failed = [g.message for g in transition.guards if not g.expr.holds(env) and not g.expr.names & erased]
-    missing = {}
-    for name in transition.checklists:
-        labels = [label for label, expr in policy.checklists[name].items
-                  if not expr.holds(env) and not expr.names & erased]
-        if labels:
-            missing[name] = labels
-    return Refused(view.id, trigger, missing, failed) if failed or missing else None
 
 
 # -- (c) the projection --------------------------------------------------------------
