@@ -32,6 +32,7 @@ from .policies import text_hash
 from .policy.model import Policy
 from .projection import LIFECYCLE_EVENTS, apply, is_personal, personal_digest
 from .sla import follow as follow_clocks
+from .sla import retime_clocks
 from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
 from .workspace import compiled_policy
 
@@ -788,6 +789,7 @@ def rebuild(store: Store) -> int:
             if broken is not None:
                 raise LogBroken(f"the log is broken at {broken}; nothing was rebuilt (see `baton audit verify`)")
             if event.lead is None:
+                clocks.follow_policy(event, rows)
                 continue
             row = rows.get(event.lead)
             if (row is None) != (event.event == "created"):
@@ -835,6 +837,19 @@ class _ClockReplay:
             except (BatonError, TypeError, ValueError):
                 self.policies[version] = None  # missing or unreadable: `verify` names it
         return self.policies[version]
+
+    def follow_policy(self, event: Event, rows: dict[str, Row]) -> None:
+        """A `policy_applied` event re-times the running clocks as the apply did."""
+        data = event.data
+        if event.event != "policy_applied" or not isinstance(data.get("previous"), int):
+            return
+        old, new = self.policy(data["previous"]), self.policy(data.get("version"))
+        if old is None or new is None:
+            return
+        given = data.get("maps")
+        maps: dict[str, str] = given if isinstance(given, dict) else {}
+        retime_clocks(self.store, old, new, event.at, maps,
+                      lambda state: [lead for lead, row in rows.items() if row["state"] == state])
 
     def follow(self, event: Event) -> None:
         if event.event == "sla_breach" and not isinstance(event.data.get("sla"), str):
