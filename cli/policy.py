@@ -121,3 +121,8 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
         app.emit({"format": fmt, "diagram": text})
     else:
         click.echo(text)
+
+
+from .policy_simulate import simulate  # noqa: E402  (its module keeps the engine imports inside the command)
+
+policy.add_command(simulate)
