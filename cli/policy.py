@@ -123,10 +123,11 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
         click.echo(text)
 
 
-from .policy_explain import explain  # noqa: E402
-
-policy.add_command(explain)
-
+# The commands that review a change live in modules of their own; each keeps
+# its engine imports inside the command, as the ones above do.
 from .policy_diff import diff  # noqa: E402
+from .policy_explain import explain  # noqa: E402
+from .policy_simulate import simulate  # noqa: E402
 
-policy.add_command(diff)
+for _command in (explain, diff, simulate):
+    policy.add_command(_command)

@@ -26,26 +26,19 @@ from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
-from .errors import BatonError, Refused
+from .errors import BatonError
 from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
-from .machine import LeadMachine, LeadView
+from .machine import ERASED, Erased, LeadMachine, LeadView
 from .policies import text_hash
 from .policy.model import Policy
 from .projection import apply, is_personal, personal_digest
 from .sla import follow as follow_clocks
+from .sla import retime_clocks
 from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
 from .workspace import compiled_policy
 
 Row = dict[str, Any]
 CHUNK = 2000
-
-
-class Erased(str):
-    """A personal value erased since it was logged: present (truthy), unknown.
-    It matches any value in the `leads` table and is written there as null."""
-
-
-ERASED = Erased("[erased]")
 
 
 class LogBroken(BatonError):
@@ -300,29 +293,7 @@ def transition_refusal(version: _Version, event: Event, row: Row) -> str | None:
     except (TypeError, ValueError):
         return f"its time {event.at!r} is not ISO 8601"
     refusal = version.machine.refusal(transition, view, event.actor, args, now)
-    if isinstance(refusal, Refused):
-        refusal = _excusing_erased(version, transition.name, view, event.actor, now, refusal)
     return None if refusal is None else str(refusal)
-
-
-def _excusing_erased(version: _Version, trigger: str, view: LeadView, actor: str, now: Any,
-                     refusal: Refused) -> Refused | None:
-    """The refusal without the guards and checklist items that read a value
-    erased since: the log cannot say whether they held, so they count."""
-    erased = {name for name, value in view.fields.items() if isinstance(value, Erased)}
-    if not erased:
-        return refusal
-    policy = version.policy
-    transition = policy.transitions[trigger]
-    env = view.env(actor, now)
-    failed = [g.message for g in transition.guards if not g.expr.holds(env) and not g.expr.names & erased]
-    missing = {}
-    for name in transition.checklists:
-        labels = [label for label, expr in policy.checklists[name].items
-                  if not expr.holds(env) and not expr.names & erased]
-        if labels:
-            missing[name] = labels
-    return Refused(view.id, trigger, missing, failed) if failed or missing else None
 
 
 # -- (c) the projection --------------------------------------------------------------
@@ -819,6 +790,7 @@ def rebuild(store: Store) -> int:
             if broken is not None:
                 raise LogBroken(f"the log is broken at {broken}; nothing was rebuilt (see `baton audit verify`)")
             if event.lead is None:
+                clocks.follow_policy(event, rows)
                 continue
             row = rows.get(event.lead)
             if (row is None) != (event.event == "created"):
@@ -866,6 +838,19 @@ class _ClockReplay:
             except (BatonError, TypeError, ValueError):
                 self.policies[version] = None  # missing or unreadable: `verify` names it
         return self.policies[version]
+
+    def follow_policy(self, event: Event, rows: dict[str, Row]) -> None:
+        """A `policy_applied` event re-times the running clocks as the apply did."""
+        data = event.data
+        if event.event != "policy_applied" or not isinstance(data.get("previous"), int):
+            return
+        old, new = self.policy(data["previous"]), self.policy(data.get("version"))
+        if old is None or new is None:
+            return
+        given = data.get("maps")
+        maps: dict[str, str] = given if isinstance(given, dict) else {}
+        retime_clocks(self.store, old, new, event.at, maps,
+                      lambda state: [lead for lead, row in rows.items() if row["state"] == state])
 
     def follow(self, event: Event) -> None:
         if event.event == "sla_breach" and not isinstance(event.data.get("sla"), str):

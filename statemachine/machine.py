@@ -6,7 +6,13 @@
 
 Each transition has one condition that checks, in order, who is acting, the
 `requires` keys, then every guard and checklist item, and keeps the full
-list of what is unmet, so a refusal names all of it at once.
+list of what is unmet, so a refusal names all of it at once. This is the one
+place that judges: firing, `allowed`, `audit verify` re-judging the log and
+`policy simulate` judging a candidate policy all ask it.
+
+A personal value erased since it was logged (`ERASED`, met when the log is
+replayed) counts as present: a guard or checklist item that reads it is not
+held against the lead, since nobody can say any more whether it held.
 """
 
 from __future__ import annotations
@@ -20,6 +26,14 @@ from transitions import Machine, MachineError
 
 from .errors import BatonError, MissingKeys, NotAllowed, Refused, UnknownTrigger, WrongState
 from .policy.model import OWNER, SYSTEM, Policy, Transition
+
+
+class Erased(str):
+    """A personal value erased since it was logged: present (truthy), unknown.
+    It matches any value in the `leads` table and is written there as null."""
+
+
+ERASED = Erased("[erased]")
 
 
 @dataclass
@@ -45,6 +59,7 @@ class LeadView:
 class LeadMachine:
     def __init__(self, policy: Policy):
         self.policy = policy
+        self._actor_readers: dict[str, bool] = {}
         self._machine = Machine(
             model=None,
             states=list(policy.states),
@@ -82,19 +97,70 @@ class LeadMachine:
 
     def refusal(self, transition: Transition, lead: LeadView, actor: str, args: dict[str, str],
                 now: dt.datetime) -> BatonError | None:
-        if not self.may_act(transition, lead, actor):
-            in_no_role = actor != SYSTEM and not any(actor in members for members in self.policy.roles.values())
-            return NotAllowed(lead.id, transition.name, actor, describe_by(transition, self.policy),
-                              self.policy.roles if in_no_role else None)
+        role = self._role_refusal(transition, lead, actor)
+        if role is not None:
+            return role
         absent = [key for key in transition.requires if not args.get(key, "").strip()]
         if absent:
             return MissingKeys(lead.id, transition.name, absent)
-        env = lead.env(actor, now)
+        return self.rules_refusal(transition, lead, lead.env(actor, now))
+
+    def rules_refusal(self, transition: Transition, lead: LeadView, env: dict[str, Any]) -> Refused | None:
+        """The guards and checklist items of `transition` that do not hold in `env`."""
         failed = [g.message for g in transition.guards if not g.expr.holds(env)]
         missing = self.missing_items(lead, transition.checklists, env)
+        if (failed or missing) and any(isinstance(value, Erased) for value in lead.fields.values()):
+            erased = {name for name, value in lead.fields.items() if isinstance(value, Erased)}
+            failed = [g.message for g in transition.guards if not g.expr.holds(env) and not g.expr.names & erased]
+            missing = self._missing_known(transition.checklists, env, erased)
         if failed or missing:
             return Refused(lead.id, transition.name, missing, failed)
         return None
+
+    def _missing_known(self, names: tuple[str, ...], env: dict[str, Any], erased: set[str]) -> dict[str, list[str]]:
+        missing = {}
+        for name in names:
+            labels = [label for label, expr in self.policy.checklists[name].items
+                      if not expr.holds(env) and not expr.names & erased]
+            if labels:
+                missing[name] = labels
+        return missing
+
+    def who_may(self, transition: Transition, lead: LeadView, actors: tuple[str, ...],
+                now: dt.datetime) -> dict[str, BatonError | None]:
+        """actor -> why `transition` is refused to them on `lead` (None: allowed),
+        as `refusal` would say with every `requires` key given. The guards and
+        items that do not read `actor` are judged once for all of them."""
+        args = {key: "given" for key in transition.requires}
+        if self._reads_actor(transition):
+            return {actor: self.refusal(transition, lead, actor, args, now) for actor in actors}
+        shared: BatonError | None = None
+        judged = False
+        verdicts: dict[str, BatonError | None] = {}
+        for actor in actors:
+            role = self._role_refusal(transition, lead, actor)
+            if role is not None:
+                verdicts[actor] = role
+                continue
+            if not judged:
+                shared, judged = self.rules_refusal(transition, lead, lead.env(actor, now)), True
+            verdicts[actor] = shared
+        return verdicts
+
+    def _reads_actor(self, transition: Transition) -> bool:
+        reads = self._actor_readers.get(transition.name)
+        if reads is None:
+            exprs = [g.expr for g in transition.guards]
+            exprs += [e for name in transition.checklists for _, e in self.policy.checklists[name].items]
+            reads = self._actor_readers[transition.name] = any("actor" in e.names for e in exprs)
+        return reads
+
+    def _role_refusal(self, transition: Transition, lead: LeadView, actor: str) -> NotAllowed | None:
+        if self.may_act(transition, lead, actor):
+            return None
+        in_no_role = actor != SYSTEM and not any(actor in members for members in self.policy.roles.values())
+        return NotAllowed(lead.id, transition.name, actor, describe_by(transition, self.policy),
+                          self.policy.roles if in_no_role else None)
 
     def _condition(self, transition: Transition) -> Any:
         def condition(event: Any) -> bool:

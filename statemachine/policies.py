@@ -118,6 +118,7 @@ def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str,
                  maps: dict[str, str]) -> Applied:
     """Put `policy` in force over the active one, in one transaction."""
     from .lifecycle import Recorder, read_row, row_to_columns
+    from .sla import retime_clocks
     from .workspace import Workspace, compiled_policy
 
     with store.transaction():
@@ -137,6 +138,9 @@ def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str,
         applied = Applied(policy.name, policy.version, old.version, data["hash"], maps, added_fields=added)
         ws = Workspace(store, actor, at)  # the new version is in force inside this transaction
         assert ws.policy.version == policy.version
+        # Before the moves, as `audit rebuild` meets them in the log: the
+        # policy_applied event, then each lead's `moved`.
+        retime_clocks(store, old, policy, at, maps, lambda state: store.leads_in_state(state))
         for source, target in maps.items():
             leads = [lead for (lead,) in store.db.execute("SELECT id FROM leads WHERE state = ? ORDER BY rowid", (source,))]
             for lead in leads:

@@ -8,6 +8,7 @@ computed once, when it starts, with the policy's business calendar.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,65 @@ def follow(store: Store, policy: Policy, event: Event) -> None:
                 "UPDATE clocks SET started_at = ?, due_at = ?, breached_at = NULL WHERE lead = ? AND name = ?",
                 (event.at, due_at(policy, restarted, event.at), lead, restarted.name),
             )
+
+
+# -- a new policy version over running clocks ------------------------------------------
+def same_timing(old: Policy, new: Policy, before: Sla, after: Sla) -> bool:
+    """Whether a clock of `before` keeps its due time under `after`."""
+    if (before.within_minutes, before.business) != (after.within_minutes, after.business):
+        return False
+    return not after.business or (old.business_hours, old.timezone) == (new.business_hours, new.timezone)
+
+
+def retimed_due(old: Policy, new: Policy, name: str, state: str, started_at: str) -> str | None:
+    """The due time a running clock has under `new` (None: `new` has no such
+    clock on `state`, so it stops). The clock keeps its start: `new` decides
+    only how long it runs."""
+    after = next((s for s in clocks_of(new, state) if s.name == name), None)
+    if after is None:
+        return None
+    before = next((s for s in old.sla if s.name == name), None)
+    if before is not None and same_timing(old, new, before, after):
+        return _KEEP
+    return due_at(new, after, started_at)
+
+
+# Returned by `retimed_due` for a clock whose due time does not move.
+_KEEP = "keep"
+
+
+def retime_clocks(store: Store, old: Policy, new: Policy, at: str, maps: dict[str, str],
+                  leads_in: Callable[[str], Iterable[str]]) -> None:
+    """Inside `policy apply`'s transaction (and when `audit rebuild` replays
+    it): the running clocks under the new version. A clock the new version
+    still has on the lead's state keeps its start and takes the new length;
+    one it no longer has stops; a clock it adds to a state starts at the
+    apply for the leads already there. Breached clocks stay as they were. `maps` are the
+    apply's `--map` moves, whose leads keep their clocks in the new state;
+    `leads_in(state)` gives the ids of the leads in a state of `old`."""
+    db = store.db
+    running = db.execute(
+        "SELECT lead, name, state, started_at, due_at FROM clocks WHERE breached_at IS NULL"
+    ).fetchall()
+    for lead, name, state, started_at, due in running:
+        target = maps.get(state, state)
+        timed = retimed_due(old, new, name, target, started_at)
+        if timed is None:
+            db.execute("DELETE FROM clocks WHERE lead = ? AND name = ?", (lead, name))
+        elif (timed != _KEEP and timed != due) or target != state:
+            db.execute("UPDATE clocks SET due_at = ?, state = ? WHERE lead = ? AND name = ?",
+                       (due if timed == _KEEP else timed, target, lead, name))
+    added = [sla for sla in new.sla if not any(s.name == sla.name and s.state == sla.state for s in old.sla)]
+    for sla in added:
+        sources = [sla.state, *(old_state for old_state, target in maps.items() if target == sla.state)]
+        for source in dict.fromkeys(sources):
+            if source not in old.states:
+                continue
+            for lead in leads_in(source):
+                db.execute(
+                    "INSERT OR IGNORE INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)",
+                    (lead, sla.name, sla.state, at, due_at(new, sla, at)),
+                )
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,9 @@ class Store:
             return None
         return dict(zip([d[0] for d in cursor.description], row))
 
+    def leads_in_state(self, state: str) -> list[str]:
+        return [lead for (lead,) in self.db.execute("SELECT id FROM leads WHERE state = ? ORDER BY rowid", (state,))]
+
     def lead_exists(self, lead: str) -> bool:
         return self.db.execute("SELECT 1 FROM leads WHERE id = ?", (lead,)).fetchone() is not None
 

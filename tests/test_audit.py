@@ -730,8 +730,9 @@ def test_rebuild_restores_the_sla_clocks_each_under_its_own_policy_version(
     baton: Baton, db: Path, tmp_path: Path
 ) -> None:
     """L-1's acknowledge clock breached and restarted with bob; L-2's started
-    under version 1 (4 business hours), L-3's under version 2 (8); L-4 is in
-    contacted. Wiped and tampered with, the clocks come back exactly."""
+    under version 1 (4 business hours) and version 2 re-timed both to 8 from
+    their starts; L-3's started under version 2; L-4 is in contacted. Wiped
+    and tampered with, the clocks come back exactly."""
     from conftest import DEFAULT_POLICY, to_sql
 
     assert to_sql(baton, "L-1").exit_code == 0  # alice, due 13:00
@@ -747,8 +748,8 @@ def test_rebuild_restores_the_sla_clocks_each_under_its_own_policy_version(
         assert baton("lead", "advance", "L-4", trigger, actor="sam", now="2026-11-23T15:30").exit_code == 0
     before = clocks(db)
     assert [(lead, name, due) for lead, name, _, _, due, _ in before] == [
-        ("L-1", "acknowledge", "2026-11-23T17:30:00+00:00"),  # 4 business hours from 13:30, for bob
-        ("L-2", "acknowledge", "2026-11-24T09:30:00+00:00"),  # 4 from 14:00 (version 1)
+        ("L-1", "acknowledge", "2026-11-24T13:00:00+00:00"),  # 8 business hours from 13:30, for bob
+        ("L-2", "acknowledge", "2026-11-24T13:30:00+00:00"),  # 8 from 14:00 (re-timed by version 2)
         ("L-3", "acknowledge", "2026-11-24T14:30:00+00:00"),  # 8 from 15:00 (version 2)
         ("L-4", "follow_up", "2026-12-07T15:30:00+00:00"),
     ]

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_POLICY, Baton, as_json, json_lines, to_sql
+from conftest import DEFAULT_POLICY, Baton, add_ready_lead, as_json, json_lines, to_sql
 
 FRIDAY_3PM = "2026-11-27T15:00"          # London = UTC in November
 ACK_DUE = "2026-11-30T10:30:00+00:00"    # 2.5h on Friday + 1.5h on Monday
@@ -315,23 +315,57 @@ def test_init_refuses_a_policy_with_a_bad_clock_naming_file_line_and_column(
     assert not db_path.exists()
 
 
-def test_a_running_clock_whose_sla_a_new_policy_removed_is_recorded_and_nothing_else_is_done(
+ACKNOWLEDGE_BLOCK = ("  - name: acknowledge\n    state: SQL\n    within: 4h\n    business: true\n    breach:\n"
+                     "      notify: [owner, sales_manager]\n"
+                     "      reassign: true           # give it to another rep if nobody acknowledged it\n")
+
+
+def clocks_table(db: Path) -> list[tuple[str, ...]]:
+    return sqlite3.connect(db).execute(
+        "SELECT lead, name, state, started_at, due_at, breached_at FROM clocks ORDER BY lead, name").fetchall()
+
+
+def test_a_running_clock_whose_sla_a_new_policy_removed_stops_when_it_is_applied(
         baton: Baton, db: Path, tmp_path: Path) -> None:
     from test_policy_apply import variant
 
     to_sql(baton, "L-1", now=FRIDAY_3PM)
-    block = ("  - name: acknowledge\n    state: SQL\n    within: 4h\n    business: true\n    breach:\n"
-             "      notify: [owner, sales_manager]\n"
-             "      reassign: true           # give it to another rep if nobody acknowledged it\n")
-    without = variant(tmp_path, 2, replace=(block, ""))
+    without = variant(tmp_path, 2, replace=(ACKNOWLEDGE_BLOCK, ""))
     assert baton("policy", "apply", str(without), now=FRIDAY_3PM).exit_code == 0
-    result = baton("sla", "sweep", now="2026-11-30T11:00")
-    assert result.stdout.splitlines()[0] == (
-        "L-1 breached acknowledge (due 2026-11-30 10:30 GMT): this clock is no longer in the policy; nothing else was done")
-    shown = as_json(baton("--json", "lead", "show", "L-1", now="2026-11-30T11:00"))
-    assert (shown["owner"], shown["sla"][0]["breached"]) == ("alice", True)
+    assert baton("sla", "sweep", now="2026-11-30T11:00").stdout == "Swept as of 2026-11-30 11:00 GMT: 0 breaches.\n"
+    assert as_json(baton("--json", "lead", "show", "L-1", now="2026-11-30T11:00"))["sla"] == []
     assert sqlite3.connect(db).execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert baton("audit", "verify").exit_code == 0
+
+
+def test_a_running_clock_takes_the_new_length_from_its_own_start_when_a_policy_is_applied(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    from test_policy_apply import variant
+
+    to_sql(baton, "L-1", now=FRIDAY_3PM)  # due Monday 10:30 with 4 business hours
+    shorter = variant(tmp_path, 2, replace=("within: 4h", "within: 2h"))
+    assert baton("policy", "apply", str(shorter), now=FRIDAY_3PM).exit_code == 0
+    clock = as_json(baton("--json", "lead", "show", "L-1", now=FRIDAY_3PM))["sla"][0]
+    assert (clock["name"], clock["started"], clock["due"]) == (
+        "acknowledge", "2026-11-27T15:00:00+00:00", "2026-11-27T17:00:00+00:00")
+    before = clocks_table(db)
+    assert baton("audit", "rebuild", actor="sam").exit_code == 0
+    assert clocks_table(db) == before
+
+
+def test_a_clock_a_new_policy_adds_starts_at_the_apply_for_the_leads_already_there(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    from test_policy_apply import variant
+
+    add_ready_lead(baton, "L-1")
+    timed = variant(tmp_path, 2, replace=("sla:\n", "sla:\n  - name: triage\n    state: MQL\n    within: 2h\n"))
+    assert baton("policy", "apply", str(timed), now="2026-11-23T10:00").exit_code == 0
+    clock = as_json(baton("--json", "lead", "show", "L-1", now="2026-11-23T10:00"))["sla"][0]
+    assert (clock["name"], clock["started"], clock["due"]) == (
+        "triage", "2026-11-23T10:00:00+00:00", "2026-11-23T12:00:00+00:00")
+    before = clocks_table(db)
+    assert baton("audit", "rebuild", actor="sam").exit_code == 0
+    assert clocks_table(db) == before
 
 
 def test_a_reassign_without_routing_is_a_policy_error_at_its_place() -> None:
