@@ -121,3 +121,9 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
         app.emit({"format": fmt, "diagram": text})
     else:
         click.echo(text)
+
+
+from .policy_signoff import approvals, approve  # noqa: E402
+
+policy.add_command(approve)
+policy.add_command(approvals)

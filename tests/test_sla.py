@@ -316,9 +316,12 @@ def test_init_refuses_a_policy_with_a_bad_clock_naming_file_line_and_column(
 
 
 def test_a_running_clock_whose_sla_a_new_policy_removed_is_recorded_and_nothing_else_is_done(
-        baton: Baton, db: Path, tmp_path: Path) -> None:
-    from test_policy_apply import variant
+        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    from test_policy_apply import SIGN_OFF, variant
 
+    # A policy that asks for no sign-off: approving would leave a notification in the outbox.
+    assert baton("init", "--policy", str(variant(tmp_path, 1, "v1.yaml", replace=(SIGN_OFF, "")))).exit_code == 0
+    db = db_path
     to_sql(baton, "L-1", now=FRIDAY_3PM)
     block = ("  - name: acknowledge\n    state: SQL\n    within: 4h\n    business: true\n    breach:\n"
              "      notify: [owner, sales_manager]\n"
