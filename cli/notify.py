@@ -51,7 +51,7 @@ def send(ctx: click.Context) -> None:
             if attempt.status == "sent":
                 note = attempt.note
                 where = ", ".join(attempt.accepted) or f"no channel reaches {', '.join(note.recipients) or 'anyone'}"
-                click.echo(f"#{note.id} {note.lead} {note.sla}: sent ({where}).", err=to_stderr)
+                click.echo(f"#{note.id} {subject(note.lead, note.sla, note.kind)}: sent ({where}).", err=to_stderr)
         click.echo(f"As of {for_people(ws.at, ws.policy.timezone)}: {report.sent} sent, {len(report.pending)} pending.",
                    err=to_stderr)
     if report.configured and report.pending:
@@ -62,16 +62,22 @@ def send(ctx: click.Context) -> None:
 
 
 def pending_line(note: Notification, zone: str) -> str:
-    return outbox_line(note.id, note.lead, note.sla, note.recipients, note.tries, note.next_try_at,
-                       note.last_error, note.delivered, zone)
+    return outbox_line(note.id, subject(note.lead, note.sla, note.kind), note.recipients, note.tries,
+                       note.next_try_at, note.last_error, note.delivered, zone)
 
 
-def outbox_line(number: int, lead: str, sla: str, recipients: Sequence[str], tries: int, next_try_at: str,
+def subject(lead: str | None, sla: str | None, kind: str) -> str:
+    """What a notification is about: `L-1 acknowledge`, or its kind when it
+    is about no lead (`approval`: a new version of the policy)."""
+    return f"{lead} {sla or kind}" if lead is not None else kind
+
+
+def outbox_line(number: int, about: str, recipients: Sequence[str], tries: int, next_try_at: str,
                 last_error: str | None, delivered: Sequence[str], zone: str) -> str:
     """One pending notification: for whom, what failed, and when it is tried again."""
     from statemachine.clock import for_people
 
-    head = f"#{number} {lead} {sla} for {', '.join(recipients) or 'nobody'}"
+    head = f"#{number} {about} for {', '.join(recipients) or 'nobody'}"
     when = for_people(next_try_at, zone)
     if tries == 0:
         return f"{head}: not tried yet; first try at {when}"

@@ -123,11 +123,12 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
         click.echo(text)
 
 
-# The commands that review a change live in modules of their own; each keeps
-# its engine imports inside the command, as the ones above do.
+# The commands that review and sign a change live in modules of their own;
+# each keeps its engine imports inside the command, as the ones above do.
 from .policy_diff import diff  # noqa: E402
 from .policy_explain import explain  # noqa: E402
+from .policy_signoff import approvals, approve  # noqa: E402
 from .policy_simulate import simulate  # noqa: E402
 
-for _command in (explain, diff, simulate):
+for _command in (explain, diff, simulate, approve, approvals):
     policy.add_command(_command)

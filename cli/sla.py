@@ -9,7 +9,7 @@ import click
 from statemachine.clock import for_people
 
 from .app import App
-from .notify import outbox_line
+from .notify import outbox_line, subject
 
 
 @click.group()
@@ -68,14 +68,16 @@ def status(app: App) -> None:
                        "due": clock.due_at, "status": shown})
         tally = owners.setdefault(owner or "(unassigned)", {"running": 0, "due": 0, "breached": 0})
         tally[shown] += 1
+    rows = ws.store.db.execute(
+        "SELECT id, lead, sla, recipients, tries, next_try_at, last_error, kind FROM outbox "
+        "WHERE status = 'pending' ORDER BY id"
+    ).fetchall()
     outbox = [
         {"id": row[0], "lead": row[1], "sla": row[2], "recipients": json.loads(row[3]), "tries": row[4],
          "next_try_at": row[5], "last_error": row[6]}
-        for row in ws.store.db.execute(
-            "SELECT id, lead, sla, recipients, tries, next_try_at, last_error FROM outbox "
-            "WHERE status = 'pending' ORDER BY id"
-        )
+        for row in rows
     ]
+    kinds = {row[0]: row[7] for row in rows}  # an approval's row is about no lead: its kind says what
     if app.as_json:
         app.emit({"now": ws.at, "clocks": clocks, "owners": owners, "outbox": outbox})
         return
@@ -93,9 +95,9 @@ def status(app: App) -> None:
     if outbox:
         click.echo(f"\n{len(outbox)} notification{'s' if len(outbox) != 1 else ''} waiting to be sent (`baton notify send`):")
         for row in outbox:
-            click.echo(f"  {waiting_line(row, ws.policy.timezone)}")
+            click.echo(f"  {waiting_line(row, kinds[row['id']], ws.policy.timezone)}")
 
 
-def waiting_line(row: dict, zone: str) -> str:
-    return outbox_line(row["id"], row["lead"], row["sla"], row["recipients"], row["tries"], row["next_try_at"],
-                       row["last_error"], (), zone)
+def waiting_line(row: dict, kind: str, zone: str) -> str:
+    return outbox_line(row["id"], subject(row["lead"], row["sla"], kind), row["recipients"], row["tries"],
+                       row["next_try_at"], row["last_error"], (), zone)

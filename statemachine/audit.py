@@ -31,6 +31,7 @@ from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
 from .machine import ERASED, Erased, LeadMachine, LeadView
 from .policies import text_hash
 from .policy.model import Policy
+from .policy.signoff import SignOffCheck
 from .projection import apply, is_personal, personal_digest
 from .sla import follow as follow_clocks
 from .sla import retime_clocks
@@ -417,9 +418,14 @@ class Verifier:
         self.one_read = one_read
         self.timeline: list[_Applied] = []  # in seq order, in one read only
         self.applied_seqs: list[int] = []  # the seq of each entry of timeline, for bisect
+        self.sign_off = SignOffCheck(lambda version: v.policy if (v := self.rules.get(version)) else None)
 
     def problem(self, seq: int, message: str) -> None:
         self.report.problems.append(Problem(message, seq=seq))
+
+    def problem_if(self, seq: int, message: str | None) -> None:
+        if message is not None:
+            self.problem(seq, message)
 
     # -- an event's place in the log -------------------------------------------------
     def in_order(self, event: Event, in_force: int | None, maps: dict[str | None, str] | None) -> None:
@@ -436,6 +442,8 @@ class Verifier:
         if event.lead is None and event.event not in BATON_EVENTS:
             self.problem(event.seq, f"'{event.event}' is not an event Baton writes, and an event of no lead "
                                     f"cannot be a transition (Baton's events: {', '.join(BATON_EVENTS)})")
+        if event.event == "approved" and event.lead is None:  # events of no lead come here in seq order
+            self.problem_if(event.seq, self.sign_off.approved(event))
 
     def place(self, event: Event) -> None:
         """`in_order` for an event read out of seq order, with what the seq
@@ -487,6 +495,7 @@ class Verifier:
 
     def policy_applied(self, event: Event) -> None:
         data, version = event.data, event.policy_version
+        self.problem_if(event.seq, self.sign_off.applied(event, self.sign_off.policy_of(self.in_force)))
         if data.get("version") != version:
             self.problem(event.seq, f"it applies version {data.get('version')} but records version {version}")
         elif not isinstance(version, int) or (self.in_force is not None and version <= self.in_force):
@@ -734,13 +743,13 @@ def _problem_order(problem: Problem) -> tuple[int, int]:
 
 def _raw_chunks(store: Store) -> Iterator[tuple[list[Event], list[Any]]]:
     """The events in seq order for the chain walk: `data` is parsed only for
-    the events whose content that walk reads (policy_applied, moved)."""
+    the events whose content that walk reads (policy_applied, moved, approved)."""
     cursor = store.db.execute(f"{_SELECT} ORDER BY seq")
     while rows := cursor.fetchmany(CHUNK):
         events, texts = [], []
         for raw in rows:
             kind = raw[4]
-            if kind in ("policy_applied", "moved"):
+            if kind in ("policy_applied", "moved", "approved"):
                 events.append(_event(raw))
             else:
                 seq, lead, at, actor, _, from_, to, _, version, prev, digest = raw

@@ -136,22 +136,24 @@ class NotAllowed(BatonError):
         self.lead, self.trigger, self.actor = lead, trigger, actor
 
 
-def _no_role(actor: str, roles: Mapping[str, Iterable[str]]) -> str:
+def _no_role(actor: str, roles: Mapping[str, Iterable[str]], policy: str = "the policy") -> str:
     people = [a for members in roles.values() for a in members]
     near = closest(actor, people)
     hint = f" (did you mean '{near}'?)" if near and near != actor else ""
-    return f"'{actor}' is in no role of the policy{hint}"
+    return f"'{actor}' is in no role of {policy}{hint}"
 
 
 class NoRole(BatonError):
-    """The actor is in no role of the policy, so may change no lead."""
+    """The actor is in no role of the policy, so may change no lead (and,
+    with `policy` naming the one in force, not the policy itself)."""
 
-    def __init__(self, actor: str, roles: Mapping[str, Iterable[str]]):
+    def __init__(self, actor: str, roles: Mapping[str, Iterable[str]], policy: str | None = None):
         listed = "; ".join(f"{role}: {', '.join(members) or 'nobody yet'}" for role, members in roles.items())
         people = [a for members in roles.values() for a in members]
         example = closest(actor, people) or (people[0] if people else "NAME")
+        what = "may not change leads" if policy is None else "may not change it"
         super().__init__(
-            f"{_no_role(actor, roles)}, so may not change leads; act as someone who is, "
+            f"{_no_role(actor, roles, policy or 'the policy')}, so {what}; act as someone who is, "
             f"like --as {example} ({listed or 'the policy lists no roles'})"
         )
         self.actor = actor

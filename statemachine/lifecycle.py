@@ -137,9 +137,15 @@ def load_holder(policy: Policy, row: Row | None) -> str | None:
 def require_member(ws: Workspace) -> None:
     """Refuse an actor who is in no role of the policy: changes to leads are
     made by the people the agreement names (a typo in --as lands here)."""
-    policy = ws.policy
-    if not any(ws.actor in members for members in policy.roles.values()):
-        raise NoRole(ws.actor, policy.roles)
+    refuse_outsider(ws.policy, ws.actor)
+
+
+def refuse_outsider(policy: Policy, actor: str, *, changing_policy: bool = False) -> None:
+    """`require_member` for a policy and an actor; `changing_policy`: the
+    change is to `policy` itself, which is its members' agreement to change."""
+    if not any(actor in members for members in policy.roles.values()):
+        named = f"policy {policy.name} version {policy.version}" if changing_policy else None
+        raise NoRole(actor, policy.roles, named)
 
 
 # -- field values ------------------------------------------------------------------

@@ -41,7 +41,7 @@ class Notification:
     """One outbox row."""
 
     id: int
-    lead: str
+    lead: str | None  # None for a notification about no lead (kind `approval`)
     kind: str
     sla: str | None
     due: str | None
@@ -195,12 +195,16 @@ def email_message(note: Notification, sender: str, address: str) -> EmailMessage
     message["From"] = sender
     message["To"] = address
     message["Subject"] = (
-        f"Lead {note.lead} missed its {note.sla} deadline" if note.kind == "sla_breach" else f"About lead {note.lead}"
+        f"Lead {note.lead} missed its {note.sla} deadline" if note.kind == "sla_breach"
+        else f"About lead {note.lead}" if note.lead is not None
+        else "A new version of the policy waits for your approval" if note.kind == "approval"
+        else note.text
     )
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message["X-Baton-Notification"] = str(note.id)
-    details = [("Lead", note.lead), ("Deadline", note.sla), ("Due", note.due), ("Owner", note.owner or "nobody"),
+    details = [("Lead", note.lead), ("Deadline", note.sla), ("Due", note.due),
+               ("Owner", note.owner or "nobody" if note.lead is not None else None),
                ("Notified", ", ".join(note.recipients))]
     lines = [note.text, ""] + [f"{label}: {value}" for label, value in details if value]
     message.set_content("\n".join(lines) + f"\n\nSent by Baton (notification #{note.id}).\n")

@@ -4,7 +4,9 @@ stored, and a `policy_applied` event records the change.
 `apply_policy` puts a new version in force over an older one, in one
 transaction: the version must go up, leads sitting in a state the new
 version removes must be sent somewhere by `--map OLD=NEW` (each move is a
-`moved` event), and new fields get their `leads` columns.
+`moved` event), and new fields get their `leads` columns. Only a person in
+a role of the version in force may change it, and only with the sign-off it
+asks for (`policy.signoff`).
 """
 
 from __future__ import annotations
@@ -117,21 +119,25 @@ def check_maps(old: Policy, new: Policy, maps: dict[str, str]) -> None:
 def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str, at: str,
                  maps: dict[str, str]) -> Applied:
     """Put `policy` in force over the active one, in one transaction."""
-    from .lifecycle import Recorder, read_row, row_to_columns
+    from .lifecycle import Recorder, read_row, refuse_outsider, row_to_columns
+    from .policy.signoff import require_sign_off
     from .sla import retime_clocks
     from .workspace import Workspace, compiled_policy
 
     with store.transaction():
         old, _ = compiled_policy(store)
+        refuse_outsider(old, actor, changing_policy=True)
         if policy.version <= old.version:
             raise VersionNotHigher(file, policy.version, old.version)
+        approved_by = require_sign_off(store, old, file, text, policy)
         check_maps(old, policy, maps)
         removed = [state for state in old.states if state not in policy.states]
         counts = _leads_in(store, removed)
         unmapped = {state: n for state, n in counts.items() if state not in maps}
         if unmapped:
             raise LeadsInRemovedStates(policy.version, unmapped, list(policy.states))
-        data = store_policy(store, text, policy, actor, at, {"previous": old.version, "maps": maps})
+        signed = {} if approved_by is None else {"approved_by": approved_by}
+        data = store_policy(store, text, policy, actor, at, {"previous": old.version, "maps": maps, **signed})
         columns = set(store.lead_columns())
         added = [name for name in policy.fields if name not in columns]
         store.add_field_columns(added)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BANT, Baton, add_ready_lead, as_json, json_lines
+from conftest import BANT, Baton, add_ready_lead, as_json, json_lines, sign_off
 from test_database import expected_hash, reading, snapshot
 
 SUMMARY = "the chain is intact, every transition was legal, the leads table matches the log"
@@ -530,6 +530,7 @@ def applied(baton: Baton, story: Path, tmp_path: Path) -> Path:
         add_ready_lead(baton, lead)
         assert baton("lead", "advance", lead, "hand_over").exit_code == 0
     v2 = variant(tmp_path, 2, rename_sal=True)
+    sign_off(baton, v2)
     assert baton("policy", "apply", str(v2), "--map", "SAL=handed", actor="sam").exit_code == 0
     assert baton("rep", "away", "bob", actor="bob").exit_code == 0
     assert baton("lead", "attempt", "L-2").exit_code == 0
@@ -741,6 +742,7 @@ def test_rebuild_restores_the_sla_clocks_each_under_its_own_policy_version(
     v2 = tmp_path / "v2.yaml"
     v2.write_text(DEFAULT_POLICY.read_text().replace("version: 1\n", "version: 2\n", 1)
                   .replace("within: 4h", "within: 8h", 1))
+    sign_off(baton, v2, now="2026-11-23T14:30")
     assert baton("policy", "apply", str(v2), actor="sam", now="2026-11-23T14:30").exit_code == 0
     assert to_sql(baton, "L-3", now="2026-11-23T15:00").exit_code == 0
     assert to_sql(baton, "L-4", now="2026-11-23T15:00").exit_code == 0

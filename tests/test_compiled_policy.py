@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import BANT, MONDAY_9AM, ROOT, Baton, add_ready_lead, as_json, to_sql
+from conftest import BANT, MONDAY_9AM, ROOT, Baton, add_ready_lead, as_json, sign_off, to_sql
 
 import statemachine.machine
 import statemachine.policy
@@ -114,6 +114,7 @@ def test_one_machine_per_policy_version_is_shared_by_every_lead(
 
     version_2 = tmp_path / "v2.yaml"
     version_2.write_text(policy_file.read_text().replace("version: 1", "version: 2", 1))
+    sign_off(baton, version_2)
     assert baton("policy", "apply", str(version_2), actor="sam").exit_code == 0
     assert baton("lead", "advance", "L-2", "accept", actor="bob").exit_code == 0
     assert baton("lead", "advance", "L-1", "contact", actor="alice").exit_code == 0

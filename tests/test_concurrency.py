@@ -20,7 +20,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import MONDAY_9AM, Baton, add_ready_lead
+from conftest import MONDAY_9AM, Baton, add_ready_lead, sign_off
 from test_database import assert_chain_intact, folder_listing, reading
 
 STARTUP_TIMEOUT = 10.0
@@ -192,6 +192,7 @@ def test_policy_apply_racing_lead_advances_keeps_every_lead_in_a_state_of_the_po
     leads = ("L-1", "L-2", "L-3")
     for lead in leads:
         add_ready_lead(baton, lead)
+    sign_off(baton, v2)
     commands = [("sam", "policy", "apply", str(v2), "--map", "SAL=handed")]
     commands += [("jane", "lead", "advance", lead, "hand_over") for lead in leads]
     (apply_result, *advances) = race(db, commands)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import Baton, add_ready_lead, as_json, json_lines, to_sql
 
-ROLES = "marketing: jane, omar; sales: alice, bob, carol; sales_manager: sam"
+ROLES = "marketing: jane, omar; sales: alice, bob, carol; sales_manager: sam; marketing_head: hana; sales_head: sam"
 
 
 def history(baton: Baton, lead: str) -> list[str]:

@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_POLICY, MONDAY_9AM, Baton, add_ready_lead, as_json, json_lines
+from conftest import DEFAULT_POLICY, MONDAY_9AM, Baton, add_ready_lead, as_json, json_lines, sign_off
 from test_database import reading, refusal, snapshot
 
 STATES_V2 = "MQL, handed, SQL, accepted, contacted, won, recycled"
+SIGN_OFF = "approvals:\n  required: [marketing_head, sales_head]\n"  # the default policy's
 
 
 def variant(tmp_path: Path, version: int, name: str = "v.yaml", rename_sal: bool = False,
@@ -33,6 +34,7 @@ def variant(tmp_path: Path, version: int, name: str = "v.yaml", rename_sal: bool
 
 def test_apply_puts_a_higher_version_in_force(baton: Baton, db: Path, tmp_path: Path) -> None:
     v2 = variant(tmp_path, 2)
+    sign_off(baton, v2)
     result = baton("policy", "apply", str(v2))
     digest = hashlib.sha256(v2.read_bytes()).hexdigest()
     assert result.exit_code == 0, result.stderr
@@ -41,7 +43,9 @@ def test_apply_puts_a_higher_version_in_force(baton: Baton, db: Path, tmp_path: 
     assert (shown["version"], shown["hash"], shown["text"]) == (2, digest, v2.read_text())
 
 
-def test_apply_logs_policy_applied_with_version_hash_and_maps(baton: Baton, db: Path, tmp_path: Path) -> None:
+def test_apply_logs_policy_applied_with_version_hash_and_maps(baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    # Under a policy that asks for no sign-off (with it, `approved_by` is logged too: test_policy_signoff)
+    assert baton("init", "--policy", str(variant(tmp_path, 1, "v1.yaml", replace=(SIGN_OFF, "")))).exit_code == 0
     v2 = variant(tmp_path, 2)
     baton("policy", "apply", str(v2), actor="sam")
     event = json_lines(baton("--json", "audit", "log", "--event", "policy_applied"))[-1]
@@ -53,6 +57,7 @@ def test_apply_logs_policy_applied_with_version_hash_and_maps(baton: Baton, db: 
 
 
 def test_past_versions_stay_readable(baton: Baton, db: Path, tmp_path: Path, policy_file: Path) -> None:
+    sign_off(baton, variant(tmp_path, 2))
     baton("policy", "apply", str(variant(tmp_path, 2)))
     assert as_json(baton("--json", "policy", "show", "--version", "1"))["text"] == policy_file.read_text()
 
@@ -68,6 +73,7 @@ def test_apply_refuses_the_version_in_force(baton: Baton, db: Path, tmp_path: Pa
 
 
 def test_apply_refuses_going_back_to_an_older_number(baton: Baton, db: Path, tmp_path: Path) -> None:
+    sign_off(baton, variant(tmp_path, 3))
     baton("policy", "apply", str(variant(tmp_path, 3)))
     path = variant(tmp_path, 2, name="v2.yaml")
     assert refusal(baton("policy", "apply", str(path))) == (
@@ -95,6 +101,7 @@ def test_apply_as_system_is_refused(baton: Baton, db: Path, tmp_path: Path) -> N
 def test_leads_in_flight_go_on_under_the_new_version(baton: Baton, db: Path, tmp_path: Path) -> None:
     add_ready_lead(baton, "L-1")  # score 75
     stricter = variant(tmp_path, 2, replace=("expr: score >= 60", "expr: score >= 80"))
+    sign_off(baton, stricter)
     baton("policy", "apply", str(stricter))
     assert refusal(baton("lead", "advance", "L-1", "hand_over")) == (
         "Error: cannot hand_over L-1: the score must reach 60 before marketing hands a lead over"
@@ -107,6 +114,7 @@ def test_leads_in_flight_go_on_under_the_new_version(baton: Baton, db: Path, tmp
 
 def test_apply_adds_columns_for_new_fields(baton: Baton, db: Path, tmp_path: Path) -> None:
     add_ready_lead(baton, "L-1")
+    sign_off(baton, variant(tmp_path, 2, extra_field="industry"))
     result = baton("policy", "apply", str(variant(tmp_path, 2, extra_field="industry")))
     assert result.stdout.splitlines()[-1] == "New fields: industry."
     assert baton("lead", "set", "L-1", "industry=Retail").exit_code == 0
@@ -119,6 +127,7 @@ def test_removing_a_state_where_leads_sit_is_refused_without_map(baton: Baton, d
     for lead in ("L-1", "L-2"):
         add_ready_lead(baton, lead)
         baton("lead", "advance", lead, "hand_over")
+    sign_off(baton, variant(tmp_path, 2, rename_sal=True))
     before = snapshot(db)
     assert refusal(baton("policy", "apply", str(variant(tmp_path, 2, rename_sal=True)))) == (
         "Error: policy version 2 removes the state where leads sit: SAL (2 leads); "
@@ -129,6 +138,7 @@ def test_removing_a_state_where_leads_sit_is_refused_without_map(baton: Baton, d
 
 def test_removing_a_state_nobody_is_in_needs_no_map(baton: Baton, db: Path, tmp_path: Path) -> None:
     add_ready_lead(baton, "L-1")
+    sign_off(baton, variant(tmp_path, 2, rename_sal=True))
     assert baton("policy", "apply", str(variant(tmp_path, 2, rename_sal=True))).exit_code == 0
     assert baton("audit", "verify").exit_code == 0
 
@@ -138,6 +148,7 @@ def test_map_moves_the_leads_with_a_moved_event_each(baton: Baton, db: Path, tmp
         add_ready_lead(baton, lead)
         baton("lead", "advance", lead, "hand_over")
     baton("lead", "attempt", "L-1", actor="alice")
+    sign_off(baton, variant(tmp_path, 2, rename_sal=True))
     result = baton("policy", "apply", str(variant(tmp_path, 2, rename_sal=True)), "--map", "SAL=handed", actor="sam")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1] == "Moved 2 leads from SAL to handed: L-1, L-2."
@@ -155,6 +166,7 @@ def test_map_moves_the_leads_with_a_moved_event_each(baton: Baton, db: Path, tmp
 def test_moved_leads_go_on_from_their_new_state(baton: Baton, db: Path, tmp_path: Path) -> None:
     add_ready_lead(baton, "L-1")
     baton("lead", "advance", "L-1", "hand_over")
+    sign_off(baton, variant(tmp_path, 2, rename_sal=True))
     baton("policy", "apply", str(variant(tmp_path, 2, rename_sal=True)), "--map", "SAL=handed")
     assert baton("lead", "set", "L-1", "budget=1", "authority=yes", "need=x", "timeline=2027-01-01").exit_code == 0
     assert baton("lead", "advance", "L-1", "qualify", actor="alice").stdout.startswith("L-1: handed -> SQL (qualify).")
@@ -173,6 +185,7 @@ def test_moved_leads_go_on_from_their_new_state(baton: Baton, db: Path, tmp_path
 def test_bad_map_is_refused_and_writes_nothing(baton: Baton, db: Path, tmp_path: Path, option: str, message: str) -> None:
     add_ready_lead(baton, "L-1")
     baton("lead", "advance", "L-1", "hand_over")
+    sign_off(baton, variant(tmp_path, 2, rename_sal=True))
     before = snapshot(db)
     result = baton("policy", "apply", str(variant(tmp_path, 2, rename_sal=True)), "--map", option)
     assert refusal(result) == f"Error: {message}"
@@ -188,6 +201,7 @@ def test_apply_json_reports_what_changed(baton: Baton, db: Path, tmp_path: Path)
     add_ready_lead(baton, "L-1")
     baton("lead", "advance", "L-1", "hand_over")
     v2 = variant(tmp_path, 2, rename_sal=True, extra_field="industry")
+    sign_off(baton, v2)
     assert as_json(baton("--json", "policy", "apply", str(v2), "--map", "SAL=MQL")) == {
         "policy": "default-handover", "version": 2, "previous": 1,
         "hash": hashlib.sha256(v2.read_bytes()).hexdigest(),
@@ -204,6 +218,7 @@ def test_command_started_under_the_old_version_is_refused_after_an_apply(
     from statemachine.workspace import PolicyChanged, Workspace
 
     add_ready_lead(baton, "L-1")
+    sign_off(baton, variant(tmp_path, 2))
     stale = Workspace.open(str(db), "jane", MONDAY_9AM, write=True)
     try:
         assert baton("policy", "apply", str(variant(tmp_path, 2))).exit_code == 0

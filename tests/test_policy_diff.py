@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import Result
-from conftest import DEFAULT_POLICY, Baton, json_lines
+from conftest import DEFAULT_POLICY, Baton, json_lines, sign_off
 
 # The default policy written another way: flow and block styles swapped, keys
 # in another order, other comments, other quotes, lists whose order means
@@ -18,7 +18,8 @@ version: 1
 policy: "default-handover"
 initial: 'MQL'
 timezone: "Europe/London"
-roles: {sales_manager: [sam], sales: [carol, alice, bob], marketing: [omar, jane]}
+roles: {sales_head: [sam], sales_manager: [sam], marketing_head: [hana], sales: [carol, alice, bob], marketing: [omar, jane]}
+approvals: {required: [sales_head, marketing_head]}
 business_hours: {end: '17:30', start: '09:00', days: [fri, thu, wed, tue, mon],
                  holidays: [2027-01-01, "2026-12-25", 2026-12-28]}
 fields:
@@ -508,7 +509,8 @@ def test_notification_settings_changed_and_removed(baton: Baton, tmp_path: Path)
 
 
 def test_approvals_required_roles(baton: Baton, tmp_path: Path) -> None:
-    new = variant(tmp_path, ("sla:\n", "approvals: {required: [marketing, sales_manager]}\nsla:\n"))
+    new = variant(tmp_path, ("required: [marketing_head, sales_head]",
+                             "required: [marketing_head, sales_head, marketing, sales_manager]"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Approvals",
         "  approvals: marketing must now approve a new version",
@@ -519,7 +521,7 @@ def test_approvals_required_roles(baton: Baton, tmp_path: Path) -> None:
 
 
 def test_groups_come_in_a_fixed_order(baton: Baton, tmp_path: Path) -> None:
-    new = variant(tmp_path, ("sla:\n", "approvals: {required: [sales_manager]}\nsla:\n"),
+    new = variant(tmp_path, ("required: [marketing_head, sales_head]", "required: [marketing_head, sales_head, sales_manager]"),
                   ("marketing: [jane, omar]", "marketing: [jane]"), SCORE_45, ("within: 14d", "within: 10d"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Transitions", "  hand_over: when score >= 60 became score >= 45",
@@ -581,6 +583,7 @@ def test_stored_version_against_a_file(baton: Baton, db: Path, tmp_path: Path) -
 
 def test_two_stored_versions(baton: Baton, db: Path, tmp_path: Path) -> None:
     v2 = variant(tmp_path, ("version: 1\n", "version: 2\n"), SCORE_45)
+    sign_off(baton, v2)
     assert baton("policy", "apply", str(v2)).exit_code == 0
     assert lines(baton, "@1", "@active") == [
         "Policy", "  version: 1 became 2",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import DEFAULT_POLICY, Baton, json_lines, to_sql
+from conftest import DEFAULT_POLICY, Baton, json_lines, sign_off, to_sql
 from test_audit import problems, tamper
 from test_database import reading
 
@@ -80,6 +80,7 @@ def test_map_out_of_a_state_whose_leads_have_owners_moves_them_and_keeps_the_cou
 ) -> None:
     three_assigned(baton)
     v2 = version_2(tmp_path, rename=("accepted", "acknowledged"))
+    sign_off(baton, v2)
     result = baton("policy", "apply", str(v2), "--map", "accepted=acknowledged", actor="sam")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1] == "Moved 1 lead from accepted to acknowledged: L-1."
@@ -95,6 +96,7 @@ def test_map_into_a_final_state_takes_the_leads_off_their_reps_load(
 ) -> None:
     three_assigned(baton)
     v2 = version_2(tmp_path, rename=("accepted", "acknowledged"))
+    sign_off(baton, v2)
     assert baton("policy", "apply", str(v2), "--map", "accepted=won", actor="sam").exit_code == 0
     assert open_leads(baton) == {"carol": 0, "alice": 0, "bob": 1} == {"carol": 0, "alice": 0, **recount(db)}
     assert baton("audit", "verify").exit_code == 0
@@ -110,6 +112,7 @@ def test_a_final_state_made_open_puts_its_leads_back_on_their_reps_load(
         ("won: {final: true,", "won: {owner: sales,"),
         ("  renurture:", "  reopen: {from: won, to: contacted, by: [sales_manager]}\n  renurture:"),
     )
+    sign_off(baton, v2)
     assert baton("policy", "apply", str(v2), actor="sam").exit_code == 0
     assert open_leads(baton) == {"carol": 0, "alice": 2, "bob": 1} == {"carol": 0, **recount(db, final=())}
     assert baton("audit", "verify").exit_code == 0

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_POLICY, Baton, add_ready_lead, as_json, json_lines, to_sql
+from conftest import DEFAULT_POLICY, Baton, add_ready_lead, as_json, json_lines, sign_off, to_sql
 
 FRIDAY_3PM = "2026-11-27T15:00"          # London = UTC in November
 ACK_DUE = "2026-11-30T10:30:00+00:00"    # 2.5h on Friday + 1.5h on Monday
@@ -326,9 +326,12 @@ def clocks_table(db: Path) -> list[tuple[str, ...]]:
 
 
 def test_a_running_clock_whose_sla_a_new_policy_removed_stops_when_it_is_applied(
-        baton: Baton, db: Path, tmp_path: Path) -> None:
-    from test_policy_apply import variant
+        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    from test_policy_apply import SIGN_OFF, variant
 
+    # A policy that asks for no sign-off: approving would leave a notification in the outbox.
+    assert baton("init", "--policy", str(variant(tmp_path, 1, "v1.yaml", replace=(SIGN_OFF, "")))).exit_code == 0
+    db = db_path
     to_sql(baton, "L-1", now=FRIDAY_3PM)
     without = variant(tmp_path, 2, replace=(ACKNOWLEDGE_BLOCK, ""))
     assert baton("policy", "apply", str(without), now=FRIDAY_3PM).exit_code == 0
@@ -344,6 +347,7 @@ def test_a_running_clock_takes_the_new_length_from_its_own_start_when_a_policy_i
 
     to_sql(baton, "L-1", now=FRIDAY_3PM)  # due Monday 10:30 with 4 business hours
     shorter = variant(tmp_path, 2, replace=("within: 4h", "within: 2h"))
+    sign_off(baton, shorter)
     assert baton("policy", "apply", str(shorter), now=FRIDAY_3PM).exit_code == 0
     clock = as_json(baton("--json", "lead", "show", "L-1", now=FRIDAY_3PM))["sla"][0]
     assert (clock["name"], clock["started"], clock["due"]) == (
@@ -359,6 +363,7 @@ def test_a_clock_a_new_policy_adds_starts_at_the_apply_for_the_leads_already_the
 
     add_ready_lead(baton, "L-1")
     timed = variant(tmp_path, 2, replace=("sla:\n", "sla:\n  - name: triage\n    state: MQL\n    within: 2h\n"))
+    sign_off(baton, timed)
     assert baton("policy", "apply", str(timed), now="2026-11-23T10:00").exit_code == 0
     clock = as_json(baton("--json", "lead", "show", "L-1", now="2026-11-23T10:00"))["sla"][0]
     assert (clock["name"], clock["started"], clock["due"]) == (

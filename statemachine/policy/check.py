@@ -747,6 +747,9 @@ class Checker:
         for role, item in required:
             if self.unknown_role(role, roles):
                 self.err(item, f"approval by unknown role '{role}' (roles: {listing(roles)}){suggest(role, roles)}")
+            elif role in roles and not roles[role]:
+                self.err(item, f"approval by role '{role}', which has nobody in it, so no new version could ever "
+                               f"be approved; name its people under roles: {role}")
         return required
 
 
