@@ -121,3 +121,8 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
         app.emit({"format": fmt, "diagram": text})
     else:
         click.echo(text)
+
+
+from .policy_schema import schema  # noqa: E402
+
+policy.add_command(schema)
