@@ -127,8 +127,9 @@ def diagram(app: App, file: str | None, fmt: str) -> None:
 # each keeps its engine imports inside the command, as the ones above do.
 from .policy_diff import diff  # noqa: E402
 from .policy_explain import explain  # noqa: E402
+from .policy_schema import schema  # noqa: E402
 from .policy_signoff import approvals, approve  # noqa: E402
 from .policy_simulate import simulate  # noqa: E402
 
-for _command in (explain, diff, simulate, approve, approvals):
+for _command in (explain, diff, simulate, approve, approvals, schema):
     policy.add_command(_command)

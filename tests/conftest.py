@@ -3,6 +3,7 @@ runs the CLI in-process through click's CliRunner."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+import statemachine.policy
 from cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,43 @@ READY = [
 BANT = ["budget=25000", "authority=yes", "need=Replace spreadsheets", "timeline=2027-02-01"]
 
 Baton = Callable[..., Result]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every policy text the loader accepts in any test must also fit the
+    editors' JSON Schema: `parse_policy` is wrapped for the whole session, so
+    test modules that import it by name get the wrapped one too."""
+    statemachine.policy.parse_policy = _fits_the_schema(statemachine.policy.parse_policy)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    statemachine.policy.parse_policy = getattr(statemachine.policy.parse_policy, "__wrapped__",
+                                               statemachine.policy.parse_policy)
+
+
+# policy text -> what the schema says of it ("" when it fits): a text is
+# checked once however many tests load it.
+_SCHEMA_VERDICTS: dict[str, str] = {}
+
+
+def _fits_the_schema(parse: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+    @functools.wraps(parse)
+    def parse_policy(text: str, file: str) -> Any:
+        policy = parse(text, file)  # a text the loader refuses raises here, and is none of the schema's business
+        if text not in _SCHEMA_VERDICTS:
+            from cli.policy_schema import schema_problems
+            from statemachine.policy.json_schema import policy_data
+
+            problems = schema_problems(policy_data(text))
+            _SCHEMA_VERDICTS[text] = "\n".join(f"  {path}: {message}" for path, message in problems)
+        if _SCHEMA_VERDICTS[text]:
+            pytest.fail(f"the loader accepts {file}, but the policy schema refuses it:\n"
+                        f"{_SCHEMA_VERDICTS[text]}\nThe loader is the authority: fix "
+                        "statemachine/policy/json_schema.py, then run "
+                        "`baton policy schema > policies/policy.schema.json`.", pytrace=False)
+        return policy
+
+    return parse_policy
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,7 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DURATION = re.compile(r"^\s*(-?\d+)\s*([mhd])\s*$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$")  # GB, or a region like GB-ENG
 RESERVED_FIELDS = set(LEAD_NAMES) | {"id", "true", "false", "null", "len", "lower", "upper"}
 
 
@@ -295,7 +296,7 @@ class Checker:
         if hol is not None and hol.is_map:
             self.keys(hol, ("country", "dates"), "holidays")
             country = self.text(hol.value.get("country"), "country")
-            if country is not None and not re.match(r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$", country):
+            if country is not None and not COUNTRY.match(country):
                 self.err(hol.value["country"], f"country must be a two-letter code like GB or US, or a region "
                                                f"like GB-ENG, not '{country}'")
             elif country is not None and not _known_country(country.upper()):
