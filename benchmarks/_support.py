@@ -195,10 +195,11 @@ print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(st
 """
 
 
-def run_measured(cmd: Sequence[str], cwd: Path) -> Measured:
+def run_measured(cmd: Sequence[str], cwd: Path, discard_stdout: bool = False) -> Measured:
     """Run one command in a fresh child: its wall time (from fork to exit) and
-    its own peak RSS, from wait4 (`ru_maxrss`, KiB on Linux)."""
-    out_path, err_path = cwd / ".bench-out", cwd / ".bench-err"
+    its own peak RSS, from wait4 (`ru_maxrss`, KiB on Linux). With
+    `discard_stdout` its output goes to /dev/null (`stdout` is then empty)."""
+    out_path, err_path = Path(os.devnull) if discard_stdout else cwd / ".bench-out", cwd / ".bench-err"
     report = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, str(out_path), str(err_path), *cmd],
         capture_output=True, text=True, env=clean_env(), cwd=cwd, check=True,
