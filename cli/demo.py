@@ -81,7 +81,47 @@ def _story() -> list[Step]:
         Step("17:07", "Every step is an event in the hash-chained log; here are the stories of L-2 and L-3:",
              ["lead", "history", "L-2"]),
         Step("17:08", "", ["lead", "history", "L-3"]),
+        *_policy_change(),
     ]
+
+
+def _policy_change() -> list[Step]:
+    """The heads change the agreement: a proposal, its diff and simulation, both signatures."""
+    dana = ["first_name=Dana", "email=dana@tailspin.example", "company=Tailspin", "persona=manager",
+            "source=event", "product=Forecasting", "awareness=problem", "score=52"]
+    return [
+        Step("17:10", "Jane has a lead that scored 52: complete, but under the agreed threshold.",
+             ["--as", "jane", "lead", "add", "--id", "L-4", *dana]),
+        Step("17:11", "", ["--as", "jane", "lead", "advance", "L-4", "hand_over"], refused=True),
+        Step("17:30", "The heads review the agreement. Hana (marketing) proposes handing leads over from a "
+             "score of 50; Sam (sales) asks for SQL leads to be acknowledged within 2 business hours, not 4. "
+             "Hana writes both into version 2 of the policy. What it changes, in plain words:",
+             ["policy", "diff", "@active", PROPOSAL]),
+        Step("17:31", "What it would do to the leads in flight, before anyone signs (nothing is written):",
+             ["policy", "simulate", PROPOSAL]),
+        Step("17:35", "The agreement needs both heads. Hana signs for marketing; Baton tells Sam it waits for him.",
+             ["--as", "hana", "policy", "approve", PROPOSAL]),
+        Step("17:36", "Jane tries to put it in force before sales has signed: refused.",
+             ["--as", "jane", "policy", "apply", PROPOSAL], refused=True),
+        Step("17:40", "Sam signs for sales, and puts the signed text in force.",
+             ["--as", "sam", "policy", "approve", PROPOSAL]),
+        Step("17:41", "", ["--as", "sam", "policy", "apply", PROPOSAL]),
+        Step("17:45", "Under version 2, L-4 goes to sales.", ["--as", "jane", "lead", "advance", "L-4", "hand_over"]),
+    ]
+
+
+# Stands for the proposal's path in the story; `demo` writes the file and puts its path in.
+PROPOSAL = "{proposal}"
+
+
+def proposal_text(default: str) -> str:
+    """Version 2 as Hana writes it: the two changes the heads agree on."""
+    changes = (("version: 1\n", "version: 2\n"), ("score >= 60", "score >= 50"),
+               ("the score must reach 60", "the score must reach 50"), ("within: 4h", "within: 2h"))
+    for old, new in changes:
+        assert old in default, old
+        default = default.replace(old, new, 1)
+    return default
 
 
 @click.command()
@@ -89,8 +129,8 @@ def _story() -> list[Step]:
 def demo(keep: str | None) -> None:
     """Tour the default policy on a scratch database.
 
-    A guided run of the real commands on a simulated Monday, refusals and an
-    SLA breach included; it needs no input.
+    A guided run of the real commands on a simulated Monday, refusals, an
+    SLA breach and a signed change of the policy included; it needs no input.
     """
     from statemachine.audit import verify_chain
     from statemachine.store import Store
@@ -102,8 +142,12 @@ def demo(keep: str | None) -> None:
     folder = tempfile.mkdtemp(prefix="baton-demo-")
     db = keep or os.path.join(folder, "demo.db")
     policy_file = os.path.join(folder, "default.yaml")
+    default = resources.files("baton_policies").joinpath("default.yaml").read_text(encoding="utf-8")
     with open(policy_file, "w", encoding="utf-8") as handle:
-        handle.write(resources.files("baton_policies").joinpath("default.yaml").read_text(encoding="utf-8"))
+        handle.write(default)
+    proposal = os.path.join(folder, "proposal.yaml")
+    with open(proposal, "w", encoding="utf-8") as handle:
+        handle.write(proposal_text(default))
 
     def run(args: list[str], when: str, refusal_expected: bool) -> None:
         click.secho("$ baton " + shlex.join(args), bold=True)
@@ -121,7 +165,7 @@ def demo(keep: str | None) -> None:
         if step.story:
             click.echo(f"\n# {step.when} {step.story}")
         if step.args:
-            run(step.args, step.when, step.refused)
+            run([proposal if arg == PROPOSAL else arg for arg in step.args], step.when, step.refused)
     store = Store.open(db, write=False)
     try:
         checked, problem = verify_chain(store)

@@ -47,6 +47,8 @@ def approve(app: App, file: str, role: str | None) -> None:
         click.echo(f"{head} All required approvals are in: run `baton policy apply {file}`.")
     else:
         click.echo(f"{head} Still waiting for {status.waiting_for()}.")
+    if outcome.notified:
+        click.echo(f"A notification for {', '.join(outcome.notified)} waits in the outbox (`baton notify send`).")
 
 
 @click.command()

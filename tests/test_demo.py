@@ -99,3 +99,22 @@ def test_the_closing_line_works_when_pasted_without_baton_on_path(tmp_path: Path
     shown = subprocess.run(["sh", "-c", pasted], capture_output=True, check=False, text=True, env=env, timeout=60, cwd="/")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("L-1  won  owner: carol  since 2026-11-23 17:00 GMT\n")
+
+
+def test_demo_ends_with_a_policy_change_reviewed_simulated_and_signed_by_both_heads(tmp_path: Path) -> None:
+    out = run_demo(tmp_path / "demo.db")
+    change = out[out.index("# 17:30 The heads review the agreement."):]
+    proposal = change[change.index("$ baton policy diff @active ") + len("$ baton policy diff @active "):].split("\n")[0]
+    assert proposal.endswith("proposal.yaml")
+    assert "  hand_over: when score >= 60 became score >= 50\n" in change
+    assert "  acknowledge: within 4 business hours became 2 business hours\n" in change
+    assert ("L-4 (MQL, no owner)\n  hand_over becomes allowed for jane, omar (it was refused: the score must "
+            "reach 60 before marketing hands a lead over)\n") in change
+    assert "Still waiting for sales_head (sam).\nA notification for sam waits in the outbox" in change
+    assert f"$ baton --as jane policy apply {proposal}\nrefused: cannot apply version 2 of default-handover yet" in change
+    assert "All required approvals are in" in change
+    assert "Applied policy default-handover version 2 (was version 1)" in change
+    assert change.endswith(
+        f"$ baton --as jane lead advance L-4 hand_over\nL-4: MQL -> SAL (hand_over).\n\n"
+        f"# The log holds 35 events and its hash chain is intact.\n\n"
+        f"Explore it yourself:  BATON_DB={shlex.quote(str(tmp_path / 'demo.db'))} {baton_command()} lead show L-1\n")

@@ -156,6 +156,7 @@ def test_approving_says_who_is_still_awaited_then_that_all_are_in(baton: Baton, 
     assert approve(baton, v2, "sam").stdout == (
         f"Approved version 2 of default-handover as sales_head (sha256 {short(v2)}). "
         "Still waiting for marketing_head (hana).\n"
+        "A notification for hana waits in the outbox (`baton notify send`).\n"
     )
     assert approve(baton, v2, "hana").stdout == (
         f"Approved version 2 of default-handover as marketing_head (sha256 {short(v2)}). "
