@@ -129,6 +129,7 @@ def replay(app: App, as_of: str, lead_id: str | None) -> None:
     from statemachine.errors import BadArgument
 
     moment = _time(app, as_of, "--as-of")
+    assert moment is not None  # --as-of is required
     zone = app.workspace(write=False).policy.timezone
     rows = rebuild_rows(app.workspace(write=False).store, moment, lead_id)
     if lead_id is not None and not rows:

@@ -136,7 +136,7 @@ def routing_reason(data: dict[str, Any], zone: str) -> str:
 def unrouted_reason(data: dict[str, Any], zone: str) -> str:
     """Why nobody got the lead: the engine's reason, and each rule it tried."""
     tried = _passed_over_text(data, zone)
-    return data["reason"] + (f" ({'; '.join(tried)})" if tried else "")
+    return str(data["reason"]) + (f" ({'; '.join(tried)})" if tried else "")
 
 
 def _quoted(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -36,7 +37,7 @@ def sweep(app: App) -> None:
     click.echo(f"Swept as of {for_people(ws.at, ws.policy.timezone)}: {count} breach{'es' if count != 1 else ''}.")
 
 
-def breach_sentence(breach: dict, zone: str) -> str:
+def breach_sentence(breach: dict[str, Any], zone: str) -> str:
     actions = breach["actions"]
     done = []
     if "notify" in actions:
@@ -60,7 +61,7 @@ def status(app: App) -> None:
     from statemachine.sla import all_clocks
 
     ws = app.workspace(write=False)
-    clocks = []
+    clocks: list[dict[str, Any]] = []
     owners: dict[str, dict[str, int]] = {}
     for clock, owner in all_clocks(ws.store):
         shown = "breached" if clock.breached_at else ("due" if clock.due_at <= ws.at else "running")
@@ -98,6 +99,6 @@ def status(app: App) -> None:
             click.echo(f"  {waiting_line(row, kinds[row['id']], ws.policy.timezone)}")
 
 
-def waiting_line(row: dict, kind: str, zone: str) -> str:
+def waiting_line(row: dict[str, Any], kind: str, zone: str) -> str:
     return outbox_line(row["id"], subject(row["lead"], row["sla"], kind), row["recipients"], row["tries"],
                        row["next_try_at"], row["last_error"], (), zone)

@@ -106,7 +106,7 @@ def _publish(temporary: str, path: str) -> None:
         os.replace(temporary, path)
 
 
-def create_database(path: str, policy: Policy, fill: Callable[[Store], None]) -> None:
+def create_database(path: str, policy: Policy, fill: Callable[[Store], object]) -> None:
     """Create `path` with the schema, then run `fill` in one transaction."""
     if os.path.exists(path):
         raise _already_exists(path)
