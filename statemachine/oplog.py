@@ -1,28 +1,28 @@
 """The operational log: structlog to stderr, JSON lines when stderr is not a
 terminal, kept apart from each command's own output on stdout.
 
-structlog takes a tenth of a second to import, more than a whole `lead
-advance` may spend, so it is imported only when a message passes the level
-(BATON_LOG: debug, info, warning (default), error).
+The level (BATON_LOG: debug, info, warning (default), error) is structlog's
+own filtering logger's. structlog takes a tenth of a second to import, more
+than a whole `lead advance` may spend, so `log` imports it only for a message
+at or above that level: below it, the filtering logger would drop it anyway.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
-_logger: Any = None
+_loggers: dict[int, Any] = {}  # by level: BATON_LOG may change within one process (tests)
 
 
 def threshold() -> int:
     return LEVELS.get(os.environ.get("BATON_LOG", "warning").strip().lower(), LEVELS["warning"])
 
 
-def _get_logger() -> Any:
-    global _logger
-    if _logger is None:
+def _get_logger(level: int) -> Any:
+    if level not in _loggers:
         import structlog
 
         renderer: Any = (
@@ -30,21 +30,29 @@ def _get_logger() -> Any:
             if sys.stderr.isatty()
             else structlog.processors.JSONRenderer(sort_keys=True)
         )
-        structlog.configure(
+        _loggers[level] = structlog.wrap_logger(
+            structlog.PrintLogger(cast(TextIO, _CurrentStderr())),
+            wrapper_class=structlog.make_filtering_bound_logger(level),
             processors=[
                 structlog.processors.add_log_level,
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 renderer,
             ],
-            # resolve stderr when writing, not once, so redirected stderr is honoured
-            logger_factory=lambda *args: structlog.PrintLogger(sys.stderr),
-            cache_logger_on_first_use=False,
         )
-        _logger = structlog.get_logger("baton")
-    return _logger
+    return _loggers[level]
+
+
+class _CurrentStderr:
+    """Whatever sys.stderr is when a line is written, so a redirected stderr is honoured."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def log(level: str, event: str, **fields: Any) -> None:
-    if LEVELS[level] < threshold():
-        return
-    getattr(_get_logger(), level)(event, **fields)
+    least = threshold()
+    if LEVELS[level] >= least:  # else not worth importing structlog for
+        getattr(_get_logger(least), level)(event, **fields)
