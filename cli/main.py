@@ -70,7 +70,7 @@ class BatonGroup(click.Group):
 @click.option("--now", envvar="BATON_NOW", metavar="ISO-8601",
               help="The clock for this command (or BATON_NOW); naive times are in the policy's zone.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output: JSON, lists as JSON lines.")
-@click.version_option(package_name="baton", prog_name="baton")
+@click.version_option(package_name="leadbaton", prog_name="baton")
 @click.pass_context
 def cli(ctx: click.Context, db: str, actor: str | None, now: str | None, as_json: bool) -> None:
     """Baton: the marketing-to-sales lead handover as an agreed, auditable state machine.
