@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import BANT, READY, Baton, add_ready_lead, as_json, to_sql
 
-from cli.lead import history_text, routing_reason
+from cli.sentences import history_text, routing_reason
 from cli.main import cli
 from statemachine.store import Event
 
