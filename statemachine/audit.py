@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
-from .errors import BatonError
+from .errors import BatonError, LogBroken, UnknownFilter
 from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
 from .machine import ERASED, Erased, LeadMachine, LeadView
 from .policies import text_hash
@@ -40,10 +40,6 @@ from .workspace import compiled_policy
 
 Row = dict[str, Any]
 CHUNK = 2000
-
-
-class LogBroken(BatonError):
-    """The chain is broken or an event cannot be replayed; nothing was rebuilt."""
 
 
 # -- reading the log -----------------------------------------------------------------
@@ -874,11 +870,6 @@ def _stored(value: Any) -> Any:
 
 
 # -- the log, filtered ---------------------------------------------------------------
-
-
-class UnknownFilter(BatonError):
-    """An `audit log` filter names something the log has never held: a typo
-    would otherwise look like "nothing happened"."""
 
 
 def check_filter(store: Store, policy: Policy, lead: str | None, events: tuple[str, ...],

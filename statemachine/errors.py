@@ -232,3 +232,62 @@ class ImportReaderStopped(BatonError):
     def __init__(self, file: str, how: str):
         super().__init__(f"reading {file} stopped: its reader process {how}; nothing was imported")
         self.file, self.how = file, how
+
+
+class AlreadyServing(BatonError):
+    def __init__(self, db: str, pid: int | None):
+        who = f"pid {pid}" if pid else "its pid is not written yet"
+        super().__init__(
+            f"another `baton serve` is already running on {db} ({who}); "
+            "stop it first, only one may serve a database"
+        )
+        self.db, self.pid = db, pid
+
+
+class VersionNotHigher(BatonError):
+    def __init__(self, file: str, version: int, active: int):
+        super().__init__(
+            f"{file} is policy version {version}, but version {active} is in force; "
+            f"a new policy needs a higher version: set `version: {active + 1}` in {file}"
+        )
+        self.version, self.active = version, active
+
+
+class LeadsInRemovedStates(BatonError):
+    """The new version drops states where leads sit, and no --map moves them."""
+
+    def __init__(self, version: int, counts: dict[str, int], states: list[str]):
+        where = ", ".join(f"{state} ({n} lead{'s' if n != 1 else ''})" for state, n in counts.items())
+        fix = " ".join(f"--map {state}=STATE" for state in counts)
+        noun = "state" if len(counts) == 1 else "states"
+        super().__init__(
+            f"policy version {version} removes the {noun} where leads sit: {where}; "
+            f"say where they go with {fix} (states of version {version}: {', '.join(states)})"
+        )
+        self.version, self.counts = version, counts
+
+
+class ImportRefused(BatonError):
+    """A problem with the whole file or the options: nothing can be imported."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PolicyChanged(BatonError):
+    def __init__(self, loaded: int, active: int):
+        super().__init__(
+            f"the policy in force changed from version {loaded} to version {active} while this command "
+            "was starting; nothing was written: run it again"
+        )
+        self.loaded, self.active = loaded, active
+
+
+class LogBroken(BatonError):
+    """The chain is broken or an event cannot be replayed; nothing was rebuilt."""
+
+
+class UnknownFilter(BatonError):
+    """An `audit log` filter names something the log has never held: a typo
+    would otherwise look like "nothing happened"."""

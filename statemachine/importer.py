@@ -43,8 +43,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from statemachine.errors import BatonError, closest
-from statemachine.values import BadValue, clean_parser, json_parser, lead_id_problem
+from .errors import ImportRefused, closest
+from .values import BadValue, clean_parser, json_parser, lead_id_problem
 
 __all__ = [
     "FieldSpec",
@@ -88,14 +88,6 @@ class Row:
 class BadRow:
     line: int
     reason: str
-
-
-class ImportRefused(BatonError):
-    """A problem with the whole file or the options: nothing can be imported."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def parse_map(options: Sequence[str]) -> dict[str, str]:

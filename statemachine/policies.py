@@ -17,32 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import iso, now_utc, parse_time
-from .errors import BadArgument, BatonError
+from .errors import BadArgument, LeadsInRemovedStates, VersionNotHigher
 from .policy.model import Policy, to_plain
 from .store import Store
-
-
-class VersionNotHigher(BatonError):
-    def __init__(self, file: str, version: int, active: int):
-        super().__init__(
-            f"{file} is policy version {version}, but version {active} is in force; "
-            f"a new policy needs a higher version: set `version: {active + 1}` in {file}"
-        )
-        self.version, self.active = version, active
-
-
-class LeadsInRemovedStates(BatonError):
-    """The new version drops states where leads sit, and no --map moves them."""
-
-    def __init__(self, version: int, counts: dict[str, int], states: list[str]):
-        where = ", ".join(f"{state} ({n} lead{'s' if n != 1 else ''})" for state, n in counts.items())
-        fix = " ".join(f"--map {state}=STATE" for state in counts)
-        noun = "state" if len(counts) == 1 else "states"
-        super().__init__(
-            f"policy version {version} removes the {noun} where leads sit: {where}; "
-            f"say where they go with {fix} (states of version {version}: {', '.join(states)})"
-        )
-        self.version, self.counts = version, counts
 
 
 @dataclass

@@ -21,23 +21,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TextIO
 
-from .errors import BatonError, DatabaseProblem
+from .errors import AlreadyServing, BatonError, DatabaseProblem
 from .notify import send_due
 from .oplog import log
 from .policy.model import SYSTEM
 from .store import Store
 from .sweep import sweep
 from .workspace import Workspace
-
-
-class AlreadyServing(BatonError):
-    def __init__(self, db: str, pid: int | None):
-        who = f"pid {pid}" if pid else "its pid is not written yet"
-        super().__init__(
-            f"another `baton serve` is already running on {db} ({who}); "
-            "stop it first, only one may serve a database"
-        )
-        self.db, self.pid = db, pid
 
 
 def lock_path(db: str) -> str:

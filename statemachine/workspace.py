@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .clock import iso, now_utc, parse_time
-from .errors import BatonError, DatabaseProblem
+from .errors import DatabaseProblem, PolicyChanged
 from .machine import LeadMachine, machine_for
 from .policy.model import Policy, from_plain, to_plain
 from .store import Store
@@ -59,15 +59,6 @@ def _no_policy(store: Store, version: int | None) -> DatabaseProblem:
         f"(versions: {', '.join(known) or 'none'}); the table was changed outside Baton: "
         "restore the database from a backup"
     )
-
-
-class PolicyChanged(BatonError):
-    def __init__(self, loaded: int, active: int):
-        super().__init__(
-            f"the policy in force changed from version {loaded} to version {active} while this command "
-            "was starting; nothing was written: run it again"
-        )
-        self.loaded, self.active = loaded, active
 
 
 class PinnedStore(Store):
