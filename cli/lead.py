@@ -236,26 +236,6 @@ def set_(app: App, lead_id: str, assignments: tuple[str, ...]) -> None:
 
 @lead.command()
 @click.argument("lead_id", metavar="ID")
-@click.argument("trigger")
-@click.argument("arguments", nargs=-1, metavar="[KEY=VALUE]...")
-@click.pass_obj
-def advance(app: App, lead_id: str, trigger: str, arguments: tuple[str, ...]) -> None:
-    """Move a lead on by firing a trigger.
-
-    The policy's transitions name the triggers; KEY=VALUE gives what one
-    requires, for example:
-
-    \b
-        baton lead advance L-3 recycle reason="no budget this year"
-    """
-    from statemachine.lifecycle import advance as fire
-
-    args = dict(split_pairs(arguments, "KEY=VALUE"))
-    _report(app, fire(app.workspace(write=True), lead_id, trigger, args))
-
-
-@lead.command()
-@click.argument("lead_id", metavar="ID")
 @click.option("--channel", metavar="C", help="How: call, email, linkedin ...")
 @click.option("--note", metavar="T", help="What happened.")
 @click.pass_obj
@@ -398,3 +378,9 @@ def import_(app: App, file: str, maps: tuple[str, ...], nulls: tuple[str, ...], 
         click.echo(f"Imported {result.imported} lead{'s' if result.imported != 1 else ''} from {file}.")
         for bad in result.bad:
             click.echo(f"{file}:{bad.line}: skipped: {bad.reason}", err=True)
+
+
+# `lead advance` lives in a module of its own.
+from .lead_advance import advance  # noqa: E402
+
+lead.add_command(advance)
