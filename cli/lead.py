@@ -288,19 +288,24 @@ def show(app: App, lead_id: str) -> None:
 @click.option("--owner", metavar="O", help="Only leads owned by this rep.")
 @click.option("--unassigned", is_flag=True, help="Open leads in a routed state without an owner.")
 @click.option("--overdue", is_flag=True, help="Leads with an SLA clock due at or before now.")
+@click.option("--where", metavar="EXPR", help="Leads for which EXPR holds, e.g. \"state == 'SAL' and hours_in_state > 72\".")
 @click.pass_obj
-def list_(app: App, state: str | None, owner: str | None, unassigned: bool, overdue: bool) -> None:
+def list_(app: App, state: str | None, owner: str | None, unassigned: bool, overdue: bool, where: str | None) -> None:
     """Leads, filtered by state, owner or clock.
 
-    With --json, one object a line, as `lead show` prints it.
+    --where EXPR keeps those for which an expression in the policy's language
+    holds. With --json, one object a line, as `lead show` prints it.
     """
     from statemachine.errors import UnknownState
     from statemachine.lifecycle import describe, list_rows
+    from statemachine.where import compile_where, matching
 
     ws = app.workspace(write=False)
     if state is not None and state not in ws.policy.states:
         raise UnknownState(state, list(ws.policy.states))
     rows = list_rows(ws, state, owner, unassigned, overdue)
+    if where is not None:
+        rows = matching(ws, compile_where(ws.policy, where), rows)
     if app.as_json:
         app.emit_lines(describe(ws, row) for row in rows)
         return

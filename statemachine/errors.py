@@ -232,3 +232,20 @@ class ImportReaderStopped(BatonError):
     def __init__(self, file: str, how: str):
         super().__init__(f"reading {file} stopped: its reader process {how}; nothing was imported")
         self.file, self.how = file, how
+
+
+class BadWhere(BatonError):
+    """A `--where` expression the policy's language refuses; `offset` is
+    where in `source` (0-based) the problem starts, as a policy file's
+    expressions are located by line and column."""
+
+    def __init__(self, source: str, offset: int, reason: str):
+        rest = source[offset:].rstrip()
+        if not rest:
+            at = "at the end"
+        else:
+            shown = rest if len(rest) <= 24 else rest[:21] + "..."
+            at = f'at column {offset + 1} ("{shown}")'
+        super().__init__(f"--where, {at}: {reason}")
+        self.source, self.offset, self.reason = source, offset, reason
+
