@@ -385,7 +385,7 @@ def import_(app: App, file: str, maps: tuple[str, ...], nulls: tuple[str, ...], 
             click.echo(f"{file}:{bad.line}: skipped: {bad.reason}", err=True)
 
 
-# `lead advance` lives in a module of its own.
+# `lead advance` (one lead, or every lead --where picks) lives in a module of its own.
 from .lead_advance import advance  # noqa: E402
 
 lead.add_command(advance)

@@ -249,3 +249,21 @@ class BadWhere(BatonError):
         super().__init__(f"--where, {at}: {reason}")
         self.source, self.offset, self.reason = source, offset, reason
 
+
+class NoLongerMatches(BatonError):
+    """A lead `--where` picked that changed before its turn came."""
+
+    def __init__(self, lead: str, where: str):
+        super().__init__(f"{lead} changed meanwhile and no longer matches --where {where!r}; it was left as it is")
+        self.lead, self.where = lead, where
+
+
+class BulkStopped(BatonError):
+    """`lead advance --where` stopped part way, for a reason other than the
+    policy refusing a lead (the database, a new policy version)."""
+
+    def __init__(self, lead: str, error: BatonError, not_tried: int, dry_run: bool):
+        done = "judged" if dry_run else "moved"
+        more = f"it and the {not_tried - 1} after it were" if not_tried > 1 else "it was"
+        super().__init__(f"stopped at {lead}, so {more} not {done}: {error}")
+        self.lead, self.error, self.not_tried = lead, error, not_tried
