@@ -291,3 +291,36 @@ class LogBroken(BatonError):
 class UnknownFilter(BatonError):
     """An `audit log` filter names something the log has never held: a typo
     would otherwise look like "nothing happened"."""
+class BadWhere(BatonError):
+    """A `--where` expression the policy's language refuses; `offset` is
+    where in `source` (0-based) the problem starts, as a policy file's
+    expressions are located by line and column."""
+
+    def __init__(self, source: str, offset: int, reason: str):
+        rest = source[offset:].rstrip()
+        if not rest:
+            at = "at the end"
+        else:
+            shown = rest if len(rest) <= 24 else rest[:21] + "..."
+            at = f'at column {offset + 1} ("{shown}")'
+        super().__init__(f"--where, {at}: {reason}")
+        self.source, self.offset, self.reason = source, offset, reason
+
+
+class NoLongerMatches(BatonError):
+    """A lead `--where` picked that changed before its turn came."""
+
+    def __init__(self, lead: str, where: str):
+        super().__init__(f"{lead} changed meanwhile and no longer matches --where {where!r}; it was left as it is")
+        self.lead, self.where = lead, where
+
+
+class BulkStopped(BatonError):
+    """`lead advance --where` stopped part way, for a reason other than the
+    policy refusing a lead (the database, a new policy version)."""
+
+    def __init__(self, lead: str, error: BatonError, not_tried: int, dry_run: bool):
+        done = "judged" if dry_run else "moved"
+        more = f"it and the {not_tried - 1} after it were" if not_tried > 1 else "it was"
+        super().__init__(f"stopped at {lead}, so {more} not {done}: {error}")
+        self.lead, self.error, self.not_tried = lead, error, not_tried
