@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from statemachine.errors import BatonError, closest
+from statemachine.errors import BadUsage, BatonError, closest
 from statemachine.values import BadValue, clean_parser, json_parser, lead_id_problem
 
 __all__ = [
@@ -98,6 +98,10 @@ class ImportRefused(BatonError):
         self.reason = reason
 
 
+class BadMapOption(ImportRefused, BadUsage):
+    """A `--map` of the wrong shape: a usage error (exit 2), not a problem of the file."""
+
+
 def parse_map(options: Sequence[str]) -> dict[str, str]:
     """`--map` options, "COLUMN=field" each, as {column: field}.
 
@@ -108,11 +112,11 @@ def parse_map(options: Sequence[str]) -> dict[str, str]:
         column, sep, field = option.rpartition("=")
         column, field = column.strip(), field.strip()
         if not sep or not column:
-            raise ImportRefused(
+            raise BadMapOption(
                 f"--map {option!r} is not COLUMN=FIELD; write it like --map \"E-mail=email\""
             )
         if column in mapping and mapping[column] != field:
-            raise ImportRefused(
+            raise BadMapOption(
                 f"--map gives column {column!r} twice ({mapping[column] or 'left out'} "
                 f"and {field or 'left out'}); keep one"
             )
