@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from statemachine.errors import BadArgument
+from statemachine.errors import BadArgument, BadUsage
 from statemachine.workspace import Workspace
 
 
@@ -63,7 +63,7 @@ def split_pairs(pairs: Iterable[str], what: str = "FIELD=VALUE") -> list[tuple[s
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise BadArgument(f"'{pair}' is not {what}; write it like {example}")
+            raise BadUsage(f"'{pair}' is not {what}; write it like {example}")
         out.append((name.strip(), value))
     return out
 

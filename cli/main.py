@@ -1,17 +1,19 @@
 """The `baton` command: global options, and the edge where engine errors
-become one plain line on stderr with exit code 1."""
+become one plain line on stderr, exit 1 (2 for the wrong shape of command
+line); with --json, one JSON object on stderr instead."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import click
 
-from statemachine.errors import BatonError, PolicyInvalid
+from statemachine.errors import BadUsage, BatonError, PolicyInvalid, PolicyProblem
 
 from .app import App
 
@@ -47,19 +49,89 @@ class BatonGroup(click.Group):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         ctx.exit(0)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as error:
+            if not _wants_json(ctx):
+                raise
+            failure = Failure.of(error.format_message(), error.exit_code)
+        failure.as_json = True
+        raise failure
+
     def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except PolicyInvalid as error:
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-            ctx.exit(1)
         except BatonError as error:
-            raise click.ClickException(str(error)) from None
+            failure = _failure(error)
         except sqlite3.Error as error:
             app = ctx.find_object(App)
             where = app.db if app else "the database"
-            raise click.ClickException(f"{where}: database error: {error}") from None
+            failure = Failure(f"{where}: database error: {error}")
+        except click.ClickException as error:  # click's own: a missing argument, an unknown option ...
+            if not _wants_json(ctx):
+                raise
+            failure = Failure.of(error.format_message(), error.exit_code)
+        failure.as_json = _wants_json(ctx)
+        raise failure
+
+
+_ARGS = "baton.args"  # the command line, kept in ctx.meta for `_wants_json`
+
+
+class Failure(click.ClickException):
+    """An error as people read it: one `Error:` line, or a broken policy's
+    located problems one a line; with --json, one object on stderr instead
+    (`{"error": SENTENCE, "exit": 1}`, with `problems` for a broken policy),
+    so scripts need not parse prose."""
+
+    def __init__(self, message: str, problems: list[PolicyProblem] | None = None):
+        super().__init__(message)
+        self.problems = problems
+        self.as_json = False
+
+    @staticmethod
+    def of(message: str, exit_code: int) -> Failure:
+        return UsageFailure(message) if exit_code == 2 else Failure(message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if self.as_json:
+            shown: dict[str, Any] = {"error": self.message, "exit": self.exit_code}
+            if self.problems is not None:
+                shown["problems"] = [{"file": p.file, "line": p.line, "col": p.col, "message": p.message}
+                                     for p in self.problems]
+            click.echo(json.dumps(shown, ensure_ascii=False), err=True)
+        elif self.problems:
+            for problem in self.problems:
+                click.echo(str(problem), err=True)
+        else:
+            click.echo(f"Error: {self.message}", err=True)
+
+
+class UsageFailure(Failure):
+    """The command line has the wrong shape: exit 2, as click's own usage errors."""
+
+    exit_code = 2
+
+
+def _failure(error: BatonError) -> Failure:
+    if isinstance(error, PolicyInvalid):
+        files = ", ".join(dict.fromkeys(problem.file for problem in error.problems))
+        sentence = f"{files} is not a valid policy: " + "; ".join(str(problem) for problem in error.problems)
+        return Failure(sentence, error.problems)
+    return UsageFailure(str(error)) if isinstance(error, BadUsage) else Failure(str(error))
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    """--json before the command sets the App's flag; after it, the flag is set
+    only once the command's options are read, so an error in reading them
+    looks for `--json` on the command line itself."""
+    app = ctx.find_object(App)
+    if app is not None and app.as_json:
+        return True
+    args: list[str] = ctx.meta.get(_ARGS, [])
+    return "--json" in (args[:args.index("--")] if "--" in args else args)
 
 
 @click.group(cls=BatonGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -59,7 +59,7 @@ def diff(app: App, old: str, new: str, exit_code: bool) -> None:
 
 def _policy(app: App, given: str) -> Policy:
     """A policy file, or `@N` / `@active` from the database (opened only then)."""
-    from statemachine.errors import BadArgument
+    from statemachine.errors import BadUsage
 
     if not given.startswith("@"):
         from statemachine.policy import read_policy_file
@@ -67,7 +67,7 @@ def _policy(app: App, given: str) -> Policy:
         return read_policy_file(given)[1]
     wanted = given[1:]
     if wanted != "active" and not (wanted.isascii() and wanted.isdigit()):
-        raise BadArgument(f"'{given}' is not a stored policy version; write @N for version N (like @1), "
+        raise BadUsage(f"'{given}' is not a stored policy version; write @N for version N (like @1), "
                           "or @active for the one in force")
     from statemachine.workspace import compiled_policy
 

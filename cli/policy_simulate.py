@@ -32,14 +32,14 @@ def simulate(app: App, file: str, maps: tuple[str, ...], history: bool, since: s
     refused, a checklist item met or missing, an SLA clock moved, stopped
     or started, another rep picked, a state removed), then totals.
     Nothing is written."""
-    from statemachine.errors import BadArgument
+    from statemachine.errors import BadUsage
     from statemachine.policies import check_maps, parse_maps
     from statemachine.policy import read_policy_file
 
     moves = parse_maps(maps)
     _, candidate = read_policy_file(file)
     if (since or until) and not history:
-        raise BadArgument("--since and --until choose which transitions of the log to judge; add --history")
+        raise BadUsage("--since and --until choose which transitions of the log to judge; add --history")
     ws = app.workspace(write=False)
     ws.store.db.execute("PRAGMA query_only = ON")  # a simulation never writes, whatever it calls
     check_maps(ws.policy, candidate, moves)
@@ -158,9 +158,9 @@ def _history(app: App, ws: Any, candidate: Any, heading: str, since: str | None,
     window = tuple(iso(parse_time(t, ws.policy.timezone, flag)) if t else None
                    for t, flag in ((since, "--since"), (until, "--until")))
     if window[0] and window[1] and window[0] > window[1]:
-        from statemachine.errors import BadArgument
+        from statemachine.errors import BadUsage
 
-        raise BadArgument(f"--since {since} is after --until {until}; swap them")
+        raise BadUsage(f"--since {since} is after --until {until}; swap them")
     if sys.stderr.isatty() and not app.as_json:
         click.echo("Judging the log again ...", err=True)
     found = rejudge(ws.store, candidate, window=(window[0], window[1]))

@@ -19,13 +19,18 @@ def rep() -> None:
 @click.option("--until", metavar="TIME", help="When they are back (ISO 8601); default: until `rep back`.")
 @click.pass_obj
 def away(app: App, name: str, until: str | None) -> None:
-    """Mark a rep away (by the rep or a sales_manager)."""
+    """Mark a rep away (by the rep or a sales_manager).
+
+    Away until the same time already: nothing changes, nothing is logged."""
     from statemachine.reps import set_away
 
     ws = app.workspace(write=True)
-    result = set_away(ws, name, until)
+    result, changed = set_away(ws, name, until)
     if app.as_json:
         app.emit(result)
+    elif not changed:
+        back = f" until {for_people(result['until'], ws.policy.timezone)}" if result["until"] else ", until marked back"
+        click.echo(f"{name} is already away{back}; nothing changed.")
     else:
         back = f" until {for_people(result['until'], ws.policy.timezone)}" if result["until"] else ""
         click.echo(f"{name} is away{back}; routing skips them.")
@@ -35,7 +40,9 @@ def away(app: App, name: str, until: str | None) -> None:
 @click.argument("name")
 @click.pass_obj
 def back(app: App, name: str) -> None:
-    """Mark a rep available again."""
+    """Mark a rep available again.
+
+    Refused for a rep who is not away: nothing is logged."""
     from statemachine.reps import set_back
 
     result = set_back(app.workspace(write=True), name)

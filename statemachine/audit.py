@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .clock import from_iso
-from .errors import BatonError, LogBroken, UnknownFilter
+from .errors import BatonError, LogBroken, MissingKeys, UnknownFilter
 from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
 from .machine import ERASED, Erased, LeadMachine, LeadView
 from .policies import text_hash
@@ -281,15 +281,14 @@ def transition_refusal(version: _Version, event: Event, row: Row) -> str | None:
     if event.to != transition.dest:
         return f"{lead} {name} went to {event.to}, but '{name}' goes to {transition.dest}"
     args = {k: v if isinstance(v, str) else canonical(v) for k, v in event.data.items() if v is not None}
-    absent = [key for key in transition.requires if not args.get(key, "").strip()]
-    if absent:
-        return f"{lead} {name} was fired without {', '.join(absent)}"
     view = lead_view(row)
     try:
         now = from_iso(event.at)
     except (TypeError, ValueError):
         return f"its time {event.at!r} is not ISO 8601"
     refusal = version.machine.refusal(transition, view, event.actor, args, now)
+    if isinstance(refusal, MissingKeys):
+        return f"{lead} {name} was fired without {', '.join(refusal.keys)}"
     return None if refusal is None else str(refusal)
 
 

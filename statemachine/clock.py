@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .errors import BadArgument
+from .errors import BadUsage
 
 UTC = dt.UTC
 
@@ -18,7 +18,7 @@ def parse_time(text: str, zone: str, what: str = "--now") -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadArgument(
+        raise BadUsage(
             f"{what} '{text}' is not a time; write it as ISO 8601, like 2026-11-25T14:30 or 2026-11-25T14:30+00:00"
         ) from None
     if value.tzinfo is None:

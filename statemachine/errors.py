@@ -109,8 +109,50 @@ class BadFieldValue(BatonError):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One FIELD=VALUE that cannot be used: `reason` why its value is bad, or
+    None when the policy has no field of that name."""
+
+    field: str
+    reason: str | None
+
+
+class BadFields(BatonError):
+    """Every FIELD=VALUE of one command that cannot be used, named at once.
+
+    One problem reads as `UnknownField` or `BadFieldValue` would; several are
+    counted and listed in the order given, with the policy's fields once at
+    the end when a name is unknown."""
+
+    def __init__(self, problems: list[FieldProblem], known: list[str]):
+        self.problems, self.known = problems, known
+        if len(problems) == 1:
+            only = problems[0]
+            one = UnknownField(only.field, known) if only.reason is None else BadFieldValue(only.field, only.reason)
+            super().__init__(str(one))
+            return
+        parts = []
+        for problem in problems:
+            if problem.reason is not None:
+                parts.append(str(BadFieldValue(problem.field, problem.reason)))
+                continue
+            near = closest(problem.field, known)
+            hint = f" (did you mean '{near}'?)" if near else ""
+            parts.append(f"no field '{problem.field}' in the policy{hint}")
+        listed = f"; fields in the policy: {', '.join(known)}" if any(p.reason is None for p in problems) else ""
+        super().__init__(f"{len(problems)} values cannot be used: {'; '.join(parts)}{listed}")
+
+
 class BadArgument(BatonError):
-    """A malformed KEY=VALUE, time or option value."""
+    """An option or argument value of the right shape that Baton refuses
+    (exit 1), like an id with a space or a time already past."""
+
+
+class BadUsage(BadArgument):
+    """An argument of the wrong shape: a KEY=VALUE without `=`, a time that
+    is not one, options that do not go together. The CLI exits 2 for it, as
+    for click's own usage errors."""
 
 
 class WrongState(BatonError):
@@ -193,16 +235,19 @@ class FinalLead(BatonError):
 
 
 class Refused(BatonError):
-    """Guards or checklist items that do not hold; each one is listed."""
+    """Guards or checklist items that do not hold; each one is listed, after
+    the `requires` keys not given (`keys`) when some are missing too."""
 
-    def __init__(self, lead: str, trigger: str, missing: dict[str, list[str]], failed: list[str]):
-        parts = []
+    def __init__(self, lead: str, trigger: str, missing: dict[str, list[str]], failed: list[str],
+                 keys: list[str] | None = None):
+        parts = [f"it needs {_and([f'{key}=...' for key in keys])}"] if keys else []
         for checklist, labels in missing.items():
             parts.append(f"{checklist} checklist is missing: {', '.join(labels)}")
         parts.extend(failed)
         super().__init__(f"cannot {trigger} {lead}: " + "; ".join(parts))
         self.lead, self.trigger = lead, trigger
         self.missing, self.failed = missing, failed
+        self.keys = keys or []
 
 
 class MissingKeys(BatonError):
@@ -275,6 +320,10 @@ class ImportRefused(BatonError):
         self.reason = reason
 
 
+class BadMapOption(ImportRefused, BadUsage):
+    """A `--map` of the wrong shape: a usage error (exit 2), not a problem of the file."""
+
+
 class PolicyChanged(BatonError):
     def __init__(self, loaded: int, active: int):
         super().__init__(
@@ -291,6 +340,8 @@ class LogBroken(BatonError):
 class UnknownFilter(BatonError):
     """An `audit log` filter names something the log has never held: a typo
     would otherwise look like "nothing happened"."""
+
+
 class BadWhere(BatonError):
     """A `--where` expression the policy's language refuses; `offset` is
     where in `source` (0-based) the problem starts, as a policy file's
@@ -324,3 +375,13 @@ class BulkStopped(BatonError):
         more = f"it and the {not_tried - 1} after it were" if not_tried > 1 else "it was"
         super().__init__(f"stopped at {lead}, so {more} not {done}: {error}")
         self.lead, self.error, self.not_tried = lead, error, not_tried
+class RepNotAway(BatonError):
+    """`rep back` for a rep who is not away: logging it would record a return
+    that never happened. `ended` is when their last time away ran out, if it did."""
+
+    def __init__(self, rep: str, ended: str | None = None):
+        why = f": their time away ended at {ended}, so" if ended else ", so there is nothing to mark back:"
+        super().__init__(f"{rep} is not away{why} routing may pick them already "
+                         "(`baton rep list` shows who is away)")
+        self.rep, self.ended = rep, ended
+

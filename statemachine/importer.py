@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .errors import ImportRefused, closest
+from .errors import BadMapOption, ImportRefused, closest
 from .values import BadValue, clean_parser, json_parser, lead_id_problem
 
 __all__ = [
@@ -100,11 +100,11 @@ def parse_map(options: Sequence[str]) -> dict[str, str]:
         column, sep, field = option.rpartition("=")
         column, field = column.strip(), field.strip()
         if not sep or not column:
-            raise ImportRefused(
+            raise BadMapOption(
                 f"--map {option!r} is not COLUMN=FIELD; write it like --map \"E-mail=email\""
             )
         if column in mapping and mapping[column] != field:
-            raise ImportRefused(
+            raise BadMapOption(
                 f"--map gives column {column!r} twice ({mapping[column] or 'left out'} "
                 f"and {field or 'left out'}); keep one"
             )

@@ -14,11 +14,11 @@ from typing import Any
 from .clock import from_iso
 from .errors import (
     BadArgument,
-    BadFieldValue,
+    BadFields,
     DuplicateLead,
+    FieldProblem,
     FinalLead,
     NoRole,
-    UnknownField,
     UnknownKeys,
     UnknownLead,
     UnknownTrigger,
@@ -151,22 +151,26 @@ def refuse_outsider(policy: Policy, actor: str, *, changing_policy: bool = False
 # -- field values ------------------------------------------------------------------
 def parse_assignments(policy: Policy, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """FIELD=VALUE pairs (already split) -> parsed values; empty is null.
-    A field given twice is refused: which value was meant is not clear."""
+    A field given twice is refused: which value was meant is not clear.
+    Every pair that cannot be used is named in one `BadFields`."""
     parsed: dict[str, Any] = {}
     given: dict[str, str] = {}
+    problems: list[FieldProblem] = []
     for name, raw in pairs:
         spec = policy.fields.get(name)
         if spec is None:
-            raise UnknownField(name, list(policy.fields))
+            problems.append(FieldProblem(name, None))
+            continue
         if name in given:
-            raise BadFieldValue(
-                name, f"given twice ({given[name]!r} and {raw!r}); give each field once"
-            )
+            problems.append(FieldProblem(name, f"given twice ({given[name]!r} and {raw!r}); give each field once"))
+            continue
         given[name] = raw
         try:
             parsed[name] = parse_text(spec.type, raw, spec.choices)
         except BadValue as error:
-            raise BadFieldValue(name, error.reason) from None
+            problems.append(FieldProblem(name, error.reason))
+    if problems:
+        raise BadFields(problems, list(policy.fields))
     return parsed
 
 

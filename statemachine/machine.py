@@ -4,9 +4,9 @@
 `LeadMachine.fire`, `allowed` and `missing_items`, and typed errors from
 `errors.py`, never a `MachineError` or a model with attributes set on it.
 
-Each transition has one condition that checks, in order, who is acting, the
-`requires` keys, then every guard and checklist item, and keeps the full
-list of what is unmet, so a refusal names all of it at once. This is the one
+Each transition has one condition that checks who is acting, then the
+`requires` keys and every guard and checklist item together, and keeps the
+full list of what is unmet, so a refusal names all of it at once. This is the one
 place that judges: firing, `allowed`, `audit verify` re-judging the log and
 `policy simulate` judging a candidate policy all ask it.
 
@@ -101,9 +101,12 @@ class LeadMachine:
         if role is not None:
             return role
         absent = [key for key in transition.requires if not args.get(key, "").strip()]
+        rules = self.rules_refusal(transition, lead, lead.env(actor, now))
+        if absent and rules is not None:
+            return Refused(lead.id, transition.name, rules.missing, rules.failed, absent)
         if absent:
             return MissingKeys(lead.id, transition.name, absent)
-        return self.rules_refusal(transition, lead, lead.env(actor, now))
+        return rules
 
     def rules_refusal(self, transition: Transition, lead: LeadView, env: dict[str, Any]) -> Refused | None:
         """The guards and checklist items of `transition` that do not hold in `env`."""

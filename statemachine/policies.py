@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import iso, now_utc, parse_time
-from .errors import BadArgument, LeadsInRemovedStates, VersionNotHigher
+from .errors import BadArgument, BadUsage, LeadsInRemovedStates, VersionNotHigher
 from .policy.model import Policy, to_plain
 from .store import Store
 
@@ -67,9 +67,9 @@ def parse_maps(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     for pair in pairs:
         old, sep, new = (part.strip() for part in pair.partition("="))
         if not sep or not old or not new:
-            raise BadArgument(f"--map '{pair}' is not OLD=NEW; write it like --map SAL=MQL")
+            raise BadUsage(f"--map '{pair}' is not OLD=NEW; write it like --map SAL=MQL")
         if old in maps and maps[old] != new:
-            raise BadArgument(f"--map {old}= is given twice ({old}={maps[old]}, {old}={new}); keep one")
+            raise BadUsage(f"--map {old}= is given twice ({old}={maps[old]}, {old}={new}); keep one")
         maps[old] = new
     return maps
 

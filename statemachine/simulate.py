@@ -300,7 +300,8 @@ def reasons(refusal: BatonError | None, trigger: str, state: str) -> list[str]:
     if refusal is None:
         return [f"'{trigger}' does not move a lead out of {state}"]
     if isinstance(refusal, Refused):
-        return [*(f"{checklist} checklist: {label}" for checklist, labels in refusal.missing.items()
+        return [*([f"needs {', '.join(refusal.keys)}"] if refusal.keys else []),
+                *(f"{checklist} checklist: {label}" for checklist, labels in refusal.missing.items()
                   for label in labels), *refusal.failed]
     if isinstance(refusal, NotAllowed):
         return ["not in a role that may fire it"]

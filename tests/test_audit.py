@@ -703,7 +703,7 @@ def test_replay_of_a_lead_not_yet_created_is_refused(baton: Baton, day: Path) ->
 
 def test_replay_refuses_a_time_that_is_not_one(baton: Baton, day: Path) -> None:
     result = baton("audit", "replay", "--as-of", "yesterday")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a time that is not one is a usage error, as --now's, issue 12
     assert result.stderr.startswith("Error: --as-of 'yesterday' is not a time; write it as ISO 8601")
 
 

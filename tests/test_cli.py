@@ -84,7 +84,7 @@ def test_now_accepts_offsets_and_refuses_nonsense(baton: Baton, db: object) -> N
     baton("lead", "advance", "L-1", "hand_over", now="2026-11-23T12:00:00-05:00")
     assert json_lines(baton("--json", "lead", "history", "L-1"))[-1]["at"] == "2026-11-23T17:00:00+00:00"
     result = baton("lead", "add", now="next tuesday")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (SPEC: exit codes), issue 12
     assert result.stderr.startswith("Error: --now 'next tuesday' is not a time; write it as ISO 8601")
 
 

@@ -201,7 +201,7 @@ def test_unknown_field_suggests_the_nearest_and_lists_the_fields(baton: Baton, d
 
 def test_malformed_assignment_is_a_clear_error(baton: Baton, db: object) -> None:
     result = baton("lead", "add", "score")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (SPEC: exit codes), issue 12
     assert result.stderr == "Error: 'score' is not FIELD=VALUE; write it like score=70 (an empty value clears a field)\n"
 
 

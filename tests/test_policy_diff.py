@@ -601,7 +601,7 @@ def test_an_unknown_stored_version_names_those_there_are(baton: Baton, db: Path,
 
 def test_a_malformed_version_is_one_plain_line(baton: Baton, policy_file: Path) -> None:
     result = run(baton, policy_file, "@latest")
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert (result.exit_code, result.stdout) == (2, "")  # the wrong shape of argument: usage, issue 12
     assert result.stderr == (
         "Error: '@latest' is not a stored policy version; write @N for version N (like @1), "
         "or @active for the one in force\n"

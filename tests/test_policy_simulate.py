@@ -217,10 +217,10 @@ def test_bad_input_is_one_plain_line_and_a_broken_file_its_located_errors(
         "Error: --map SQL=MQL: policy version 2 keeps SQL, so its leads stay there; --map only moves leads out "
         "of a state the new version removes\n"))
     result = baton("policy", "simulate", str(v2), "--since", "2026-11-01")
-    assert (result.exit_code, result.stderr) == (
-        1, "Error: --since and --until choose which transitions of the log to judge; add --history\n")
+    assert (result.exit_code, result.stderr) == (  # options that do not go together: usage, issue 12
+        2, "Error: --since and --until choose which transitions of the log to judge; add --history\n")
     result = baton("policy", "simulate", str(v2), "--history", "--since", "2026-12-01", "--until", "2026-11-01")
-    assert (result.exit_code, result.stderr) == (1, "Error: --since 2026-12-01 is after --until 2026-11-01; swap them\n")
+    assert (result.exit_code, result.stderr) == (2, "Error: --since 2026-12-01 is after --until 2026-11-01; swap them\n")
 
 
 def test_the_same_policy_changes_nothing(baton: Baton, db: Path, policy_file: Path) -> None:
