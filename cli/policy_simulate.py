@@ -82,10 +82,11 @@ def _change(change: dict[str, Any], sim: Simulation, zone: str) -> str:
                 "item_dropped": "is no longer asked (it was missing)"}[kind]
         return f"{change['checklist']} checklist: \"{change['item']}\" {verb}"
     if kind == "sla_due":
-        moved = _shift(change["minutes"], change["business"])
-        late = "; already overdue" if change["overdue"] else ""
+        notes = [note for note in (_shift(change["minutes"], change["business"]),
+                                   "already overdue" if change["overdue"] else "") if note]
+        said = f" ({'; '.join(notes)})" if notes else ""
         return (f"{change['sla']} clock: due {for_people(change['new'], zone)} instead of "
-                f"{for_people(change['old'], zone)}{f' ({moved}{late})' if moved or late else ''}")
+                f"{for_people(change['old'], zone)}{said}")
     if kind == "sla_stopped":
         return f"{change['sla']} clock stops (it was due {for_people(change['due'], zone)})"
     if kind == "sla_started":
