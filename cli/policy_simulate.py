@@ -138,7 +138,7 @@ def _totals(sim: Simulation, totals: Totals) -> None:
         elif kind == "sla_started":
             lines.append(f"{plural(n, key[1] + ' clock')} start{'s' if n == 1 else ''} at the apply.")
         elif kind == "route":
-            lines.append(f"Routing would pick another rep for {plural(n, 'lead')} bound for {key[1]}.")
+            lines.append(f"Routing would pick another rep for {plural(n, 'lead')} in {key[1]}.")
         else:
             lines.append(f"{plural(n, 'lead')} sit{'s' if n == 1 else ''} in {key[1]}, which version "
                          f"{sim.new.version} removes: apply it with --map {key[1]}=STATE.")

@@ -145,7 +145,7 @@ def test_routing_names_the_rep_it_would_now_pick_for_a_lead_one_step_from_it(
     v2 = variant(tmp_path, 2, replace=("assign: [alice, bob]", "assign: [bob, alice]"))
     lines = simulate(baton, v2)
     assert lines[2:4] == ["L-1 (SAL, no owner)", "  routing would pick bob instead of alice (rule 2)"]
-    assert "  Routing would pick another rep for 1 lead bound for SAL." in lines
+    assert "  Routing would pick another rep for 1 lead in SAL." in lines
 
 
 def test_a_removed_state_needs_a_map_and_with_one_the_leads_are_judged_where_they_would_go(
