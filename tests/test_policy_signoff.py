@@ -190,6 +190,18 @@ def test_approval_by_someone_outside_the_required_roles_is_refused(baton: Baton,
     assert snapshot(db) == before
 
 
+def test_a_head_naming_a_role_that_signs_nothing_is_pointed_at_their_own(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    # sam is sales_manager and sales_head: the fix is his own approval, not hana's
+    v2 = variant(tmp_path, 2)
+    before = snapshot(db)
+    assert refusal(approve(baton, v2, "sam", "--role", "sales_manager")) == (
+        "Error: --role sales_manager: sales_manager is not a role that approves a change to policy "
+        f"default-handover (those are {HEADS}); you are in sales_head: run `baton --as sam policy approve {v2}`"
+    )
+    assert snapshot(db) == before
+
+
 def test_the_same_person_cannot_approve_for_both_roles(baton: Baton, db_path: Path, tmp_path: Path) -> None:
     v1 = variant(tmp_path, 1, name="v1.yaml", replace=("marketing_head: [hana]", "marketing_head: [hana, sam]"))
     assert baton("init", "--policy", str(v1)).exit_code == 0
