@@ -217,7 +217,8 @@ def test_a_conditions_say(baton: Baton, tmp_path: Path) -> None:
     new = variant(tmp_path, ("say: the score must reach 60 before", "say: a score of 60 comes before"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Transitions",
-        '  hand_over: say for score >= 60 "the score must reach 60 before marketing hands a lead over" '
+        '  hand_over: what people are told when score >= 60 does not hold: '
+        '"the score must reach 60 before marketing hands a lead over" '
         'became "a score of 60 comes before marketing hands a lead over"',
         "1 change.",
     ]
