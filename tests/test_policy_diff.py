@@ -511,24 +511,24 @@ def test_notification_settings_changed_and_removed(baton: Baton, tmp_path: Path)
 
 def test_approvals_required_roles(baton: Baton, tmp_path: Path) -> None:
     new = variant(tmp_path, ("required: [marketing_head, sales_head]",
-                             "required: [marketing_head, sales_head, marketing, sales_manager]"))
+                             "required: [marketing_head, sales_head, marketing, sales]"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Approvals",
         "  approvals: marketing must now approve a new version",
-        "  approvals: sales_manager must now approve a new version",
+        "  approvals: sales must now approve a new version",
         "2 changes.",
     ]
     assert lines(baton, new, DEFAULT_POLICY)[1] == "  approvals: marketing no longer has to approve a new version"
 
 
 def test_groups_come_in_a_fixed_order(baton: Baton, tmp_path: Path) -> None:
-    new = variant(tmp_path, ("required: [marketing_head, sales_head]", "required: [marketing_head, sales_head, sales_manager]"),
+    new = variant(tmp_path, ("required: [marketing_head, sales_head]", "required: [marketing_head, sales_head, sales]"),
                   ("marketing: [jane, omar]", "marketing: [jane]"), SCORE_45, ("within: 14d", "within: 10d"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Transitions", "  hand_over: when score >= 60 became score >= 45",
         "Roles", "  marketing: omar left",
         "SLAs", "  follow_up: within 14 days became 10 days",
-        "Approvals", "  approvals: sales_manager must now approve a new version",
+        "Approvals", "  approvals: sales must now approve a new version",
         "4 changes.",
     ]
 

@@ -264,6 +264,23 @@ def test_an_approval_role_with_nobody_in_it_is_a_policy_error(baton: Baton, tmp_
     )
 
 
+def test_required_roles_one_person_alone_would_sign_are_a_policy_error(baton: Baton, tmp_path: Path) -> None:
+    # sam may sign one role of a text, so with him alone in both heads' roles
+    # no later version could ever be applied: the policy would lock itself
+    path = variant(tmp_path, 1, replace=("marketing_head: [hana]", "marketing_head: [sam]"))
+    result = baton("policy", "check", str(path))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "required: [" in text)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:{line}:13: marketing_head and sales_head must each approve a new version, one person for each "
+        "role, but only sam is in them, so no new version could ever be approved; put someone else in one of "
+        "these roles\n"
+    )
+    # one person in two roles is fine while another can take one of them
+    shared = variant(tmp_path, 1, name="shared.yaml", replace=("marketing_head: [hana]", "marketing_head: [hana, sam]"))
+    assert baton("policy", "check", str(shared)).exit_code == 0
+
+
 # -- the log ----------------------------------------------------------------------------
 def test_approvals_are_approved_events_in_the_log(baton: Baton, db: Path, tmp_path: Path) -> None:
     v2 = variant(tmp_path, 2)
