@@ -1,4 +1,5 @@
-"""`baton policy`: check, apply, show and draw the agreed policy."""
+"""`baton policy`: check, diff, simulate, approve, apply, show, draw and
+explain the agreed policy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from .app import App
 
 @click.group()
 def policy() -> None:
-    """Check, apply, show and draw the agreed policy."""
+    """Check, diff, simulate, approve and apply the policy.
+
+    Also: show any version, draw it, explain a trigger or a state, and print
+    the JSON Schema editors use."""
 
 
 @policy.command()

@@ -33,7 +33,19 @@ def explain(app: App, name: str, file: str | None) -> None:
         _, policy = read_policy_file(file)
         found = explain_name(policy, name)
     else:
-        ws = app.workspace(write=False)
+        import os
+        import shlex
+
+        from statemachine.errors import DatabaseProblem
+
+        try:
+            ws = app.workspace(write=False)
+        except DatabaseProblem as error:
+            if os.path.exists(app.db):
+                raise
+            # before `init`, a head reading the policy file is the likely case
+            raise DatabaseProblem(f"{error}; to read a policy file without one, run `baton policy explain "
+                                  f"{shlex.quote(name)} --file policies/default.yaml`") from None
 
         def count_leads(state: str) -> int:
             (count,) = ws.store.db.execute("SELECT count(*) FROM leads WHERE state = ?", (state,)).fetchone()

@@ -82,10 +82,11 @@ def _change(change: dict[str, Any], sim: Simulation, zone: str) -> str:
                 "item_dropped": "is no longer asked (it was missing)"}[kind]
         return f"{change['checklist']} checklist: \"{change['item']}\" {verb}"
     if kind == "sla_due":
-        moved = _shift(change["minutes"], change["business"])
-        late = "; already overdue" if change["overdue"] else ""
+        notes = [note for note in (_shift(change["minutes"], change["business"]),
+                                   "already overdue" if change["overdue"] else "") if note]
+        said = f" ({'; '.join(notes)})" if notes else ""
         return (f"{change['sla']} clock: due {for_people(change['new'], zone)} instead of "
-                f"{for_people(change['old'], zone)}{f' ({moved}{late})' if moved or late else ''}")
+                f"{for_people(change['old'], zone)}{said}")
     if kind == "sla_stopped":
         return f"{change['sla']} clock stops (it was due {for_people(change['due'], zone)})"
     if kind == "sla_started":
@@ -137,7 +138,7 @@ def _totals(sim: Simulation, totals: Totals) -> None:
         elif kind == "sla_started":
             lines.append(f"{plural(n, key[1] + ' clock')} start{'s' if n == 1 else ''} at the apply.")
         elif kind == "route":
-            lines.append(f"Routing would pick another rep for {plural(n, 'lead')} bound for {key[1]}.")
+            lines.append(f"Routing would pick another rep for {plural(n, 'lead')} in {key[1]}.")
         else:
             lines.append(f"{plural(n, 'lead')} sit{'s' if n == 1 else ''} in {key[1]}, which version "
                          f"{sim.new.version} removes: apply it with --map {key[1]}=STATE.")

@@ -219,6 +219,12 @@ def test_lead_help_lists_each_command_with_a_whole_phrase(baton: Baton) -> None:
     )
 
 
+def test_baton_help_says_the_policy_is_reviewed_and_signed_not_only_applied(baton: Baton) -> None:
+    # `baton --help` is where a head finds diff, simulate and approve at all
+    out = CliRunner().invoke(cli, ["--help"], terminal_width=80).stdout
+    assert "  policy  Check, diff, simulate, approve and apply the policy.\n" in out
+
+
 def every_command() -> list[click.Command]:
     """Each command and group under `baton`, loaded as `baton --help` loads them."""
     context = click.Context(cli)

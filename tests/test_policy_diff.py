@@ -217,7 +217,8 @@ def test_a_conditions_say(baton: Baton, tmp_path: Path) -> None:
     new = variant(tmp_path, ("say: the score must reach 60 before", "say: a score of 60 comes before"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Transitions",
-        '  hand_over: say for score >= 60 "the score must reach 60 before marketing hands a lead over" '
+        '  hand_over: what people are told when score >= 60 does not hold: '
+        '"the score must reach 60 before marketing hands a lead over" '
         'became "a score of 60 comes before marketing hands a lead over"',
         "1 change.",
     ]
@@ -510,24 +511,24 @@ def test_notification_settings_changed_and_removed(baton: Baton, tmp_path: Path)
 
 def test_approvals_required_roles(baton: Baton, tmp_path: Path) -> None:
     new = variant(tmp_path, ("required: [marketing_head, sales_head]",
-                             "required: [marketing_head, sales_head, marketing, sales_manager]"))
+                             "required: [marketing_head, sales_head, marketing, sales]"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Approvals",
         "  approvals: marketing must now approve a new version",
-        "  approvals: sales_manager must now approve a new version",
+        "  approvals: sales must now approve a new version",
         "2 changes.",
     ]
     assert lines(baton, new, DEFAULT_POLICY)[1] == "  approvals: marketing no longer has to approve a new version"
 
 
 def test_groups_come_in_a_fixed_order(baton: Baton, tmp_path: Path) -> None:
-    new = variant(tmp_path, ("required: [marketing_head, sales_head]", "required: [marketing_head, sales_head, sales_manager]"),
+    new = variant(tmp_path, ("required: [marketing_head, sales_head]", "required: [marketing_head, sales_head, sales]"),
                   ("marketing: [jane, omar]", "marketing: [jane]"), SCORE_45, ("within: 14d", "within: 10d"))
     assert lines(baton, DEFAULT_POLICY, new) == [
         "Transitions", "  hand_over: when score >= 60 became score >= 45",
         "Roles", "  marketing: omar left",
         "SLAs", "  follow_up: within 14 days became 10 days",
-        "Approvals", "  approvals: sales_manager must now approve a new version",
+        "Approvals", "  approvals: sales must now approve a new version",
         "4 changes.",
     ]
 

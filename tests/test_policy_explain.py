@@ -162,6 +162,18 @@ def test_file_is_explained_without_a_database(baton: Baton, tmp_path: Path, db_p
     assert not db_path.exists()
 
 
+def test_without_a_database_it_points_at_file(baton: Baton, db_path: Path) -> None:
+    # a head reading the policy before anyone ran `init` learns that --file exists
+    result = baton("policy", "explain", "hand_over")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines() == [
+        f"Error: no Baton database at {db_path}; create one with `baton init --policy policies/default.yaml`, "
+        "or point --db (or BATON_DB) at yours; to read a policy file without one, run "
+        "`baton policy explain hand_over --file policies/default.yaml`"
+    ]
+    assert not db_path.exists()
+
+
 def test_file_explains_the_file_not_the_policy_in_force(baton: Baton, db: Path, tmp_path: Path) -> None:
     lower = edited(tmp_path, "- expr: score >= 60", "- expr: score >= 45")
     assert lines(baton("policy", "explain", "hand_over", "--file", str(lower)))[3] == (

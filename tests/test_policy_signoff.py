@@ -190,6 +190,18 @@ def test_approval_by_someone_outside_the_required_roles_is_refused(baton: Baton,
     assert snapshot(db) == before
 
 
+def test_a_head_naming_a_role_that_signs_nothing_is_pointed_at_their_own(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    # sam is sales_manager and sales_head: the fix is his own approval, not hana's
+    v2 = variant(tmp_path, 2)
+    before = snapshot(db)
+    assert refusal(approve(baton, v2, "sam", "--role", "sales_manager")) == (
+        "Error: --role sales_manager: sales_manager is not a role that approves a change to policy "
+        f"default-handover (those are {HEADS}); you are in sales_head: run `baton --as sam policy approve {v2}`"
+    )
+    assert snapshot(db) == before
+
+
 def test_the_same_person_cannot_approve_for_both_roles(baton: Baton, db_path: Path, tmp_path: Path) -> None:
     v1 = variant(tmp_path, 1, name="v1.yaml", replace=("marketing_head: [hana]", "marketing_head: [hana, sam]"))
     assert baton("init", "--policy", str(v1)).exit_code == 0
@@ -250,6 +262,23 @@ def test_an_approval_role_with_nobody_in_it_is_a_policy_error(baton: Baton, tmp_
         f"{path}:{line}:14: approval by role 'marketing_head', which has nobody in it, so no new version "
         "could ever be approved; name its people under roles: marketing_head\n"
     )
+
+
+def test_required_roles_one_person_alone_would_sign_are_a_policy_error(baton: Baton, tmp_path: Path) -> None:
+    # sam may sign one role of a text, so with him alone in both heads' roles
+    # no later version could ever be applied: the policy would lock itself
+    path = variant(tmp_path, 1, replace=("marketing_head: [hana]", "marketing_head: [sam]"))
+    result = baton("policy", "check", str(path))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "required: [" in text)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}:{line}:13: marketing_head and sales_head must each approve a new version, one person for each "
+        "role, but only sam is in them, so no new version could ever be approved; put someone else in one of "
+        "these roles\n"
+    )
+    # one person in two roles is fine while another can take one of them
+    shared = variant(tmp_path, 1, name="shared.yaml", replace=("marketing_head: [hana]", "marketing_head: [hana, sam]"))
+    assert baton("policy", "check", str(shared)).exit_code == 0
 
 
 # -- the log ----------------------------------------------------------------------------

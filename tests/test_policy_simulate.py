@@ -113,6 +113,18 @@ def test_a_shorter_sla_moves_each_running_clock_and_counts_the_overdue(
     ]
 
 
+def test_a_clock_moved_by_new_business_hours_says_only_that_it_is_overdue(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    # Another calendar moves each clock by its own amount, so no shift is
+    # named; the note in brackets must still read as a sentence.
+    to_sql(baton, "L-1")  # acknowledge due 13:00
+    v2 = variant(tmp_path, 2, replace=("within: 4h", "within: 2h"))
+    v2.write_text(v2.read_text().replace('end: "17:30"', 'end: "18:00"'))
+    lines = simulate(baton, v2, now="2026-11-23T12:30")
+    assert "  acknowledge clock: due 2026-11-23 11:00 GMT instead of 2026-11-23 13:00 GMT (already overdue)" in lines
+    assert "  1 acknowledge clock due at other times, 1 of them already overdue." in lines
+
+
 def test_a_removed_sla_stops_its_clocks_and_a_new_one_starts_at_the_apply(
         baton: Baton, db: Path, tmp_path: Path) -> None:
     from test_sla import ACKNOWLEDGE_BLOCK
@@ -133,7 +145,7 @@ def test_routing_names_the_rep_it_would_now_pick_for_a_lead_one_step_from_it(
     v2 = variant(tmp_path, 2, replace=("assign: [alice, bob]", "assign: [bob, alice]"))
     lines = simulate(baton, v2)
     assert lines[2:4] == ["L-1 (SAL, no owner)", "  routing would pick bob instead of alice (rule 2)"]
-    assert "  Routing would pick another rep for 1 lead bound for SAL." in lines
+    assert "  Routing would pick another rep for 1 lead in SAL." in lines
 
 
 def test_a_removed_state_needs_a_map_and_with_one_the_leads_are_judged_where_they_would_go(

@@ -751,7 +751,47 @@ class Checker:
             elif role in roles and not roles[role]:
                 self.err(item, f"approval by role '{role}', which has nobody in it, so no new version could ever "
                                f"be approved; name its people under roles: {role}")
+        signing = {role: roles[role] for role, _ in required if roles.get(role)}
+        short = _too_few_signers(signing)
+        if short is not None:
+            # one person signs one role of a text, so e.g. sam alone in both heads' roles locks the policy
+            stuck, people = short
+            self.err(entries["required"], f"{_and(stuck)} must each approve a new version, one person "
+                                          f"for each role, but only {_and(people)} {'is' if len(people) == 1 else 'are'} "
+                                          "in them, so no new version could ever be approved; put someone else in "
+                                          "one of these roles")
         return required
+
+
+def _and(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _too_few_signers(members: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]] | None:
+    """None when each role can be signed by a person of its own, no one
+    signing two (a matching of roles to people, by augmenting paths); else
+    the roles that share too few people, and those people."""
+    signer_of: dict[str, str] = {}  # person -> the role they sign
+
+    def place(role: str, tried: set[str]) -> bool:
+        for person in members[role]:
+            if person not in tried:
+                tried.add(person)
+                if person not in signer_of or place(signer_of[person], tried):
+                    signer_of[person] = role
+                    return True
+        return False
+
+    for role in members:
+        tried: set[str] = set()
+        if not place(role, tried):
+            people = [p for p in dict.fromkeys(q for r in members.values() for q in r) if p in tried]
+            # every person tried already signs a role of the search: those roles and this one
+            # have between them fewer people than roles
+            roles = [r for r in members if r == role or any(signer_of.get(p) == r for p in tried)]
+            return roles, people
+    return None
 
 
 def _given(node: Node | None) -> bool:

@@ -47,7 +47,9 @@ def sentence(change: Change) -> str:
     if change.change != "changed" and attribute in MEMBERS:
         return f"{name}: {MEMBERS[attribute](change)}"
     if attribute == "say":
-        return f"{name}: say for {new['expr']} {quoted(old['say'])} became {quoted(new['say'])}"
+        # `say` is the policy's key; the heads know it as what people are told
+        told = f"what people are told when {new['expr']} does not hold"
+        return f"{name}: {told}: {quoted(old['say'])} became {quoted(new['say'])}"
     if change.words is not None:
         before, after = change.words
     else:

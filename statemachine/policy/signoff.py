@@ -190,7 +190,14 @@ class NotAnApprover(BatonError):
         else:
             what = f"{actor} is not in {role} ({_members(in_force, role)}), so cannot approve for it"
             example = in_force.actors_of(role)[0] if in_force.actors_of(role) else example
-        super().__init__(f"{what}; ask one of them to run `baton --as {example} policy approve {file}`")
+        mine = [r for r in required if actor in in_force.actors_of(r)]
+        if role is not None and role not in required and mine:
+            # a head who named a role that signs nothing: the fix is their own role, not someone else
+            command = f"baton --as {actor} policy approve {file}"
+            fix = (" or ".join(f"`{command} --role {r}`" for r in mine) if len(mine) > 1 else f"`{command}`")
+            super().__init__(f"{what}; you are in {_listed(mine)}: run {fix}")
+        else:
+            super().__init__(f"{what}; ask one of them to run `baton --as {example} policy approve {file}`")
         self.actor = actor
 
 
