@@ -50,7 +50,12 @@ def log(app: App, lead_id: str | None, since: str | None, until: str | None, kin
 
     ws = app.workspace(write=False)
     check_filter(ws.store, ws.policy, lead_id, kinds, actor)
-    where, params = log_filter(lead_id, _time(app, since, "--since"), _time(app, until, "--until"), kinds, actor)
+    start, end = _time(app, since, "--since"), _time(app, until, "--until")
+    if start and end and start > end:
+        from statemachine.errors import BadUsage
+
+        raise BadUsage(f"--since {since} is after --until {until}, so no event could match; swap them")
+    where, params = log_filter(lead_id, start, end, kinds, actor)
     fmt = fmt or ("jsonl" if app.as_json else "text")
     rows = raw_events(ws.store, where, params)
     if fmt == "csv":

@@ -26,7 +26,7 @@ def approve(app: App, file: str, role: str | None) -> None:
     from statemachine.clock import for_people
     from statemachine.policy import read_policy_file
     from statemachine.policy.signoff import approve as record
-    from statemachine.policy.signoff import short
+    from statemachine.policy.signoff_refusals import short
 
     text, candidate = read_policy_file(file)
     ws = app.workspace(write=True)
@@ -61,7 +61,8 @@ def approvals(app: App, file: str | None) -> None:
     applied. With FILE: that exact text.
     --json: one object a text."""
     from statemachine.policies import text_hash
-    from statemachine.policy.signoff import approved_texts, required_roles, text_status
+    from statemachine.policy.signoff import approved_texts, text_status
+    from statemachine.policy.signoff_refusals import required_roles
 
     ws = app.workspace(write=False)
     in_force = ws.policy
@@ -103,7 +104,7 @@ def approvals(app: App, file: str | None) -> None:
 
 def _show(status: TextStatus, zone: str, file: str | None = None) -> None:
     from statemachine.clock import for_people
-    from statemachine.policy.signoff import short
+    from statemachine.policy.signoff_refusals import short
 
     where = f"{file}: " if file else ""
     click.echo(f"{where}version {status.version} of {status.policy} (sha256 {short(status.hash)})")

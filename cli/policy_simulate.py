@@ -45,8 +45,12 @@ def simulate(app: App, file: str, maps: tuple[str, ...], history: bool, since: s
     check_maps(ws.policy, candidate, moves)
     heading = (f"Policy {candidate.name} version {candidate.version} ({file}) against version "
                f"{ws.policy.version} in force")
+    if candidate.version <= ws.policy.version:
+        click.echo(f"Note: {file} is version {candidate.version}, not above version {ws.policy.version} in force; "
+                   f"`policy approve` and `policy apply` will refuse it until you set `version: "
+                   f"{ws.policy.version + 1}`.", err=True)
     if history:
-        _history(app, ws, candidate, heading, since, until)
+        _history(app, ws, candidate, heading, since, until, moves)
         return
     from statemachine.clock import for_people
     from statemachine.simulate import Simulation
@@ -152,7 +156,8 @@ def _totals(sim: Simulation, totals: Totals) -> None:
                "Nothing was written.")
 
 
-def _history(app: App, ws: Any, candidate: Any, heading: str, since: str | None, until: str | None) -> None:
+def _history(app: App, ws: Any, candidate: Any, heading: str, since: str | None, until: str | None,
+             moves: dict[str, str]) -> None:
     from statemachine.clock import iso, parse_time
     from statemachine.simulate_history import rejudge
 
@@ -164,7 +169,7 @@ def _history(app: App, ws: Any, candidate: Any, heading: str, since: str | None,
         raise BadUsage(f"--since {since} is after --until {until}; swap them")
     if sys.stderr.isatty() and not app.as_json:
         click.echo("Judging the log again ...", err=True)
-    found = rejudge(ws.store, candidate, window=(window[0], window[1]))
+    found = rejudge(ws.store, candidate, window=(window[0], window[1]), maps=moves)
     if app.as_json:
         app.emit_lines(tally.as_json(trigger) for trigger, tally in found.items())
         return

@@ -42,10 +42,13 @@ class TriggerHistory:
 
 
 def rejudge(store: Store, candidate: Policy, window: tuple[str | None, str | None] = (None, None),
+            maps: dict[str, str] | None = None,
             progress: Callable[[int], None] | None = None) -> dict[str, TriggerHistory]:
     """trigger -> how many times it fired and how many the candidate would
     refuse, of the transitions whose time is inside `window` (ISO, inclusive;
-    every lead is still replayed from its start)."""
+    every lead is still replayed from its start). A lead in a state the
+    candidate renames is judged in the state `maps` sends it to, as `policy
+    apply --map` would have moved it."""
     since, until = window
     machine = LeadMachine(candidate)
     found: dict[str, TriggerHistory] = {}
@@ -64,7 +67,9 @@ def rejudge(store: Store, candidate: Policy, window: tuple[str | None, str | Non
                         and (since is None or event.at >= since) and (until is None or event.at <= until)):
                     tally = found.setdefault(event.event, TriggerHistory())
                     tally.fired += 1
-                    why = _refusal(machine, event.event, row, event.actor, event.data, event.at)
+                    state = row["state"] if row["state"] in candidate.states else (maps or {}).get(row["state"])
+                    judged = row if state in (None, row["state"]) else {**row, "state": state}
+                    why = _refusal(machine, event.event, judged, event.actor, event.data, event.at)
                     if why:
                         tally.refused += 1
                         tally.why.update(why)

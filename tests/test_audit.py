@@ -902,3 +902,9 @@ def test_data_is_decoded_as_json_loads_decodes_it(text: Any) -> None:
             _decoded(text)
     else:
         assert _decoded(text) == expected
+
+
+def test_log_refuses_a_window_that_ends_before_it_starts(baton: Baton, db: Path) -> None:
+    result = baton("audit", "log", "--since", "2026-12-01", "--until", "2026-11-01")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "Error: --since 2026-12-01 is after --until 2026-11-01, so no event could match; swap them\n"

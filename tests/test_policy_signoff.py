@@ -254,6 +254,22 @@ def test_approving_under_a_policy_that_asks_for_no_approvals_is_refused(
     )
 
 
+def test_an_approval_that_would_leave_another_role_nobody_to_sign_it_is_refused(
+        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    """hana alone is marketing_head; signing for sales_head would leave
+    marketing_head waiting for nobody, and the text could never be applied."""
+    v1 = variant(tmp_path, 1, name="v1.yaml", replace=("sales_head: [sam]", "sales_head: [sam, hana]"))
+    assert baton("init", "--policy", str(v1)).exit_code == 0
+    v2 = variant(tmp_path, 2)
+    before = snapshot(db_path)
+    assert refusal(approve(baton, v2, "hana", "--role", "sales_head")) == (
+        "Error: hana is the only one left who can approve for marketing_head, and one person signs one role; "
+        "approve for marketing_head instead (--role marketing_head) and leave sales_head to sam"
+    )
+    assert snapshot(db_path) == before
+    assert approve(baton, v2, "hana", "--role", "marketing_head").exit_code == 0
+
+
 def test_an_approval_role_with_nobody_in_it_is_a_policy_error(baton: Baton, tmp_path: Path) -> None:
     path = variant(tmp_path, 1, replace=("marketing_head: [hana]", "marketing_head: []"))
     result = baton("policy", "check", str(path))

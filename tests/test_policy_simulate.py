@@ -239,3 +239,19 @@ def test_the_same_policy_changes_nothing(baton: Baton, db: Path, policy_file: Pa
     to_sql(baton, "L-1")
     assert baton("lead", "set", "L-1", *BANT, actor="alice").exit_code == 0
     assert simulate(baton, policy_file)[-1] == "Nothing changes for the 1 open lead. Nothing was written."
+
+
+def test_history_judges_a_lead_in_a_renamed_state_where_the_map_sends_it(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    to_sql(baton, "L-1")  # qualify fired from SAL, which version 2 calls handed
+    v2 = variant(tmp_path, 2, rename_sal=True)
+    assert simulate(baton, v2, "--history", "--map", "SAL=handed")[1:3] == [
+        "  hand_over: 1 time, all allowed.", "  qualify: 1 time, all allowed."]
+
+
+def test_a_candidate_whose_version_is_not_above_the_one_in_force_gets_a_note(
+        baton: Baton, db: Path, policy_file: Path) -> None:
+    result = baton("policy", "simulate", str(policy_file))
+    assert result.exit_code == 0
+    assert result.stderr == (f"Note: {policy_file} is version 1, not above version 1 in force; `policy approve` and "
+                             "`policy apply` will refuse it until you set `version: 2`.\n")

@@ -24,30 +24,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BatonError
 from ..policies import text_hash
 from ..store import Event, Store
 from .model import Policy
+from .signoff_refusals import (
+    ApprovalsMissing,
+    LastSigner,
+    NeverApplicable,
+    NoSignOff,
+    NotAnApprover,
+    OnePersonOneRole,
+    WhichRole,
+    _listed,
+    _members,
+    required_roles,
+)
 
 APPROVED = "approved"
-
-
-def _listed(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def short(digest: str) -> str:
-    """The first 8 hex digits of a hash, as people compare them."""
-    return f"{digest[:8]}..."
-
-
-def required_roles(policy: Policy) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(policy.approvals))
-
-
-def _members(policy: Policy, role: str) -> str:
-    return ", ".join(policy.actors_of(role)) or "nobody"
 
 
 # -- what the log holds ------------------------------------------------------------
@@ -162,106 +155,6 @@ def approved_texts(store: Store, in_force: Policy) -> list[TextStatus]:
     return [text_status(in_force, a.policy, a.version, digest, approvals) for digest, a in firsts.items()]
 
 
-# -- refusals ------------------------------------------------------------------------
-class NoSignOff(BatonError):
-    """The policy in force asks for no approvals."""
-
-    def __init__(self, in_force: Policy, file: str):
-        super().__init__(
-            f"policy {in_force.name} version {in_force.version} asks for no approvals, so there is nothing to "
-            f"approve: `baton policy apply {file}` puts a new version in force without sign-off"
-        )
-
-
-class NotAnApprover(BatonError):
-    """The actor is in none of the roles that must approve (or not in the one named)."""
-
-    def __init__(self, in_force: Policy, actor: str, file: str, role: str | None = None):
-        required = required_roles(in_force)
-        roles = "; ".join(f"{r}: {_members(in_force, r)}" for r in required)
-        people = [p for r in required for p in in_force.actors_of(r)]
-        example = people[0] if people else "NAME"
-        if role is None:
-            what = (f"{actor} is in none of the roles that approve a change to policy {in_force.name} "
-                    f"({roles}), so cannot approve {file}")
-        elif role not in required:
-            what = (f"--role {role}: {role} is not a role that approves a change to policy {in_force.name} "
-                    f"(those are {roles})")
-        else:
-            what = f"{actor} is not in {role} ({_members(in_force, role)}), so cannot approve for it"
-            example = in_force.actors_of(role)[0] if in_force.actors_of(role) else example
-        mine = [r for r in required if actor in in_force.actors_of(r)]
-        if role is not None and role not in required and mine:
-            # a head who named a role that signs nothing: the fix is their own role, not someone else
-            command = f"baton --as {actor} policy approve {file}"
-            fix = (" or ".join(f"`{command} --role {r}`" for r in mine) if len(mine) > 1 else f"`{command}`")
-            super().__init__(f"{what}; you are in {_listed(mine)}: run {fix}")
-        else:
-            super().__init__(f"{what}; ask one of them to run `baton --as {example} policy approve {file}`")
-        self.actor = actor
-
-
-class WhichRole(BatonError):
-    """The actor is in more than one of the roles that must approve."""
-
-    def __init__(self, actor: str, roles: list[str]):
-        options = " or ".join(f"--role {role}" for role in roles)
-        super().__init__(
-            f"{actor} is in {_listed(roles)}, which must each approve; say which one you approve for "
-            f"with {options} (each role needs its own person)"
-        )
-
-
-class OnePersonOneRole(BatonError):
-    """The actor already signed another role of the same text."""
-
-    def __init__(self, actor: str, signed_as: str, role: str, others: tuple[str, ...]):
-        who = f" ({', '.join(others)})" if others else ""
-        super().__init__(
-            f"{actor} already approved this text as {signed_as}, and one person cannot also sign for {role}: "
-            f"two-team sign-off needs another person of {role}{who} to approve it"
-        )
-
-
-class NeverApplicable(BatonError):
-    """The file's version is not above the one in force."""
-
-    def __init__(self, file: str, version: int, active: int):
-        super().__init__(
-            f"{file} is policy version {version}, but version {active} is in force, so it could never be "
-            f"applied and there is nothing to approve; set `version: {active + 1}` in {file}"
-        )
-
-
-class ApprovalsMissing(BatonError):
-    """`policy apply` of a text the required roles have not all approved."""
-
-    def __init__(self, in_force: Policy, file: str, status: TextStatus, edited: bool):
-        required = required_roles(in_force)
-        parts = [
-            f"cannot apply version {status.version} of {status.policy} yet: policy {in_force.name} version "
-            f"{in_force.version} needs {_listed(list(required))} to approve this exact text "
-            f"(sha256 {short(status.hash)}) first"
-        ]
-        if edited:
-            parts.append(f"{file} was edited since version {status.version} was approved, "
-                         "and an approval holds only for the exact text approved")
-        if status.signed:
-            parts.append(_listed([f"{role} approved it ({a.actor})" for role, a in status.signed.items()]))
-        for role, people in status.awaiting.items():
-            parts.append(f"waiting for {role} ({', '.join(people) or 'nobody'}): run "
-                         f"`{approve_command(in_force, people, role, file)}`")
-        super().__init__("; ".join(parts))
-        self.missing = list(status.awaiting)
-
-
-def approve_command(in_force: Policy, people: tuple[str, ...], role: str, file: str) -> str:
-    """The command one of `people` runs to approve `file` for `role`."""
-    person = people[0] if people else "NAME"
-    both = sum(1 for r in required_roles(in_force) if person in in_force.actors_of(r)) > 1
-    return f"baton --as {person} policy approve {file}" + (f" --role {role}" if both else "")
-
-
 # -- approving -----------------------------------------------------------------------
 @dataclass
 class Outcome:
@@ -292,6 +185,16 @@ def _role_of(in_force: Policy, actor: str, role: str | None, file: str) -> str:
     return mine[0]
 
 
+def _leaves_a_signer(in_force: Policy, before: TextStatus, actor: str, role: str) -> None:
+    """Refuse an approval after which another awaited role would have nobody
+    left to sign it: one person signs one role, so it could never be applied."""
+    signers = {a.actor for a in before.signed.values()} | {actor}
+    for other in before.awaiting:
+        if other != role and not [p for p in in_force.actors_of(other) if p not in signers]:
+            others = [p for p in in_force.actors_of(role) if p not in signers]
+            raise LastSigner(actor, role, other, others)
+
+
 def approve(store: Store, file: str, text: str, candidate: Policy, actor: str, at: str,
             role: str | None = None) -> Outcome:
     """Record `actor`'s approval of `text` (checked as `candidate`), in one transaction."""
@@ -313,6 +216,7 @@ def approve(store: Store, file: str, text: str, candidate: Policy, actor: str, a
             return Outcome(before.signed[role], False, before)
         if signed_as is not None:
             raise OnePersonOneRole(actor, signed_as, role, before.awaiting.get(role, ()))
+        _leaves_a_signer(in_force, before, actor, role)
         data = {"policy": candidate.name, "version": candidate.version, "hash": digest, "role": role}
         event = store.append(None, at, actor, APPROVED, None, None, data, in_force.version)
         approval = Approval.of(event)
