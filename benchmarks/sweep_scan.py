@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from statemachine.policies import store_policy  # noqa: E402
+from statemachine.policy.versions import store_policy  # noqa: E402
 from statemachine.policy import read_policy_file  # noqa: E402
 from statemachine.schema import create_database  # noqa: E402
 from statemachine.sla import DUE_LEADS_SQL, due_leads  # noqa: E402

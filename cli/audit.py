@@ -24,7 +24,7 @@ def audit() -> None:
 
 
 def _time(app: App, value: str | None, option: str) -> str | None:
-    from statemachine.clock import iso, parse_time
+    from statemachine.times import iso, parse_time
 
     if value is None:
         return None
@@ -130,8 +130,8 @@ def replay(app: App, as_of: str, lead_id: str | None) -> None:
 
     --json: one object a line."""
     from statemachine.audit import replay as rebuild_rows
-    from statemachine.clock import for_people
     from statemachine.errors import BadArgument
+    from statemachine.times import for_people
 
     moment = _time(app, as_of, "--as-of")
     assert moment is not None  # --as-of is required

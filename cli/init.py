@@ -12,8 +12,8 @@ from .app import App
 @click.pass_obj
 def init(app: App, policy_file: str) -> None:
     """Create the database and activate the policy."""
-    from statemachine.policies import command_time, store_policy
     from statemachine.policy import read_policy_file
+    from statemachine.policy.versions import command_time, store_policy
     from statemachine.schema import create_database
 
     text, policy = read_policy_file(policy_file)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from statemachine.clock import for_people
+from statemachine.times import for_people
 
 from .app import App, split_pairs
 from .sentences import event_sentence, history_text, value_text

@@ -30,8 +30,8 @@ def send(ctx: click.Context) -> None:
     failed and when it is tried again. With `file: "-"` in the policy the
     notifications go to stdout and this report to stderr.
     """
-    from statemachine.clock import for_people
     from statemachine.notify import send_due
+    from statemachine.times import for_people
 
     app: App = ctx.obj
     ws = app.workspace(write=True)
@@ -75,7 +75,7 @@ def subject(lead: str | None, sla: str | None, kind: str) -> str:
 def outbox_line(number: int, about: str, recipients: Sequence[str], tries: int, next_try_at: str,
                 last_error: str | None, delivered: Sequence[str], zone: str) -> str:
     """One pending notification: for whom, what failed, and when it is tried again."""
-    from statemachine.clock import for_people
+    from statemachine.times import for_people
 
     head = f"#{number} {about} for {', '.join(recipients) or 'nobody'}"
     when = for_people(next_try_at, zone)

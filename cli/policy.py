@@ -59,8 +59,8 @@ def apply(app: App, file: str, maps: tuple[str, ...]) -> None:
     """Put a new version of the policy in force.
 
     Its `version` must be higher than the one in force."""
-    from statemachine.policies import apply_policy, parse_maps
     from statemachine.policy import read_policy_file
+    from statemachine.policy.versions import apply_policy, parse_maps
 
     moves = parse_maps(maps)
     text, checked = read_policy_file(file)

@@ -23,10 +23,10 @@ def approve(app: App, file: str, role: str | None) -> None:
     The approval holds for the exact text of FILE (by its SHA-256): any
     edit needs new approvals. `policy apply` waits for one approval from
     each role the policy in force names under `approvals: required`."""
-    from statemachine.clock import for_people
     from statemachine.policy import read_policy_file
     from statemachine.policy.signoff import approve as record
     from statemachine.policy.signoff_refusals import short
+    from statemachine.times import for_people
 
     text, candidate = read_policy_file(file)
     ws = app.workspace(write=True)
@@ -60,9 +60,9 @@ def approvals(app: App, file: str | None) -> None:
     Without FILE: every text approved since the version in force was
     applied. With FILE: that exact text.
     --json: one object a text."""
-    from statemachine.policies import text_hash
     from statemachine.policy.signoff import approved_texts, text_status
     from statemachine.policy.signoff_refusals import required_roles
+    from statemachine.policy.versions import text_hash
 
     ws = app.workspace(write=False)
     in_force = ws.policy
@@ -103,8 +103,8 @@ def approvals(app: App, file: str | None) -> None:
 
 
 def _show(status: TextStatus, zone: str, file: str | None = None) -> None:
-    from statemachine.clock import for_people
     from statemachine.policy.signoff_refusals import short
+    from statemachine.times import for_people
 
     where = f"{file}: " if file else ""
     click.echo(f"{where}version {status.version} of {status.policy} (sha256 {short(status.hash)})")

@@ -33,8 +33,8 @@ def simulate(app: App, file: str, maps: tuple[str, ...], history: bool, since: s
     or started, another rep picked, a state removed), then totals.
     Nothing is written."""
     from statemachine.errors import BadUsage
-    from statemachine.policies import check_maps, parse_maps
     from statemachine.policy import read_policy_file
+    from statemachine.policy.versions import check_maps, parse_maps
 
     moves = parse_maps(maps)
     _, candidate = read_policy_file(file)
@@ -52,8 +52,8 @@ def simulate(app: App, file: str, maps: tuple[str, ...], history: bool, since: s
     if history:
         _history(app, ws, candidate, heading, since, until, moves)
         return
-    from statemachine.clock import for_people
     from statemachine.simulate import Simulation
+    from statemachine.times import for_people
 
     sim = Simulation(ws.store, ws.policy, candidate, moves, ws.actor, ws.now, ws.machine)
     zone = ws.policy.timezone
@@ -73,7 +73,7 @@ def simulate(app: App, file: str, maps: tuple[str, ...], history: bool, since: s
 
 
 def _change(change: dict[str, Any], sim: Simulation, zone: str) -> str:
-    from statemachine.clock import for_people
+    from statemachine.times import for_people
 
     kind = change["kind"]
     if kind == "allowed":
@@ -158,8 +158,8 @@ def _totals(sim: Simulation, totals: Totals) -> None:
 
 def _history(app: App, ws: Any, candidate: Any, heading: str, since: str | None, until: str | None,
              moves: dict[str, str]) -> None:
-    from statemachine.clock import iso, parse_time
     from statemachine.simulate_history import rejudge
+    from statemachine.times import iso, parse_time
 
     window = tuple(iso(parse_time(t, ws.policy.timezone, flag)) if t else None
                    for t, flag in ((since, "--since"), (until, "--until")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from statemachine.clock import for_people
+from statemachine.times import for_people
 
 from .app import App
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from statemachine.clock import for_people
+from statemachine.times import for_people
 
 
 def event_sentence(event: Any, zone: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from statemachine.clock import for_people
+from statemachine.times import for_people
 
 from .app import App
 from .notify import outbox_line, subject

@@ -25,17 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
-from .clock import from_iso
 from .errors import BatonError, LogBroken, MissingKeys, UnknownFilter
 from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
 from .machine import ERASED, Erased, LeadMachine, LeadView
-from .policies import text_hash
 from .policy.model import Policy
 from .policy.signoff import SignOffCheck
+from .policy.versions import text_hash
 from .projection import apply, is_personal, personal_digest
 from .sla import follow as follow_clocks
 from .sla import retime_clocks
 from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
+from .times import from_iso
 from .workspace import compiled_policy
 
 Row = dict[str, Any]

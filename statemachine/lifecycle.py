@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .clock import from_iso
 from .errors import (
     BadArgument,
     BadFields,
@@ -30,6 +29,7 @@ from .routing import Decision, choose_rep
 from .sla import follow as follow_clocks
 from .sla import lead_clocks
 from .store import BASE_COLUMNS, Event, Store
+from .times import from_iso
 from .values import BadValue, lead_id_problem, parse_text
 from .workspace import Workspace
 

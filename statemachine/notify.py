@@ -26,9 +26,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol, TextIO
 
-from .clock import iso
 from .oplog import log
 from .store import Store
+from .times import iso
 
 TIMEOUT_SECONDS = 10
 FIRST_RETRY = dt.timedelta(minutes=1)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clock import for_people, iso, parse_time
 from .errors import BadArgument, NotAllowedHere, RepNotAway
+from .times import for_people, iso, parse_time
 from .workspace import Workspace
 
 MANAGER_ROLE = "sales_manager"

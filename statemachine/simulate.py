@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import iso
 from .errors import BatonError, MissingKeys, NotAllowed, Refused, WrongState
 from .lifecycle import columns_to_row, view
 from .machine import LeadMachine, LeadView
@@ -30,6 +29,7 @@ from .policy.model import OWNER, SYSTEM, Policy, Routing, Transition
 from .routing import choose_rep
 from .sla import clocks_of, due_at, retimed_due, same_timing
 from .store import Store
+from .times import iso
 
 Change = dict[str, Any]
 

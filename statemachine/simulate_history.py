@@ -17,7 +17,6 @@ from typing import Any
 
 from .audit import read_chunks
 from .chain import canonical
-from .clock import from_iso
 from .errors import WrongState
 from .events import BATON_EVENTS
 from .lifecycle import view
@@ -26,6 +25,7 @@ from .policy.model import Policy
 from .projection import apply
 from .simulate import reasons
 from .store import Store
+from .times import from_iso
 
 
 @dataclass

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .calendar import Calendar
-from .clock import from_iso, iso
 from .events import LIFECYCLE_EVENTS
 from .policy.model import Policy, Sla
 from .store import Event, Store
+from .times import from_iso, iso
 
 CLOCK_INSERT = "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)"
 

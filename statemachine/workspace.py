@@ -13,11 +13,11 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .clock import iso, now_utc, parse_time
 from .errors import DatabaseProblem, PolicyChanged
 from .machine import LeadMachine, machine_for
 from .policy.model import Policy, from_plain, to_plain
 from .store import Store
+from .times import iso, now_utc, parse_time
 
 _policies: dict[str, Policy] = {}
 

@@ -24,7 +24,7 @@ from conftest import BANT, READY, Baton, add_ready_lead, to_sql
 
 import statemachine.bulk
 import statemachine.lifecycle
-import statemachine.policies
+import statemachine.policy.versions
 from statemachine.store import Store
 
 GENESIS = "0" * 64
@@ -349,13 +349,13 @@ def test_init_into_a_folder_that_does_not_exist_creates_nothing(
 def test_init_failing_half_way_leaves_no_file_and_no_temporary_files(
     baton: Baton, tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_store_policy = statemachine.policies.store_policy
+    real_store_policy = statemachine.policy.versions.store_policy
 
     def store_then_fail(store: Store, *args: Any) -> Any:
         real_store_policy(store, *args)  # the policy row and first event are written ...
         raise RuntimeError("power cut")  # ... and then the command dies
 
-    monkeypatch.setattr(statemachine.policies, "store_policy", store_then_fail)
+    monkeypatch.setattr(statemachine.policy.versions, "store_policy", store_then_fail)
     with pytest.raises(RuntimeError, match="power cut"):
         baton("init", "--policy", str(policy_file))
     assert folder_listing(tmp_path) == ["policy.yaml"]
@@ -365,13 +365,13 @@ def test_init_never_replaces_a_database_created_meanwhile(
     baton: Baton, db_path: Path, tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two `baton init` at once: the slower one must not overwrite the first."""
-    real_store_policy = statemachine.policies.store_policy
+    real_store_policy = statemachine.policy.versions.store_policy
 
     def another_init_wins_meanwhile(store: Store, *args: Any) -> Any:
         db_path.write_bytes(b"the other init's database")
         return real_store_policy(store, *args)
 
-    monkeypatch.setattr(statemachine.policies, "store_policy", another_init_wins_meanwhile)
+    monkeypatch.setattr(statemachine.policy.versions, "store_policy", another_init_wins_meanwhile)
     assert refusal(baton("init", "--policy", str(policy_file))) == (
         f"Error: {db_path} already exists and init never overwrites a file; pick another --db"
     )

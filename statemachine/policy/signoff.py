@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..policies import text_hash
 from ..store import Event, Store
 from .model import Policy
 from .signoff_refusals import (
@@ -39,6 +38,7 @@ from .signoff_refusals import (
     _members,
     required_roles,
 )
+from .versions import text_hash
 
 APPROVED = "approved"
 

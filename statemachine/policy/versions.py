@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import iso, now_utc, parse_time
-from .errors import BadArgument, BadUsage, LeadsInRemovedStates, VersionNotHigher
-from .policy.model import Policy, to_plain
-from .store import Store
+from ..errors import BadArgument, BadUsage, LeadsInRemovedStates, VersionNotHigher
+from ..store import Store
+from ..times import iso, now_utc, parse_time
+from .model import Policy, to_plain
 
 
 @dataclass
@@ -96,10 +96,10 @@ def check_maps(old: Policy, new: Policy, maps: dict[str, str]) -> None:
 def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str, at: str,
                  maps: dict[str, str]) -> Applied:
     """Put `policy` in force over the active one, in one transaction."""
-    from .lifecycle import Recorder, read_row, refuse_outsider, row_to_columns
-    from .policy.signoff import require_sign_off
-    from .sla import retime_clocks
-    from .workspace import Workspace, compiled_policy
+    from ..lifecycle import Recorder, read_row, refuse_outsider, row_to_columns
+    from ..sla import retime_clocks
+    from ..workspace import Workspace, compiled_policy
+    from .signoff import require_sign_off
 
     with store.transaction():
         old, _ = compiled_policy(store)
