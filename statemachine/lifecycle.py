@@ -92,7 +92,7 @@ class Recorder:
         ws = self.ws
         appended = ws.store.append(lead, ws.at, actor or ws.actor, event, from_, to, data, ws.policy.version)
         self.row = apply(self.row, appended, self.values.get)
-        follow_clocks(ws.store, ws.policy, appended)
+        follow_clocks(ws.store, ws.machine, appended)
         self.events.append(appended)
         return appended
 
@@ -278,13 +278,12 @@ def log_attempt(ws: Workspace, lead: str, channel: str | None, note: str | None)
 
 
 def enter_state(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
-    """Route the lead if its new state is one where leads get a rep."""
-    ws, row = recorder.ws, recorder.row
-    routing = ws.policy.routing
+    """What entering the lead's new state does besides its clocks (which
+    `sla.follow` started with the event): routing, if the machine says so."""
+    row = recorder.row
     assert row is not None
-    if routing is None or row["state"] not in routing.on:
-        return
-    route(recorder, exclude)
+    if recorder.ws.machine.on_enter(row["state"]).route:
+        route(recorder, exclude)
 
 
 def decide_route(ws: Workspace, row: Row, exclude: tuple[str, ...] = ()) -> Decision:
