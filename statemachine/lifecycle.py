@@ -300,16 +300,24 @@ def decide_route(ws: Workspace, row: Row, exclude: tuple[str, ...] = ()) -> Deci
 
 def record_route(recorder: Recorder, decision: Decision, extra: dict[str, Any] | None = None,
                  actor: str | None = None) -> None:
-    """Record a routing decision: `assigned`, or `unrouted` when nobody is free."""
+    """Record a routing decision: `assigned`, or `unrouted` when nobody is
+    free. An assignment tells the people the machine names for the state
+    (`assigned_notice`), in the same transaction."""
     row = recorder.row
     assert row is not None
-    state = row["state"]
+    state, before = row["state"], row["owner"]
     if decision.owner is None:
         recorder.record(row["id"], "unrouted", state, state, decision.data, actor)
         return
     if decision.position is not None:
         recorder.ws.store.set_rr_position(*decision.position)
-    recorder.record(row["id"], "assigned", state, state, {**decision.data, **(extra or {})}, actor)
+    assigned = recorder.record(row["id"], "assigned", state, state, {**decision.data, **(extra or {})}, actor)
+    notify = recorder.ws.machine.on_enter(state).notify
+    if notify:
+        from .assigned_notice import queue_assigned
+
+        assert recorder.row is not None
+        queue_assigned(recorder.ws, recorder.row, assigned, notify, before)
 
 
 def route(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
