@@ -108,11 +108,12 @@ def demo(keep: str | None) -> None:
     db = keep or os.path.join(folder, "demo.db")
     policy_file = os.path.join(folder, "default.yaml")
     notices = os.path.join(folder, "notices.jsonl")
+    default = resources.files("baton_policies").joinpath("default.yaml").read_text(encoding="utf-8")
+    # a JSON string is a YAML one: the scratch folder's path, quoted
+    default += (f"\n# The demo's notifications go to a file; yours would go by webhook or email.\n"
+                f"notify:\n  file: {json.dumps(notices)}\n")
     with open(policy_file, "w", encoding="utf-8") as handle:
-        handle.write(resources.files("baton_policies").joinpath("default.yaml").read_text(encoding="utf-8"))
-        # a JSON string is a YAML one: the scratch folder's path, quoted
-        handle.write(f"\n# The demo's notifications go to a file; yours would go by webhook or email.\n"
-                     f"notify:\n  file: {json.dumps(notices)}\n")
+        handle.write(default)
 
     def run(args: list[str], when: str, refusal_expected: bool) -> None:
         click.secho("$ baton " + shlex.join(args), bold=True)
