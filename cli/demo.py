@@ -6,6 +6,7 @@ clock, so a newcomer sees what operators see, refusals included.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -24,6 +25,7 @@ class Step(NamedTuple):
     story: str  # printed first when set
     args: list[str]  # the command, without `baton`; none for narration only
     refused: bool = False  # the policy is meant to refuse it
+    shows_notices: bool = False  # then print what the notifications it sent say
 
 
 def _story() -> list[Step]:
@@ -51,6 +53,9 @@ def _story() -> list[Step]:
         Step("10:00", "Sales qualifies L-1 with BANT. Entering SQL routes it: executives go to carol.",
              ["--as", "alice", "lead", "set", "L-1", *bant]),
         Step("10:01", "", ["--as", "alice", "lead", "advance", "L-1", "qualify"]),
+        Step("10:02", "Carol is told at once that L-1 is hers, with everything marketing learned about Ana, so "
+             "her first call is not a cold one. `baton notify send` delivers it by webhook, email or, in this "
+             "demo, a file:", ["notify", "send"], shows_notices=True),
         Step("10:05", "Bob is out until 2pm; routing skips him until then.",
              ["--as", "bob", "rep", "away", "bob", "--until", f"{MONDAY}T14:00"]),
         Step("10:10", "L-2 and L-3 are qualified and go to the least loaded available rep.",
@@ -142,7 +147,11 @@ def demo(keep: str | None) -> None:
     folder = tempfile.mkdtemp(prefix="baton-demo-")
     db = keep or os.path.join(folder, "demo.db")
     policy_file = os.path.join(folder, "default.yaml")
+    notices = os.path.join(folder, "notices.jsonl")
     default = resources.files("baton_policies").joinpath("default.yaml").read_text(encoding="utf-8")
+    # a JSON string is a YAML one: the scratch folder's path, quoted
+    default += (f"\n# The demo's notifications go to a file; yours would go by webhook or email.\n"
+                f"notify:\n  file: {json.dumps(notices)}\n")
     with open(policy_file, "w", encoding="utf-8") as handle:
         handle.write(default)
     proposal = os.path.join(folder, "proposal.yaml")
@@ -166,6 +175,8 @@ def demo(keep: str | None) -> None:
             click.echo(f"\n# {step.when} {step.story}")
         if step.args:
             run([proposal if arg == PROPOSAL else arg for arg in step.args], step.when, step.refused)
+        if step.shows_notices:
+            _show_notices(notices)
     store = Store.open(db, write=False)
     try:
         checked, problem = verify_chain(store)
@@ -174,6 +185,20 @@ def demo(keep: str | None) -> None:
     click.echo(f"\n# The log holds {checked} events and its hash chain is "
                + ("intact." if problem is None else f"BROKEN: {problem}"))
     click.echo(f"\nExplore it yourself:  BATON_DB={shlex.quote(db)} {baton_command()} lead show L-1")
+
+
+def _show_notices(path: str) -> None:
+    """What each notification in the demo's file says, as its recipients read it."""
+    from statemachine.notify import field_lines
+
+    if not os.path.exists(path):
+        return  # nothing was sent: a policy without `routing: notify:`
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            note = json.loads(line)
+            click.echo(f"What {' and '.join(note['recipients'])} received:")
+            for said in [note["text"], *field_lines(note.get("fields") or {})]:
+                click.echo(f"  {said}")
 
 
 def _check_keep(keep: str) -> None:

@@ -67,9 +67,12 @@ def pending_line(note: Notification, zone: str) -> str:
 
 
 def subject(lead: str | None, sla: str | None, kind: str) -> str:
-    """What a notification is about: `L-1 acknowledge`, or its kind when it
-    is about no lead (`approval`: a new version of the policy)."""
-    return f"{lead} {sla or kind}" if lead is not None else kind
+    """What a notification is about: `L-1 acknowledge` (a breach), `L-1
+    assigned` (its `sla` is only the first deadline), or its kind when it is
+    about no lead (`approval`: a new version of the policy)."""
+    if lead is None:
+        return kind
+    return f"{lead} {kind if kind == 'assigned' else sla or kind}"
 
 
 def outbox_line(number: int, about: str, recipients: Sequence[str], tries: int, next_try_at: str,

@@ -83,7 +83,7 @@ def trigger_lines(t: TriggerExplained) -> list[str]:
         lines.append(f"Clocks it stops: {', '.join(f'{c.name} ({c.state})' for c in t.stops)}.")
     else:
         lines.append(f"Clocks it stops: none (no SLA clock runs in {_and(list(t.sources), 'or')}).")
-    lines += _routing(t.dest, t.routing)
+    lines += _routing(t.dest, t.routing, t.told)
     for c in t.fired_by:
         lines.append(f"Baton fires it itself when the {c.name} clock runs out ({_within(c)} in {c.state}), "
                      f"with reason \"{c.reason}\".")
@@ -110,7 +110,7 @@ def state_lines(s: StateExplained) -> list[str]:
         lines += [f"  - {_clock(c)}" for c in s.clocks]
     else:
         lines.append("SLA clocks: none.")
-    lines += _routing(s.name, s.routing)
+    lines += _routing(s.name, s.routing, s.told)
     if s.leads is not None:
         lines.append(f"Leads here now: {s.leads}.")
     return lines
@@ -152,13 +152,16 @@ def _clock(c: Clock) -> str:
     return f"{c.name}: {_within(c)} in {c.state}; when it runs out, Baton {done or 'marks it breached'}"
 
 
-def _routing(state: str, rules: tuple[RouteRule, ...] | None) -> list[str]:
+def _routing(state: str, rules: tuple[RouteRule, ...] | None, told: tuple[Party, ...]) -> list[str]:
     if rules is None:
         return [f"Routing: none; entering {state} assigns no rep."]
     lines = [f"Routing: entering {state} assigns a rep, by the first rule that matches and has a rep who is not away:"]
     for number, rule in enumerate(rules):
         when = f"when {rule.when}" if rule.when else ("otherwise" if number else "every lead")
         lines.append(f"  - {when}: {_reps(rule)}")
+    if told:
+        lines.append(f"When a rep gets the lead, Baton tells {_who(told, 'and')} at once, "
+                     "with the lead's fields and its first deadline.")
     return lines
 
 

@@ -27,7 +27,7 @@ from typing import Any, cast
 from .chain import GENESIS, canonical, event_hash, hash_of
 from .errors import BatonError, LogBroken, MissingKeys, UnknownFilter
 from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
-from .machine import ERASED, Erased, LeadMachine, LeadView
+from .machine import ERASED, Erased, LeadMachine, LeadView, machine_for
 from .policy.model import Policy
 from .policy.signoff import SignOffCheck
 from .policy.versions import text_hash
@@ -833,35 +833,35 @@ class _ClockReplay:
 
     def __init__(self, store: Store):
         self.store = store
-        self.policies: dict[Any, Policy | None] = {}
+        self.machines: dict[Any, LeadMachine | None] = {}
 
-    def policy(self, version: Any) -> Policy | None:
-        if version not in self.policies:
+    def machine(self, version: Any) -> LeadMachine | None:
+        if version not in self.machines:
             try:
-                self.policies[version] = compiled_policy(self.store, version)[0]
+                self.machines[version] = machine_for(*compiled_policy(self.store, version))
             except (BatonError, TypeError, ValueError):
-                self.policies[version] = None  # missing or unreadable: `verify` names it
-        return self.policies[version]
+                self.machines[version] = None  # missing or unreadable: `verify` names it
+        return self.machines[version]
 
     def follow_policy(self, event: Event, rows: dict[str, Row]) -> None:
         """A `policy_applied` event re-times the running clocks as the apply did."""
         data = event.data
         if event.event != "policy_applied" or not isinstance(data.get("previous"), int):
             return
-        old, new = self.policy(data["previous"]), self.policy(data.get("version"))
+        old, new = self.machine(data["previous"]), self.machine(data.get("version"))
         if old is None or new is None:
             return
         given = data.get("maps")
         maps: dict[str, str] = given if isinstance(given, dict) else {}
-        retime_clocks(self.store, old, new, event.at, maps,
+        retime_clocks(self.store, old.policy, new, event.at, maps,
                       lambda state: [lead for lead, row in rows.items() if row["state"] == state])
 
     def follow(self, event: Event) -> None:
         if event.event == "sla_breach" and not isinstance(event.data.get("sla"), str):
             return  # a breach that names no clock breaches none
-        policy = self.policy(event.policy_version)
-        if policy is not None:
-            follow_clocks(self.store, policy, event)
+        machine = self.machine(event.policy_version)
+        if machine is not None:
+            follow_clocks(self.store, machine, event)
 
 
 def _stored(value: Any) -> Any:

@@ -5,9 +5,10 @@ event in the chain, its personal values sealed, its row in `leads`, the
 clocks of the initial state), but the rows are written a batch at a time
 with `executemany` instead of one statement each, so a large export goes in
 at close to the speed of SQLite itself. Memory stays flat: a batch is
-forgotten once written. A policy that routes leads as they enter the initial
-state takes the one-lead path, since each routing decision depends on the
-one before.
+forgotten once written. What entering the initial state does is the
+machine's to say (`LeadMachine.on_enter`): a policy that routes leads as they
+enter it takes the one-lead path, since each routing decision depends on the
+one before (and each assignment may queue its `assigned` notification).
 
 The batched path is in two halves: `_Sealer` does what needs no database and
 no lead id (defaults, sealing personal values, the event's data text), and
@@ -30,7 +31,7 @@ from .chain import canonical, hasher
 from .errors import BadImportRow
 from .importer import BadRow, LeadFile, Row
 from .projection import fresh_salts, personal_digest
-from .sla import CLOCK_INSERT, clocks_of, due_at
+from .sla import CLOCK_INSERT, due_at
 from .store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
 from .workspace import Workspace
 
@@ -114,7 +115,7 @@ class _Batch:
         self.chain = hasher(self.at, self.actor, "created", None, self.initial, self.version)
         # the initial state's clocks all start now, so their due times are the same for every lead
         self.clocks = [(sla.name, sla.state, self.at, due_at(policy, sla, self.at))
-                       for sla in clocks_of(policy, self.initial)]
+                       for sla in ws.machine.on_enter(self.initial).clocks]
         self.seq, self.prev = store.chain_tail()
         self.number = int(store.meta("next_lead") or "1")
 
@@ -197,7 +198,7 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_ba
     policy, store = ws.policy, ws.store
     result = ImportResult()
     with store.transaction():
-        if policy.routing is not None and policy.initial in policy.routing.on:
+        if ws.machine.on_enter(policy.initial).route:
             _import_one_by_one(ws, file, rows, skip_bad, progress, result)
         else:
             with _cycle_collector_paused():

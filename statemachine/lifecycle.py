@@ -92,7 +92,7 @@ class Recorder:
         ws = self.ws
         appended = ws.store.append(lead, ws.at, actor or ws.actor, event, from_, to, data, ws.policy.version)
         self.row = apply(self.row, appended, self.values.get)
-        follow_clocks(ws.store, ws.policy, appended)
+        follow_clocks(ws.store, ws.machine, appended)
         self.events.append(appended)
         return appended
 
@@ -282,13 +282,12 @@ def log_attempt(ws: Workspace, lead: str, channel: str | None, note: str | None)
 
 
 def enter_state(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
-    """Route the lead if its new state is one where leads get a rep."""
-    ws, row = recorder.ws, recorder.row
-    routing = ws.policy.routing
+    """What entering the lead's new state does besides its clocks (which
+    `sla.follow` started with the event): routing, if the machine says so."""
+    row = recorder.row
     assert row is not None
-    if routing is None or row["state"] not in routing.on:
-        return
-    route(recorder, exclude)
+    if recorder.ws.machine.on_enter(row["state"]).route:
+        route(recorder, exclude)
 
 
 def decide_route(ws: Workspace, row: Row, exclude: tuple[str, ...] = ()) -> Decision:
@@ -305,16 +304,24 @@ def decide_route(ws: Workspace, row: Row, exclude: tuple[str, ...] = ()) -> Deci
 
 def record_route(recorder: Recorder, decision: Decision, extra: dict[str, Any] | None = None,
                  actor: str | None = None) -> None:
-    """Record a routing decision: `assigned`, or `unrouted` when nobody is free."""
+    """Record a routing decision: `assigned`, or `unrouted` when nobody is
+    free. An assignment tells the people the machine names for the state
+    (`assigned_notice`), in the same transaction."""
     row = recorder.row
     assert row is not None
-    state = row["state"]
+    state, before = row["state"], row["owner"]
     if decision.owner is None:
         recorder.record(row["id"], "unrouted", state, state, decision.data, actor)
         return
     if decision.position is not None:
         recorder.ws.store.set_rr_position(*decision.position)
-    recorder.record(row["id"], "assigned", state, state, {**decision.data, **(extra or {})}, actor)
+    assigned = recorder.record(row["id"], "assigned", state, state, {**decision.data, **(extra or {})}, actor)
+    notify = recorder.ws.machine.on_enter(state).notify
+    if notify:
+        from .assigned_notice import queue_assigned
+
+        assert recorder.row is not None
+        queue_assigned(recorder.ws, recorder.row, assigned, notify, before)
 
 
 def route(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:

@@ -10,6 +10,14 @@ full list of what is unmet, so a refusal names all of it at once. This is the on
 place that judges: firing, `allowed`, `audit verify` re-judging the log and
 `policy simulate` judging a candidate policy all ask it.
 
+What entering a state does (routing, the SLA clocks that start, who is told
+of an assignment) is declared once here too, as a table built with the
+machine (`on_enter`). It is a table rather than `transitions`' own `on_enter`
+callbacks because a lead enters states without a trigger firing: it is
+created (or imported) in the initial state, `policy apply --map` moves it,
+an SLA reassign routes it again, and `audit rebuild` replays all of these
+from the log. The machine fires callbacks only for its own transitions.
+
 A personal value erased since it was logged (`ERASED`, met when the log is
 replayed) counts as present: a guard or checklist item that reads it is not
 held against the lead, since nobody can say any more whether it held.
@@ -25,7 +33,7 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from .errors import BatonError, MissingKeys, NotAllowed, Refused, UnknownTrigger, WrongState
-from .policy.model import OWNER, SYSTEM, Policy, Transition
+from .policy.model import OWNER, SYSTEM, Policy, Sla, Transition
 
 
 class Erased(str):
@@ -56,10 +64,40 @@ class LeadView:
         }
 
 
+@dataclass(frozen=True)
+class EntryEffects:
+    """What entering one state does under one policy version.
+
+    `route`: the lead gets a rep by the routing rules. `clocks`: the SLA
+    clocks that start (any running clock of the state left stops).
+    `notify`: who is told when the lead gets a rep in this state, by routing
+    on entry or by an SLA reassign (`owner` is the rep it goes to)."""
+
+    state: str
+    route: bool = False
+    clocks: tuple[Sla, ...] = ()
+    notify: tuple[str, ...] = ()
+
+
+def entry_table(policy: Policy) -> dict[str, EntryEffects]:
+    """Each state's `EntryEffects`, read from the policy once."""
+    routing = policy.routing
+    return {
+        state: EntryEffects(
+            state,
+            route=routing is not None and state in routing.on,
+            clocks=tuple(sla for sla in policy.sla if sla.state == state),
+            notify=routing.notify if routing is not None else (),
+        )
+        for state in policy.states
+    }
+
+
 class LeadMachine:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._actor_readers: dict[str, bool] = {}
+        self._entry = entry_table(policy)
         self._machine = Machine(
             model=None,
             states=list(policy.states),
@@ -74,6 +112,11 @@ class LeadMachine:
             auto_transitions=False,
             send_event=True,
         )
+
+    # -- entering a state -----------------------------------------------------
+    def on_enter(self, state: str) -> EntryEffects:
+        """What entering `state` does; a state this version lacks does nothing."""
+        return self._entry.get(state) or EntryEffects(state)
 
     # -- rules ----------------------------------------------------------------
     def may_act(self, transition: Transition, lead: LeadView, actor: str) -> bool:

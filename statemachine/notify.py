@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import math
 import os
 import smtplib
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol, TextIO
@@ -33,7 +35,8 @@ from .times import iso
 TIMEOUT_SECONDS = 10
 FIRST_RETRY = dt.timedelta(minutes=1)
 LONGEST_RETRY = dt.timedelta(hours=1)
-COLUMNS = "id, lead, kind, sla, due, owner, recipients, text, created_at, tries, next_try_at, delivered, last_error"
+COLUMNS = ("id, lead, kind, sla, due, owner, recipients, text, created_at, tries, next_try_at, delivered, last_error, "
+           "fields")
 
 
 @dataclass(frozen=True)
@@ -53,21 +56,27 @@ class Notification:
     next_try_at: str
     delivered: tuple[str, ...]
     last_error: str | None
+    # kind `assigned`: the lead's fields for the rep's first call, in the policy's order
+    fields: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> Notification:
         values = list(row)
         values[6] = tuple(json.loads(values[6]))
         values[11] = tuple(json.loads(values[11]))
+        values[13] = None if values[13] is None else json.loads(values[13])
         return cls(*values)
 
     def body(self) -> dict[str, Any]:
         """What every channel carries: the webhook's JSON, the file's line."""
-        return {
+        body: dict[str, Any] = {
             "id": self.id, "lead": self.lead, "kind": self.kind, "sla": self.sla, "due": self.due,
             "owner": self.owner, "recipients": list(self.recipients), "text": self.text,
             "created_at": self.created_at,
         }
+        if self.fields is not None:
+            body["fields"] = self.fields
+        return body
 
 
 def retry_delay(failed_tries: int) -> dt.timedelta:
@@ -196,6 +205,7 @@ def email_message(note: Notification, sender: str, address: str) -> EmailMessage
     message["To"] = address
     message["Subject"] = (
         f"Lead {note.lead} missed its {note.sla} deadline" if note.kind == "sla_breach"
+        else f"Lead {note.lead} is assigned to {note.owner}" if note.kind == "assigned"
         else f"About lead {note.lead}" if note.lead is not None
         else "A new version of the policy waits for your approval" if note.kind == "approval"
         else note.text
@@ -206,9 +216,27 @@ def email_message(note: Notification, sender: str, address: str) -> EmailMessage
     details = [("Lead", note.lead), ("Deadline", note.sla), ("Due", note.due),
                ("Owner", note.owner or "nobody" if note.lead is not None else None),
                ("Notified", ", ".join(note.recipients))]
-    lines = [note.text, ""] + [f"{label}: {value}" for label, value in details if value]
+    lines = [note.text, ""]
+    if note.fields:
+        lines += ["What we know about the lead:", *(f"  {line}" for line in field_lines(note.fields)), ""]
+    lines += [f"{label}: {value}" for label, value in details if value]
     message.set_content("\n".join(lines) + f"\n\nSent by Baton (notification #{note.id}).\n")
     return message
+
+
+def field_lines(fields: dict[str, Any]) -> list[str]:
+    """An `assigned` notification's fields as a rep reads them: `Budget: 25000`."""
+    return [f"{name.replace('_', ' ').capitalize()}: {_value_words(value)}" for name, value in fields.items()]
+
+
+def _value_words(value: Any) -> str:
+    """yes/no, 25000, 25000.5 (as `lead show` writes them)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and math.isfinite(value):
+        # repr is the shortest text that reads back as the same number; Decimal drops the ".0"
+        return format(Decimal(repr(value)).normalize(), "f")
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -286,6 +314,9 @@ class SendReport:
 def send_due(store: Store, notify: dict[str, Any] | None, now: dt.datetime, stdout: TextIO,
              should_stop: Callable[[], bool] | None = None) -> SendReport:
     """Deliver every pending row due by `now`; then list what is still pending."""
+    from .schema import ensure_outbox_fields
+
+    ensure_outbox_fields(store)  # a database made before `assigned` rows: the rows are read with their fields
     channels = Channels.of(notify, store.path, stdout)
     report = SendReport(configured=channels is not None, writes_stdout=bool(channels and channels.writes_stdout))
     if channels is not None:

@@ -70,13 +70,14 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     # --overdue` every running clock, breached or not.
     db.execute("CREATE INDEX clocks_due ON clocks(due_at) WHERE breached_at IS NULL")
     db.execute("CREATE INDEX clocks_by_due ON clocks(due_at)")
-    # Notifications wait here until delivered; written with their breach.
+    # Notifications wait here until delivered; written with their breach or
+    # assignment. `fields` (JSON) is the lead's fields an `assigned` row carries.
     sdb.table("outbox").create(
         {
             "id": int, "lead": str, "kind": str, "sla": str, "due": str, "owner": str,
             "recipients": str, "text": str, "created_at": str, "breach_seq": int,
             "status": str, "tries": int, "next_try_at": str, "delivered": str,
-            "sent_at": str, "last_error": str,
+            "sent_at": str, "last_error": str, "fields": str,
         },
         pk="id",
         not_null={"kind", "recipients", "text", "created_at", "status", "tries", "next_try_at", "delivered"},
@@ -84,6 +85,26 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     db.execute("CREATE INDEX outbox_pending ON outbox(next_try_at) WHERE status = 'pending'")
     sdb.table("meta").create({"key": str, "value": str}, pk="key")
     sdb.enable_wal()
+
+
+def ensure_outbox_fields(store: Store) -> None:
+    """Give a database made before `assigned` notifications its
+    `outbox.fields` column, on first use. Adding a nullable column keeps
+    every row as it was (a breach row has no fields), and the Baton that made
+    the file still reads and writes it, since its statements name their
+    columns. Inside the caller's transaction when there is one (a command
+    that fails takes the change back with the rest), else in one of its own."""
+    def has_fields() -> bool:
+        return any(row[1] == "fields" for row in store.db.execute("PRAGMA table_info(outbox)"))
+
+    if has_fields():
+        return
+    if store.db.in_transaction:
+        store.db.execute("ALTER TABLE outbox ADD COLUMN fields TEXT")
+        return
+    with store.transaction():
+        if not has_fields():  # another command may have added it meanwhile
+            store.db.execute("ALTER TABLE outbox ADD COLUMN fields TEXT")
 
 
 def _already_exists(path: str) -> DatabaseProblem:

@@ -27,7 +27,7 @@ from .lifecycle import columns_to_row, view
 from .machine import LeadMachine, LeadView
 from .policy.model import OWNER, SYSTEM, Policy, Routing, Transition
 from .routing import choose_rep
-from .sla import clocks_of, due_at, retimed_due, same_timing
+from .sla import due_at, retimed_due, same_timing
 from .store import Store
 from .times import iso
 
@@ -93,7 +93,7 @@ class Simulation:
     # -- which leads can change at all ---------------------------------------------
     def _sla_changed(self) -> bool:
         for sla in self.old.sla:
-            after = next((s for s in clocks_of(self.new, sla.state) if s.name == sla.name), None)
+            after = next((s for s in self.new_machine.on_enter(sla.state).clocks if s.name == sla.name), None)
             if after is None or not same_timing(self.old, self.new, sla, after):
                 return True
         return bool(self.maps)
@@ -243,7 +243,7 @@ class Simulation:
             held.add(name)
             if breached_at is not None:
                 continue
-            timed = retimed_due(self.old, self.new, name, target, started_at)
+            timed = retimed_due(self.old, self.new_machine, name, target, started_at)
             if timed is None:
                 changes.append({"kind": "sla_stopped", "sla": name, "due": due})
                 self.totals.counts["sla_stopped", name] += 1

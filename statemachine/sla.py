@@ -3,14 +3,15 @@ breached once.
 
 `follow` keeps the `clocks` table in step with each event, inside the
 event's transaction, so a clock never lives in memory only: its due time is
-computed once, when it starts, with the policy's business calendar.
+computed once, when it starts, with the policy's business calendar. Which
+clocks a state starts is the machine's to say (`LeadMachine.on_enter`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .calendar import Calendar
 from .events import LIFECYCLE_EVENTS
@@ -18,11 +19,10 @@ from .policy.model import Policy, Sla
 from .store import Event, Store
 from .times import from_iso, iso
 
+if TYPE_CHECKING:
+    from .machine import LeadMachine
+
 CLOCK_INSERT = "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)"
-
-
-def clocks_of(policy: Policy, state: str) -> list[Sla]:
-    return [sla for sla in policy.sla if sla.state == state]
 
 
 def due_at(policy: Policy, sla: Sla, started_at: str) -> str:
@@ -35,15 +35,17 @@ def enters_state(event: Event) -> bool:
     return event.event == "created" or (event.event not in LIFECYCLE_EVENTS and event.to is not None)
 
 
-def follow(store: Store, policy: Policy, event: Event) -> None:
-    """Start, stop, breach or restart clocks for what `event` did."""
+def follow(store: Store, machine: LeadMachine, event: Event) -> None:
+    """Start, stop, breach or restart clocks for what `event` did, under the
+    policy version of `machine`."""
     lead = event.lead
     if lead is None:
         return
     db = store.db
+    policy = machine.policy
     if enters_state(event):
         db.execute("DELETE FROM clocks WHERE lead = ?", (lead,))
-        for sla in clocks_of(policy, event.to or ""):
+        for sla in machine.on_enter(event.to or "").clocks:
             db.execute(CLOCK_INSERT, (lead, sla.name, sla.state, event.at, due_at(policy, sla, event.at)))
     elif event.event == "moved":
         db.execute("UPDATE clocks SET state = ? WHERE lead = ?", (event.to, lead))
@@ -69,45 +71,46 @@ def same_timing(old: Policy, new: Policy, before: Sla, after: Sla) -> bool:
     return not after.business or (old.business_hours, old.timezone) == (new.business_hours, new.timezone)
 
 
-def retimed_due(old: Policy, new: Policy, name: str, state: str, started_at: str) -> str | None:
-    """The due time a running clock has under `new` (None: `new` has no such
-    clock on `state`, so it stops). The clock keeps its start: `new` decides
-    only how long it runs."""
-    after = next((s for s in clocks_of(new, state) if s.name == name), None)
+def retimed_due(old: Policy, new: LeadMachine, name: str, state: str, started_at: str) -> str | None:
+    """The due time a running clock has under the version of `new` (None: it
+    has no such clock on `state`, so it stops). The clock keeps its start:
+    the new version decides only how long it runs."""
+    after = next((s for s in new.on_enter(state).clocks if s.name == name), None)
     if after is None:
         return None
     before = next((s for s in old.sla if s.name == name), None)
-    if before is not None and same_timing(old, new, before, after):
+    if before is not None and same_timing(old, new.policy, before, after):
         return _KEEP
-    return due_at(new, after, started_at)
+    return due_at(new.policy, after, started_at)
 
 
 # Returned by `retimed_due` for a clock whose due time does not move.
 _KEEP = "keep"
 
 
-def retime_clocks(store: Store, old: Policy, new: Policy, at: str, maps: dict[str, str],
+def retime_clocks(store: Store, old: Policy, machine: LeadMachine, at: str, maps: dict[str, str],
                   leads_in: Callable[[str], Iterable[str]]) -> None:
     """Inside `policy apply`'s transaction (and when `audit rebuild` replays
-    it): the running clocks under the new version. A clock the new version
+    it): the running clocks under the new version, whose machine is `machine`. A clock the new version
     still has on the lead's state keeps its start and takes the new length;
     one it no longer has stops; a clock it adds to a state starts at the
     apply for the leads already there. Breached clocks stay as they were. `maps` are the
     apply's `--map` moves, whose leads keep their clocks in the new state;
     `leads_in(state)` gives the ids of the leads in a state of `old`."""
-    db = store.db
+    db, new = store.db, machine.policy
     running = db.execute(
         "SELECT lead, name, state, started_at, due_at FROM clocks WHERE breached_at IS NULL"
     ).fetchall()
     for lead, name, state, started_at, due in running:
         target = maps.get(state, state)
-        timed = retimed_due(old, new, name, target, started_at)
+        timed = retimed_due(old, machine, name, target, started_at)
         if timed is None:
             db.execute("DELETE FROM clocks WHERE lead = ? AND name = ?", (lead, name))
         elif (timed != _KEEP and timed != due) or target != state:
             db.execute("UPDATE clocks SET due_at = ?, state = ? WHERE lead = ? AND name = ?",
                        (due if timed == _KEEP else timed, target, lead, name))
-    added = [sla for sla in new.sla if not any(s.name == sla.name and s.state == sla.state for s in old.sla)]
+    added = [sla for state in new.states for sla in machine.on_enter(state).clocks
+             if not any(s.name == sla.name and s.state == sla.state for s in old.sla)]
     for sla in added:
         sources = [sla.state, *(old_state for old_state, target in maps.items() if target == sla.state)]
         for source in dict.fromkeys(sources):

@@ -4,7 +4,8 @@ Each lead with due clocks is handled in its own transaction: the clock is
 re-read inside it (so a second sweep, or one running at the same time, finds
 it already breached), the `sla_breach` event is recorded with the actions
 taken, and the actions run as `system`: `notify` writes an outbox row,
-`reassign` routes again without the current owner (the clock restarts),
+`reassign` routes again without the current owner (the clock restarts, and
+the new rep is told as routing tells one: `assigned_notice`),
 `fire` fires the trigger with its reason. A refused fire stays recorded in
 the breach, and the sweep goes on.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .assigned_notice import recipients as notice_recipients
 from .lifecycle import (
     Recorder,
     decide_route,
@@ -24,7 +26,7 @@ from .lifecycle import (
     record_route,
     view,
 )
-from .policy.model import OWNER, SYSTEM, Policy, Sla
+from .policy.model import SYSTEM, Policy, Sla
 from .sla import Clock, due_clocks, due_leads
 from .workspace import Workspace
 
@@ -36,12 +38,7 @@ class SweepReport:
 
 def recipients(policy: Policy, sla: Sla, owner: str | None) -> list[str]:
     """Actors to notify: `owner` is the owner when the clock breached."""
-    people: list[str] = []
-    for who in sla.notify:
-        for actor in ([owner] if who == OWNER and owner else policy.actors_of(who)):
-            if actor not in people:
-                people.append(actor)
-    return people
+    return notice_recipients(policy, sla.notify, owner)
 
 
 def notice_text(lead: str, clock: Clock, owner: str | None) -> str:

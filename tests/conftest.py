@@ -30,11 +30,27 @@ BANT = ["budget=25000", "authority=yes", "need=Replace spreadsheets", "timeline=
 Baton = Callable[..., Result]
 
 
+# The default policy's `routing: notify:`: each routing queues an `assigned` row in the outbox.
+ROUTING_NOTIFY = "  notify: [owner]\n"
+
+
+def without_assigned_notices(text: str) -> str:
+    """The default policy's text without `routing: notify:`, for tests about
+    other notifications (SLA breaches, approvals), whose outbox would
+    otherwise also hold each routing's `assigned` row."""
+    assert ROUTING_NOTIFY in text
+    return text.replace(ROUTING_NOTIFY, "", 1)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Every policy text the loader accepts in any test must also fit the
     editors' JSON Schema: `parse_policy` is wrapped for the whole session, so
     test modules that import it by name get the wrapped one too."""
     statemachine.policy.parse_policy = _fits_the_schema(statemachine.policy.parse_policy)
+    config.addinivalue_line(
+        "markers", "without_assigned_notices: `policy_file` (and so `db`) is the default policy "
+        "without `routing: notify:` (see without_assigned_notices)",
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -75,9 +91,12 @@ def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def policy_file(tmp_path: Path) -> Path:
+def policy_file(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     target = tmp_path / "policy.yaml"
-    shutil.copy(DEFAULT_POLICY, target)
+    if request.node.get_closest_marker("without_assigned_notices"):
+        target.write_text(without_assigned_notices(DEFAULT_POLICY.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        shutil.copy(DEFAULT_POLICY, target)
     return target
 
 

@@ -293,6 +293,7 @@ def contacted_lead(baton: Baton, lead: str, attempts: int) -> None:
         assert baton("lead", "attempt", lead, actor="alice", now="2026-11-27T15:00").exit_code == 0
 
 
+@pytest.mark.without_assigned_notices
 def test_a_lead_left_in_contacted_with_no_attempts_is_recycled_and_the_rep_and_manager_told(
         baton: Baton, db: object) -> None:
     """The neglected lead is the one the follow_up clock is for: with no

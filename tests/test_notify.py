@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import Result
-from conftest import DEFAULT_POLICY, Baton, json_lines, to_sql
+from conftest import DEFAULT_POLICY, Baton, json_lines, to_sql, without_assigned_notices
 from test_policy_check import MINIMAL, problems
 
 FRIDAY_3PM = "2026-11-27T15:00"
@@ -122,8 +122,9 @@ def smtp() -> Iterator[tuple[MailRecorder, str]]:
 
 
 def init_with_notify(baton: Baton, tmp_path: Path, notify: str | None) -> None:
-    """A database on the default policy plus `notify:` (YAML under it)."""
-    text = DEFAULT_POLICY.read_text()
+    """A database on the default policy plus `notify:` (YAML under it), and
+    without `routing: notify:`: the outbox holds the breach rows alone."""
+    text = without_assigned_notices(DEFAULT_POLICY.read_text())
     if notify is not None:
         text += "\nnotify:\n" + indent(dedent(notify), "  ")
     policy = tmp_path / "notify-policy.yaml"

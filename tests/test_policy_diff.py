@@ -76,6 +76,7 @@ routing:
   rules:
     - {assign: [carol], when: "persona == \\"executive\\""}
     - {strategy: least_loaded, assign: [alice, bob]}
+  notify: owner
   on: [SQL]
 transitions:
   renurture:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from conftest import DEFAULT_POLICY, Baton, add_ready_lead, as_json, json_lines, to_sql
 
@@ -66,6 +67,7 @@ def test_recycle_needs_a_reason_and_is_fired_by_the_follow_up_sla(baton: Baton, 
     ]
 
 
+@pytest.mark.without_assigned_notices
 def test_qualify_starts_the_acknowledge_clock_and_runs_routing(baton: Baton, db: Path) -> None:
     assert lines(baton("policy", "explain", "qualify")) == [
         "qualify moves a lead from SAL to SQL.",
@@ -89,6 +91,7 @@ def test_win_names_its_destination_as_final(baton: Baton, db: Path) -> None:
     ]
 
 
+@pytest.mark.without_assigned_notices
 def test_sql_state_shows_moves_clock_routing_and_the_leads_there_now(baton: Baton, db: Path) -> None:
     assert to_sql(baton, "L-1").exit_code == 0
     add_ready_lead(baton, "L-2")

@@ -551,7 +551,7 @@ class Checker:
         entries = self.mapping(node, "routing")
         if node is None or not entries:
             return None
-        self.keys(node, ("on", "rules"), "routing")
+        self.keys(node, ("on", "rules", "notify"), "routing")
         on = []
         for state, item in self.names(entries.get("on"), "on"):
             if self._state_ref(state, item, states, "routing happens on"):
@@ -560,6 +560,11 @@ class Checker:
                 on.append(state)
         if "on" not in entries:
             self.err(node, "routing needs `on:`, the state in which a lead gets a rep")
+        notify = []
+        for who, who_node in self.names(entries.get("notify"), "notify"):
+            if self.unknown_role(who, roles, OWNER):
+                self.err(who_node, f"routing notifies unknown role '{who}' (roles: {', '.join((*roles, OWNER))}){suggest(who, (*roles, OWNER))}")
+            notify.append(who)
         actors = {a for members in roles.values() for a in members}
         rules = []
         rules_node = entries.get("rules")
@@ -584,7 +589,7 @@ class Checker:
                 self.err(spec["strategy"], f"{what} has unknown strategy '{strategy}' (strategies: {', '.join(STRATEGIES)})")
             when = self.expr(spec["when"], names, f"{what} when") if "when" in spec else None
             rules.append(RoutingRule(tuple(assign), strategy, when))
-        return Routing(tuple(on), tuple(rules))
+        return Routing(tuple(on), tuple(rules), tuple(notify))
 
     def _sla(self, node: Node | None, states: dict[str, State], roles: dict[str, tuple[str, ...]],
              transitions: dict[str, Transition], hours: BusinessHours, routed: bool) -> list[Sla]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..expr import Expr
 from .check import DAYS, parse_duration
-from .model import Field, Guard, Policy, RoutingRule, Sla, State, Transition
+from .model import Field, Guard, Policy, Routing, RoutingRule, Sla, State, Transition
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
@@ -265,10 +265,11 @@ def _routing(old: Policy, new: Policy) -> Iterator[Change]:
     before, after = old.routing, new.routing
     if before is None or after is None:
         if before is not after:
-            yield _whole("routing", "routing", before and _routing_plain(before.on, before.rules),
-                         after and _routing_plain(after.on, after.rules))
+            yield _whole("routing", "routing", before and _routing_plain(before),
+                         after and _routing_plain(after))
         return
     yield from _attribute("routing", "routing", "on", list(before.on), list(after.on), _same_set)
+    yield from _attribute("routing", "routing", "notify", list(before.notify), list(after.notify), _same_set)
     old_keys, new_keys = [_rule_key(r) for r in before.rules], [_rule_key(r) for r in after.rules]
     if old_keys == new_keys:
         return
@@ -290,8 +291,8 @@ def _routing(old: Policy, new: Policy) -> Iterator[Change]:
             yield _whole("routing", f"routing rule {i + 1}", rule_plain(before.rules[i]), None)
 
 
-def _routing_plain(on: tuple[str, ...], rules: tuple[RoutingRule, ...]) -> dict[str, Any]:
-    return {"on": list(on), "rules": [rule_plain(r) for r in rules]}
+def _routing_plain(routing: Routing) -> dict[str, Any]:
+    return {"on": list(routing.on), "rules": [rule_plain(r) for r in routing.rules], "notify": list(routing.notify)}
 
 
 def _rule(number: int, before: RoutingRule, after: RoutingRule) -> Iterator[Change]:

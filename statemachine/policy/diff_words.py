@@ -22,6 +22,8 @@ ATTRIBUTES = {
     "owner": "owner team", "state": "runs in", "notify": "on a breach notifies",
     "fire": "on a breach fires", "reason": "breach reason",
 }
+# the same, where the kind of thing changes what the attribute means
+KIND_ATTRIBUTES = {("routing", "notify"): "on an assignment notifies"}
 UNITS = {"m": "minute", "h": "hour", "d": "day"}
 
 # attribute -> what the sentence says when it becomes true, and when false
@@ -54,7 +56,7 @@ def sentence(change: Change) -> str:
         before, after = change.words
     else:
         before, after = value(change.kind, name, attribute, old), value(change.kind, name, attribute, new)
-    said = ATTRIBUTES.get(attribute, attribute)
+    said = KIND_ATTRIBUTES.get((change.kind, attribute)) or ATTRIBUTES.get(attribute, attribute)
     lead = f"{name}: {said} " if said else f"{name}: "
     return f"{lead}{before} became {after}"
 
@@ -170,6 +172,7 @@ def _checklist(items: Any) -> str:
 def _routing(routing: dict[str, Any]) -> str:
     if "on" not in routing:
         return rule_words(routing)
+    # who is told of an assignment goes with the routing; the JSON keeps it
     return f"on {listed(routing['on'])}: " + "; ".join(rule_words(r) for r in routing["rules"])
 
 

@@ -118,6 +118,7 @@ class TriggerExplained:
     stops: tuple[Clock, ...]  # the clocks of the states it leaves
     routing: tuple[RouteRule, ...] | None  # None: no routing on entering the destination
     fired_by: tuple[Clock, ...]  # SLA clocks whose breach fires it
+    told: tuple[Party, ...] = ()  # who routing tells of the assignment (`routing.notify`)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -129,6 +130,7 @@ class TriggerExplained:
             "requires": list(self.requires), "optional": list(self.optional),
             "starts": [c.as_json() for c in self.starts], "stops": [c.as_json() for c in self.stops],
             "routing": None if self.routing is None else [r.as_json() for r in self.routing],
+            "routing_notify": [p.as_json() for p in self.told],
             "fired_by": [c.as_json() for c in self.fired_by],
         }
 
@@ -145,6 +147,7 @@ class StateExplained:
     clocks: tuple[Clock, ...]
     routing: tuple[RouteRule, ...] | None
     leads: int | None  # None: explained from a file, with no database to count in
+    told: tuple[Party, ...] = ()  # who routing tells of the assignment (`routing.notify`)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +157,7 @@ class StateExplained:
             "into": [m.as_json() for m in self.into], "out_of": [m.as_json() for m in self.out_of],
             "clocks": [c.as_json() for c in self.clocks],
             "routing": None if self.routing is None else [r.as_json() for r in self.routing],
+            "routing_notify": [p.as_json() for p in self.told],
             "leads": self.leads,
         }
 
@@ -193,6 +197,7 @@ def explain_trigger(policy: Policy, name: str) -> TriggerExplained:
         stops=_clocks_in(policy, t.sources),
         routing=_routing_on(policy, t.dest),
         fired_by=tuple(_clock(policy, s) for s in policy.sla if s.fire == name),
+        told=_told_on(policy, t.dest),
     )
 
 
@@ -210,6 +215,7 @@ def explain_state(policy: Policy, name: str, leads: int | None) -> StateExplaine
         clocks=_clocks_in(policy, (name,)),
         routing=_routing_on(policy, name),
         leads=leads,
+        told=_told_on(policy, name),
     )
 
 
@@ -254,3 +260,10 @@ def _routing_on(policy: Policy, state: str) -> tuple[RouteRule, ...] | None:
     return tuple(
         RouteRule(r.when.source if r.when is not None else None, r.assign, r.strategy) for r in routing.rules
     )
+
+
+def _told_on(policy: Policy, state: str) -> tuple[Party, ...]:
+    routing = policy.routing
+    if routing is None or state not in routing.on:
+        return ()
+    return _parties(policy, routing.notify)

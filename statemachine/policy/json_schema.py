@@ -186,6 +186,7 @@ def _routing() -> Schema:
     routing = _object("routing", {
         "on": _property("routing.on", _one_or_list(STATE, nullable=True)),
         "rules": _property("routing.rules", {"type": "array", "minItems": 1, "items": rule}),
+        "notify": _property("routing.notify", _one_or_list(ROLE, nullable=True)),
     }, nullable=True)
     # An empty `routing:` means no routing; once it says anything, it needs both.
     routing["if"] = {"type": "object", "minProperties": 1}

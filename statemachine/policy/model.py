@@ -14,7 +14,7 @@ from typing import Any
 from ..expr import Expr, compile_expr
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 2
+PLAIN_FORMAT = 3
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -83,6 +83,9 @@ class RoutingRule:
 class Routing:
     on: tuple[str, ...]
     rules: tuple[RoutingRule, ...]
+    # who is told when routing (or an SLA reassign) gives a lead a rep:
+    # roles, or `owner` for the rep it goes to
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         else {
             "on": policy.routing.on,
             "rules": [[list(r.assign), r.strategy, expr(r.when)] for r in policy.routing.rules],
+            "notify": list(policy.routing.notify),
         },
         "sla": [vars(s) for s in policy.sla],
         "notify": policy.notify,
@@ -222,6 +226,7 @@ def from_plain(data: dict[str, Any]) -> Policy:
         else Routing(
             on=tuple(routing["on"]),
             rules=tuple(RoutingRule(tuple(a), s, expr(w)) for a, s, w in routing["rules"]),
+            notify=tuple(routing["notify"]),
         ),
         sla=tuple(Sla(**tup(s, "notify")) for s in data["sla"]),
         notify=data["notify"],

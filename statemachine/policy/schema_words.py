@@ -106,6 +106,10 @@ WORDS: dict[str, str] = {
     ),
     "routing.on": "The state in which a lead gets a rep, like SQL (or a list of states).",
     "routing.rules": "The routing rules, read top to bottom: the first rule with an available rep wins.",
+    "routing.notify": (
+        "Who is told at once when a lead gets a rep, by routing or by an SLA reassign: roles, or `owner` for the "
+        "rep it goes to, like [owner]. The notification carries the lead's fields and its first deadline."
+    ),
     "routing.rules.RULE": "A routing rule: which reps may get the lead, and when.",
     "routing.rules.RULE.when": (
         "When this rule applies, an expression like persona == 'executive'; without it, it applies to every lead."

@@ -123,7 +123,7 @@ def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str,
         assert ws.policy.version == policy.version
         # Before the moves, as `audit rebuild` meets them in the log: the
         # policy_applied event, then each lead's `moved`.
-        retime_clocks(store, old, policy, at, maps, lambda state: store.leads_in_state(state))
+        retime_clocks(store, old, ws.machine, at, maps, lambda state: store.leads_in_state(state))
         for source, target in maps.items():
             leads = [lead for (lead,) in store.db.execute("SELECT id FROM leads WHERE state = ? ORDER BY rowid", (source,))]
             for lead in leads:
