@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .events import ASSIGNED
 from .machine import Erased
 from .policy.model import OWNER, Policy
 from .schema import ensure_outbox_fields
@@ -22,7 +23,7 @@ from .store import Event
 from .times import for_people
 from .workspace import Workspace
 
-KIND = "assigned"
+KIND = ASSIGNED
 OUTBOX_INSERT = (
     "INSERT INTO outbox(lead, kind, sla, due, owner, recipients, text, created_at, "
     "status, tries, next_try_at, delivered, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '[]', ?)"

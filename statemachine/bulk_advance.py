@@ -24,6 +24,7 @@ from .errors import (
     Refused,
     WrongState,
 )
+from .events import ASSIGNED, UNROUTED
 from .expr import Expr
 from .lifecycle import Recorder, check_keys, fire_trigger, list_rows, read_row, require_member, view
 from .where import holds_for, matching
@@ -182,6 +183,6 @@ class BulkAdvance:
             assert before is not None
             return Outcome(lead, before, None, error)
         assert before is not None and recorder.row is not None
-        assigned = next((e.data["owner"] for e in recorder.events if e.event == "assigned"), None)
-        unrouted = any(e.event == "unrouted" for e in recorder.events)
+        assigned = next((e.data["owner"] for e in recorder.events if e.event == ASSIGNED), None)
+        unrouted = any(e.event == UNROUTED for e in recorder.events)
         return Outcome(lead, before, recorder.row["state"], assigned=assigned, unrouted=unrouted)

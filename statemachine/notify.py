@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol, TextIO
 
+from .events import ASSIGNED, SLA_BREACH
 from .oplog import log
 from .store import Store
 from .times import iso
@@ -204,8 +205,8 @@ def email_message(note: Notification, sender: str, address: str) -> EmailMessage
     message["From"] = sender
     message["To"] = address
     message["Subject"] = (
-        f"Lead {note.lead} missed its {note.sla} deadline" if note.kind == "sla_breach"
-        else f"Lead {note.lead} is assigned to {note.owner}" if note.kind == "assigned"
+        f"Lead {note.lead} missed its {note.sla} deadline" if note.kind == SLA_BREACH
+        else f"Lead {note.lead} is assigned to {note.owner}" if note.kind == ASSIGNED
         else f"About lead {note.lead}" if note.lead is not None
         else "A new version of the policy waits for your approval" if note.kind == "approval"
         else note.text

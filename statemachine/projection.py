@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .chain import canonical
-from .events import LIFECYCLE_EVENTS
+from .events import ASSIGNED, ATTEMPT, CREATED, LIFECYCLE_EVENTS, MOVED, UNROUTED, UPDATED
 from .store import Event
 
 Resolve = Callable[[str], Any]
@@ -63,7 +63,7 @@ def resolve_fields(fields: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
 def apply(row: dict[str, Any] | None, event: Event, resolve: Resolve) -> dict[str, Any]:
     """The lead row after `event` (row is None before `created`)."""
     data = event.data
-    if event.event == "created":
+    if event.event == CREATED:
         return {
             "id": event.lead, "state": event.to, "owner": None, "attempts": 0,
             "state_since": event.at, "created_at": event.at, "updated_at": event.at,
@@ -72,15 +72,15 @@ def apply(row: dict[str, Any] | None, event: Event, resolve: Resolve) -> dict[st
     assert row is not None, f"event {event.seq} for {event.lead} before it was created"
     row = {**row, "updated_at": event.at}
     kind = event.event
-    if kind == "updated":
+    if kind == UPDATED:
         row["fields"] = {**row["fields"], **resolve_fields(data.get("fields", {}), resolve)}
-    elif kind == "assigned":
+    elif kind == ASSIGNED:
         row["owner"] = data.get("owner")
-    elif kind == "unrouted":
+    elif kind == UNROUTED:
         row["owner"] = None
-    elif kind == "attempt":
+    elif kind == ATTEMPT:
         row["attempts"] += 1
-    elif kind == "moved":
+    elif kind == MOVED:
         row["state"] = event.to
     elif kind not in LIFECYCLE_EVENTS and event.to is not None:
         # a transition: a new state starts its attempts and time afresh

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import BadArgument, NotAllowedHere, RepNotAway
+from .events import REP_AWAY, REP_BACK
 from .times import for_people, iso, parse_time
 from .workspace import Workspace
 
@@ -52,7 +53,7 @@ def set_away(ws: Workspace, rep: str, until: str | None) -> tuple[dict[str, Any]
         changed = _away_until(ws, rep) != (True, back_at)
         if changed:
             ws.store.set_away(rep, True, back_at)
-            ws.store.append(None, ws.at, ws.actor, "rep_away", None, None, {"rep": rep, "until": back_at},
+            ws.store.append(None, ws.at, ws.actor, REP_AWAY, None, None, {"rep": rep, "until": back_at},
                             ws.policy.version)
     return {"rep": rep, "away": True, "until": back_at}, changed
 
@@ -64,7 +65,7 @@ def set_back(ws: Workspace, rep: str) -> dict[str, Any]:
         if not away:
             raise RepNotAway(rep, for_people(until, ws.policy.timezone) if until else None)
         ws.store.set_away(rep, False, None)
-        ws.store.append(None, ws.at, ws.actor, "rep_back", None, None, {"rep": rep}, ws.policy.version)
+        ws.store.append(None, ws.at, ws.actor, REP_BACK, None, None, {"rep": rep}, ws.policy.version)
     return {"rep": rep, "away": False, "until": None}
 
 

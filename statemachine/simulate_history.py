@@ -18,7 +18,7 @@ from typing import Any
 from .audit import read_chunks
 from .chain import canonical
 from .errors import WrongState
-from .events import BATON_EVENTS
+from .events import BATON_EVENTS, CREATED
 from .lifecycle import view
 from .machine import LeadMachine
 from .policy.model import Policy
@@ -60,7 +60,7 @@ def rejudge(store: Store, candidate: Policy, window: tuple[str | None, str | Non
                 if event.lead != lead:
                     lead, row = event.lead, None
                 if row is None:
-                    if event.event == "created":
+                    if event.event == CREATED:
                         row = apply(None, event, resolve)
                     continue  # an event before its lead was created: `audit verify` names it
                 if (event.event not in BATON_EVENTS and event.to is not None

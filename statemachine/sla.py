@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .calendar import Calendar
-from .events import LIFECYCLE_EVENTS
+from .events import ASSIGNED, CREATED, LIFECYCLE_EVENTS, MOVED, SLA_BREACH
 from .policy.model import Policy, Sla
 from .store import Event, Store
 from .times import from_iso, iso
@@ -32,7 +32,7 @@ def due_at(policy: Policy, sla: Sla, started_at: str) -> str:
 
 def enters_state(event: Event) -> bool:
     """Created, or moved by a transition (re-entering a state starts afresh)."""
-    return event.event == "created" or (event.event not in LIFECYCLE_EVENTS and event.to is not None)
+    return event.event == CREATED or (event.event not in LIFECYCLE_EVENTS and event.to is not None)
 
 
 def follow(store: Store, machine: LeadMachine, event: Event) -> None:
@@ -47,13 +47,13 @@ def follow(store: Store, machine: LeadMachine, event: Event) -> None:
         db.execute("DELETE FROM clocks WHERE lead = ?", (lead,))
         for sla in machine.on_enter(event.to or "").clocks:
             db.execute(CLOCK_INSERT, (lead, sla.name, sla.state, event.at, due_at(policy, sla, event.at)))
-    elif event.event == "moved":
+    elif event.event == MOVED:
         db.execute("UPDATE clocks SET state = ? WHERE lead = ?", (event.to, lead))
-    elif event.event == "sla_breach":
+    elif event.event == SLA_BREACH:
         db.execute(
             "UPDATE clocks SET breached_at = ? WHERE lead = ? AND name = ?", (event.at, lead, event.data["sla"])
         )
-    elif event.event == "assigned" and event.data.get("sla"):
+    elif event.event == ASSIGNED and event.data.get("sla"):
         # an SLA reassign gives the new owner the full time again
         restarted = next((s for s in policy.sla if s.name == event.data["sla"]), None)
         if restarted is not None:

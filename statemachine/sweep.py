@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .assigned_notice import recipients as notice_recipients
+from .events import SLA_BREACH
 from .lifecycle import (
     Recorder,
     decide_route,
@@ -86,7 +87,7 @@ def breach_lead(ws: Workspace, lead: str) -> list[dict[str, Any]]:
         else:
             actions["note"] = "this clock is no longer in the policy; nothing else was done"
         data = {"sla": clock.name, "due": clock.due_at, "owner": owner, "actions": actions}
-        breach = recorder.record(lead, "sla_breach", state, state, data, SYSTEM)
+        breach = recorder.record(lead, SLA_BREACH, state, state, data, SYSTEM)
         if "notify" in actions:
             store.db.execute(
                 "INSERT INTO outbox(lead, kind, sla, due, owner, recipients, text, created_at, breach_seq, "

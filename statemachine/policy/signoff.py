@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..events import APPROVED
 from ..store import Event, Store
 from .model import Policy
 from .signoff_refusals import (
@@ -39,8 +40,6 @@ from .signoff_refusals import (
     required_roles,
 )
 from .versions import text_hash
-
-APPROVED = "approved"
 
 
 # -- what the log holds ------------------------------------------------------------

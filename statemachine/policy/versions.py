@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BadArgument, BadUsage, LeadsInRemovedStates, VersionNotHigher
+from ..events import MOVED, POLICY_APPLIED
 from ..store import Store
 from ..times import iso, now_utc, parse_time
 from .model import Policy, to_plain
@@ -53,7 +54,7 @@ def store_policy(store: Store, text: str, policy: Policy, actor: str, at: str,
     )
     store.set_meta("policy_version", str(policy.version))
     data = {"policy": policy.name, "version": policy.version, "hash": digest, **(extra or {})}
-    store.append(None, at, actor, "policy_applied", None, None, data, policy.version)
+    store.append(None, at, actor, POLICY_APPLIED, None, None, data, policy.version)
     return data
 
 
@@ -128,7 +129,7 @@ def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str,
             leads = [lead for (lead,) in store.db.execute("SELECT id FROM leads WHERE state = ? ORDER BY rowid", (source,))]
             for lead in leads:
                 recorder = Recorder(ws, read_row(store, ws.policy, lead))
-                recorder.record(lead, "moved", source, target, {"map": f"{source}={target}"})
+                recorder.record(lead, MOVED, source, target, {"map": f"{source}={target}"})
                 assert recorder.row is not None
                 # Not `recorder.save()`: it would adjust the owner's load by
                 # judging the old state under the new policy, which has no such
