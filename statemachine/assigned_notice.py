@@ -15,11 +15,10 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .events import ASSIGNED
+from .events import ASSIGNED, Event
 from .machine import Erased
 from .policy.model import OWNER, Policy
 from .schema import ensure_outbox_fields
-from .store import Event
 from .times import for_people
 from .workspace import Workspace
 

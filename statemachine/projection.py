@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .chain import canonical
-from .events import ASSIGNED, ATTEMPT, CREATED, LIFECYCLE_EVENTS, MOVED, UNROUTED, UPDATED
-from .store import Event
+from .events import ASSIGNED, ATTEMPT, CREATED, LIFECYCLE_EVENTS, MOVED, UNROUTED, UPDATED, Event
 
 Resolve = Callable[[str], Any]
 

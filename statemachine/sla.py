@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .calendar import Calendar
-from .events import ASSIGNED, CREATED, LIFECYCLE_EVENTS, MOVED, SLA_BREACH
+from .events import ASSIGNED, CREATED, LIFECYCLE_EVENTS, MOVED, SLA_BREACH, Event
 from .policy.model import Policy, Sla
-from .store import Event, Store
+from .store import Store
 from .times import from_iso, iso
 
 if TYPE_CHECKING:

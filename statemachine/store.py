@@ -15,48 +15,19 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
 from .errors import BadArgument, DatabaseProblem
+from .events import EVENT_COLUMNS as EVENT_COLUMNS  # the store reads and writes events: re-exported
+from .events import Event as Event
 from .oplog import log
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
 TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox", "rep_load")
 PERSONAL_INSERT = "INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)"
-EVENT_COLUMNS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev", "hash")
-
-
-class Event(NamedTuple):
-    """One event of the log. A named tuple rather than a frozen dataclass:
-    reading the log builds one per event, and a tuple is built four times
-    as fast (`audit verify` reads a million)."""
-
-    seq: int
-    lead: str | None
-    at: str
-    actor: str
-    event: str
-    from_: str | None
-    to: str | None
-    data: dict[str, Any]
-    policy_version: int | None
-    prev: str
-    hash: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq, "lead": self.lead, "at": self.at, "actor": self.actor,
-            "event": self.event, "from": self.from_, "to": self.to, "data": self.data,
-            "policy_version": self.policy_version, "prev": self.prev, "hash": self.hash,
-        }
-
-    @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> Event:
-        seq, lead, at, actor, event, from_, to, data, version, prev, digest = row
-        return cls(seq, lead, at, actor, event, from_, to, json.loads(data), version, prev, digest)
 
 
 def busy_timeout_ms() -> int:

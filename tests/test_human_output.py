@@ -15,7 +15,7 @@ from conftest import BANT, READY, Baton, add_ready_lead, as_json, to_sql
 
 from cli.sentences import history_text, routing_reason
 from cli.main import cli
-from statemachine.store import Event
+from statemachine.events import Event
 
 ZONE = "Europe/London"
 

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import APPROVED
-from ..store import Event, Store
+from ..events import APPROVED, Event
+from ..store import Store
 from .model import Policy
 from .signoff_refusals import (
     ApprovalsMissing,
