@@ -30,8 +30,8 @@ DURATION = r"^\s*0*[1-9][0-9]*\s*[mhd]\s*$"  # check.parse_duration, more than z
 DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"  # YYYY-MM-DD, as the README writes dates
 EMAIL = r"^\s*[^\s@]+@[^\s@.]+(\.[^\s@.]+)+\s*$"  # values._email: one @, a dotted domain
 PORT = r"0*([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-HOST_PORT = rf"^\s*\S.*:{PORT}\s*$"  # check._host_port
-WEBHOOK = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$"  # check._webhook: http(s), a host, no spaces
+HOST_PORT = rf"^\s*\S.*:{PORT}\s*$"  # check_notify._host_port
+WEBHOOK = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$"  # check_notify._webhook: http(s), a host, no spaces
 NOT_BLANK = r"\S"
 
 # A scalar the loader reads as text (`Checker.text`): YAML may type `5` or
