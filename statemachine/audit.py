@@ -23,7 +23,9 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
@@ -577,7 +579,7 @@ class Verifier:
                 # something differs: the whole replay, which says what
                 event = _event((*event[:7], text, *event[8:]))
                 row = self.replayed_row(event, None, PersonalValues({digest: (salt, value)
-                                                                    for digest, _, salt, value in mine}))
+                                                                    for _, digest, _, salt, value in mine}))
             self.replayed += len(raws)
             if self.progress is not None:
                 self.progress(len(raws))
@@ -674,7 +676,8 @@ class _TableRows:
 
         # For `created_matches`: where the columns a `created` sets are, and
         # the field columns in the canonical JSON's key order, each with its key.
-        self.lone = [self.names.index(name) if name in self.known else -1 for name in BASE_COLUMNS]
+        self.set_by_created = itemgetter(*(self.names.index(name) for name in BASE_COLUMNS)) \
+            if self.known.issuperset(BASE_COLUMNS) else None
         self.keyed = sorted((name, encode_basestring(name) + ":", at)
                             for at, name in enumerate(self.names) if name not in BASE_COLUMNS)
 
@@ -692,10 +695,10 @@ class _TableRows:
         self.pending = self.cursor.fetchone()
 
     def created_matches(self, event: Event, text: Any, values: tuple[Any, ...],
-                        personal: list[tuple[Any, Any, Any, Any]]) -> bool:
+                        personal: list[tuple[Any, ...]]) -> bool:
         """Whether replaying a lead's one event, its `created` (its `data` as
         stored, `text`), gives exactly `values`, its `leads` row, with its
-        own `personal` rows (digest, field, salt, value) resolving every
+        own `personal` rows (lead, digest, field, salt, value) resolving every
         personal value. Proven on the text, so the event's data and personal
         values need no decoding: the canonical JSON of the data that would
         replay to `values` (personal fields marked with the digests of the
@@ -703,16 +706,15 @@ class _TableRows:
         those rows' values is its field's canonical JSON and recomputes to
         its digest. False whenever anything differs, or a value is of a kind
         this does not write: the whole replay then decides."""
-        lead, at = event.lead, event.at
-        where = self.lone
-        if min(where) < 0:
+        if self.set_by_created is None:
             return False  # a column missing: the full comparison names it
-        id_, state, owner, attempts, since, created, updated = (values[at_] for at_ in where)
+        lead, at = event.lead, event.at
+        id_, state, owner, attempts, since, created, updated = self.set_by_created(values)
         if not (id_ == lead and state == event.to and owner is None and attempts == 0
                 and since == at and created == at and updated == at):
             return False
         marked: dict[Any, tuple[Any, Any, Any]] = {}
-        for digest, name, salt, value in personal:
+        for _, digest, name, salt, value in personal:
             if name in marked:
                 return False  # two values for one field (an update's): decided by the replay
             marked[name] = (digest, salt, value)
@@ -878,19 +880,19 @@ def _lone_created(raws: list[tuple[Any, ...]]) -> set[Any]:
     return lone
 
 
-def _own_personal(store: Store, raws: list[tuple[Any, ...]], lone: set[Any]) -> dict[Any, list[tuple[Any, Any, Any, Any]]]:
-    """lead -> its rows of the `personal` table (digest, field, salt, value),
+def _own_personal(store: Store, raws: list[tuple[Any, ...]], lone: set[Any]) -> dict[Any, list[tuple[Any, ...]]]:
+    """lead -> its rows of the `personal` table (lead, digest, field, salt, value),
     for the `lone` leads of a chunk: one scan of the range of the table's key
     they lie in (SQLite ordered the chunk, so the range holds them), not a
     look-up per value. A lead's values are its own rows, as the key says."""
     first = next(raw[1] for raw in raws if raw[1] in lone)
     last = next(raw[1] for raw in reversed(raws) if raw[1] in lone)
-    own: dict[Any, list[tuple[Any, Any, Any, Any]]] = {}
-    for lead, digest, name, salt, value in store.db.execute(
-            "SELECT lead, digest, field, salt, value FROM personal WHERE lead BETWEEN ? AND ?", (first, last)):
-        if lead in lone:
-            own.setdefault(lead, []).append((digest, name, salt, value))
-    return own
+    rows = store.db.execute("SELECT lead, digest, field, salt, value FROM personal WHERE lead BETWEEN ? AND ? "
+                            "ORDER BY lead", (first, last)).fetchall()
+    return {lead: list(group) for lead, group in groupby(rows, _first) if lead in lone}
+
+
+_first = itemgetter(0)
 
 
 def _decode_chunk(store: Store, raws: list[tuple[Any, ...]], lone: set[Any]) -> tuple[Chunk, PersonalValues]:
