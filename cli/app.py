@@ -3,7 +3,6 @@ lazily, KEY=VALUE parsing and JSON output."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ class App:
 
     def actor_name(self) -> str:
         if self.actor is None:
+            import getpass  # only here: it imports the terminal's modules
+
             return getpass.getuser()
         if not self.actor.strip():
             raise BadArgument(

@@ -22,8 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from transitions import Machine, MachineError
-
 from .errors import BatonError, MissingKeys, NotAllowed, Refused, UnknownTrigger, WrongState
 from .policy.model import OWNER, SYSTEM, Policy, Transition
 
@@ -60,20 +58,27 @@ class LeadMachine:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._actor_readers: dict[str, bool] = {}
-        self._machine = Machine(
-            model=None,
-            states=list(policy.states),
-            initial=policy.initial,
-            transitions=[
-                {
-                    "trigger": t.name, "source": list(t.sources), "dest": t.dest,
-                    "conditions": [self._condition(t)],
-                }
-                for t in policy.transitions.values()
-            ],
-            auto_transitions=False,
-            send_event=True,
-        )
+        self._built: Any = None
+
+    @property
+    def _machine(self) -> Any:
+        """The `transitions` Machine, built when a trigger first fires."""
+        if self._built is None:
+            self._built = _transitions("Machine")(
+                model=None,
+                states=list(self.policy.states),
+                initial=self.policy.initial,
+                transitions=[
+                    {
+                        "trigger": t.name, "source": list(t.sources), "dest": t.dest,
+                        "conditions": [self._condition(t)],
+                    }
+                    for t in self.policy.transitions.values()
+                ],
+                auto_transitions=False,
+                send_event=True,
+            )
+        return self._built
 
     # -- rules ----------------------------------------------------------------
     def may_act(self, transition: Transition, lead: LeadView, actor: str) -> bool:
@@ -179,7 +184,7 @@ class LeadMachine:
         lead.refusal = None
         try:
             moved = self._machine.events[trigger].trigger(lead, actor=actor, args=args, now=now)
-        except MachineError:
+        except _transitions("MachineError"):
             raise WrongState(lead.id, trigger, lead.state, list(transition.sources)) from None
         if not moved:
             assert lead.refusal is not None
@@ -212,6 +217,23 @@ def describe_who(names: Iterable[str], roles: Mapping[str, Iterable[str]], word:
             members = ", ".join(roles.get(who, ())) or "nobody yet"
             parts.append(f"{who} ({members})")
     return f" {word} ".join(parts)
+
+
+def __getattr__(name: str) -> Any:
+    """`Machine` and `MachineError`, imported from `transitions` when first
+    asked for: `lead show` and `allowed` never need them, and the import (with
+    logging and six) is a tenth of a `lead show` (benchmarks/cli_latency.py)."""
+    if name in ("Machine", "MachineError"):
+        import transitions
+
+        value = globals()[name] = getattr(transitions, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _transitions(name: str) -> Any:
+    """This module's `Machine` or `MachineError` (imported at first use)."""
+    return globals()[name] if name in globals() else __getattr__(name)
 
 
 _machines: dict[str, LeadMachine] = {}
