@@ -8,7 +8,8 @@ CLI can print it as it is. Nothing here knows about click or terminals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from .record import Record
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -28,8 +29,7 @@ class BatonError(Exception):
     """Base: a refusal or invalid input. The CLI prints str(error) and exits 1."""
 
 
-@dataclass(frozen=True)
-class PolicyProblem:
+class PolicyProblem(Record):
     """One problem in a policy file, at a 1-based line and column."""
 
     file: str

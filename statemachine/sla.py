@@ -9,13 +9,13 @@ computed once, when it starts, with the policy's business calendar.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .calendar import Calendar
 from .clock import from_iso, iso
 from .events import LIFECYCLE_EVENTS
 from .policy.model import Policy, Sla
+from .record import Record
 from .store import Event, Store
 
 CLOCK_INSERT = "INSERT INTO clocks(lead, name, state, started_at, due_at) VALUES (?, ?, ?, ?, ?)"
@@ -120,8 +120,7 @@ def retime_clocks(store: Store, old: Policy, new: Policy, at: str, maps: dict[st
                 )
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(Record):
     lead: str
     name: str
     state: str
