@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -14,13 +13,12 @@ from statemachine.errors import BadArgument
 from statemachine.workspace import Workspace
 
 
-@dataclass
 class App:
-    db: str
-    actor: str | None
-    now: str | None
-    as_json: bool
-    _workspace: Workspace | None = field(default=None, repr=False)
+    """The global options, and the workspace opened from them when a command first asks."""
+
+    def __init__(self, db: str, actor: str | None, now: str | None, as_json: bool):
+        self.db, self.actor, self.now, self.as_json = db, actor, now, as_json
+        self._workspace: Workspace | None = None
 
     def actor_name(self) -> str:
         if self.actor is None:

@@ -30,7 +30,6 @@ from .routing import Decision, choose_rep
 from .sla import follow as follow_clocks
 from .sla import lead_clocks
 from .store import BASE_COLUMNS, Event, Store
-from .values import BadValue, lead_id_problem, parse_text
 from .workspace import Workspace
 
 Row = dict[str, Any]
@@ -152,6 +151,8 @@ def refuse_outsider(policy: Policy, actor: str, *, changing_policy: bool = False
 def parse_assignments(policy: Policy, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """FIELD=VALUE pairs (already split) -> parsed values; empty is null.
     A field given twice is refused: which value was meant is not clear."""
+    from .values import BadValue, parse_text  # here: `lead show` and `lead advance` parse no value
+
     parsed: dict[str, Any] = {}
     given: dict[str, str] = {}
     for name, raw in pairs:
@@ -219,6 +220,8 @@ def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
 
 
 def add_lead(ws: Workspace, lead: str | None, pairs: Iterable[tuple[str, str]]) -> Recorder:
+    from .values import lead_id_problem
+
     require_member(ws)
     if lead is not None and (problem := lead_id_problem(lead)) is not None:
         raise BadArgument(f"--id {problem}")
