@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BatonError, MissingKeys, NotAllowed, Refused, UnknownTrigger, WrongState
@@ -34,17 +33,14 @@ class Erased(str):
 ERASED = Erased("[erased]")
 
 
-@dataclass
 class LeadView:
-    """What the rules see of a lead; the Machine's model while a trigger fires."""
+    """What the rules see of a lead; the Machine's model while a trigger fires.
+    (A plain class: a dataclass would compile its methods in every command.)"""
 
-    id: str
-    state: str
-    owner: str | None
-    fields: dict[str, Any]
-    attempts: int = 0
-    state_since: dt.datetime | None = None
-    refusal: BatonError | None = field(default=None, repr=False)
+    def __init__(self, id: str, state: str, owner: str | None, fields: dict[str, Any], attempts: int = 0,
+                 state_since: dt.datetime | None = None, refusal: BatonError | None = None):
+        self.id, self.state, self.owner, self.fields = id, state, owner, fields
+        self.attempts, self.state_since, self.refusal = attempts, state_since, refusal
 
     def env(self, actor: str, now: dt.datetime) -> dict[str, Any]:
         hours = (now - self.state_since).total_seconds() / 3600 if self.state_since else 0.0

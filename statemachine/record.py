@@ -16,7 +16,6 @@ dataclass (`dataclass_transform`), so its constructor is checked the same.
 from __future__ import annotations
 
 import inspect
-from dataclasses import FrozenInstanceError
 from typing import Any, ClassVar, dataclass_transform
 
 
@@ -63,9 +62,13 @@ class Record:
         return tuple([getattr(self, field) for field in self._fields])
 
     def __setattr__(self, name: str, value: Any) -> None:
+        from dataclasses import FrozenInstanceError  # not imported before: no command needs the module
+
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
