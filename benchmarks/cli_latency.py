@@ -133,7 +133,7 @@ def main() -> None:
             print(f"{'cumulative':>11} {'self':>8}  module")
             for cumulative, own, name in top:
                 print(f"{cumulative / 1000:>9.1f}ms {own / 1000:>6.1f}ms  {name}")
-        floor_top, floor_total = importtime_top([sys.executable, "-X", "importtime", *floor, "show", "L-1"], 3)
+        floor_top, floor_total = importtime_top([sys.executable, "-X", "importtime", *floor[1:], "show", "L-1"], 3)
         print(f"\npython -X importtime of the floor: {floor_total / 1000:.1f} ms importing in all "
               f"({', '.join(f'{name} {cumulative / 1000:.1f} ms' for cumulative, _, name in floor_top)})")
     sys.exit(1 if failed else 0)
