@@ -24,6 +24,16 @@ Total events/s, and `audit verify` passes on the result.
         [--flat-leads 20000] [--per-worker 1500] [--keep DIR]
 
 About 4 minutes with the defaults on 2 CPUs; --leads 20000 is quick.
+
+--imported measures the per-lead cost instead: a freshly imported database
+(--leads generated leads, default 100,000, by the real `baton lead import`,
+one `created` event a lead, as benchmarks/policy_simulate.py builds it),
+where a log of many events a lead would hide what verify spends on each
+lead. The same baseline and `baton audit verify`, each a child process,
+taking turns for --rounds rounds (default 5), medians; --profile then runs
+verify once more under cProfile.
+
+    .venv/bin/python benchmarks/audit_verify.py --imported [--leads 100000] [--rounds 5] [--profile]
 """
 
 from __future__ import annotations
@@ -32,8 +42,9 @@ import argparse
 import hashlib
 import json
 import multiprocessing
-import sqlite3
 import os
+import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -43,11 +54,14 @@ from pathlib import Path
 from typing import Any
 
 from _support import (
-    MARKETING, NOW, POLICY, REPO, baton, baton_script, init_db, machine, median, run_measured, run_ok, verdict,
-    write_csv,
+    MARKETING, NOW, POLICY, REPO, baton, baton_script, init_db, machine, median, print_profile, run_measured,
+    run_ok, verdict, write_csv,
 )
 
 sys.path.insert(0, str(REPO))
+# The children run this checkout's code even when the interpreter's `baton`
+# was installed from another one (a shared venv): what is measured is what is here.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))
 
 TARGET = 0.5
 AT = "2026-03-02T10:00:00+00:00"
@@ -152,7 +166,7 @@ def build(db: Path, leads: int, attempts: int = 0) -> int:
 # -- verify against the baseline -------------------------------------------------------------
 def measure_verify(db: Path, events: int, rounds: int) -> dict[str, Any]:
     base_times, verify_times, base_rss, verify_rss = [], [], [], []
-    for _ in range(rounds):
+    for number in range(rounds):
         base = run_measured([sys.executable, "-c", BASELINE, str(db)], cwd=db.parent)
         if base.returncode != 0 or int(base.stdout) != events:
             sys.exit(f"baseline failed: {base.stdout}{base.stderr}")
@@ -164,11 +178,50 @@ def measure_verify(db: Path, events: int, rounds: int) -> dict[str, Any]:
         verify_times.append(checked.seconds)
         base_rss.append(base.max_rss_kib)
         verify_rss.append(checked.max_rss_kib)
+        if rounds > 1:
+            print(f"  round {number + 1}: baseline {base.seconds:.2f} s, verify {checked.seconds:.2f} s", flush=True)
     return {
         "base_rate": events / median(base_times), "verify_rate": events / median(verify_times),
         "base_s": median(base_times), "verify_s": median(verify_times),
         "base_rss": max(base_rss), "verify_rss": max(verify_rss),
+        "base_runs": base_times, "verify_runs": verify_times,
     }
+
+
+def report_verify(run: dict[str, Any], per: str) -> float:
+    """Print the two passes and the ratio; the ratio."""
+    ratio = float(run["verify_rate"] / run["base_rate"])
+    for label, key in (("baseline chain-only scan:", "base"), ("baton audit verify:", "verify")):
+        runs = ", ".join(f"{t:.2f}" for t in run[f"{key}_runs"])
+        print(f"{label:<26}{run[f'{key}_rate']:>9,.0f} {per}/s  ({run[f'{key}_s']:.2f} s; runs {runs}; "
+              f"peak RSS {run[f'{key}_rss'] / 1024:,.0f} MiB)")
+    print(f"ratio: {ratio:.3f}x  {verdict(ratio >= TARGET)} (target >= {TARGET}x)")
+    return ratio
+
+
+# -- verify of a freshly imported database: the cost per lead -----------------------------------
+def imported(tmp: Path, leads: int, rounds: int, profile: bool) -> float:
+    """--imported: verify against the baseline on `leads` leads of one `created` event each."""
+    from policy_simulate import build as import_leads
+
+    db = tmp / f"imported-{leads}.db"
+    if not db.exists():
+        db, seconds = import_leads(tmp, leads, f"imported-{leads}")
+        print(f"imported {leads:,} leads with baton lead import in {seconds:.1f} s "
+              f"({db.stat().st_size / 2**20:,.0f} MiB)")
+    events = leads + 1  # and the `policy_applied` of `baton init`
+    run = measure_verify(db, events, rounds)
+    print(f"{leads:,} leads, {events:,} events, {rounds} rounds taking turns, medians")
+    ratio = report_verify(run, "events")
+    if profile:
+        out = tmp / "verify.prof"
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(out), baton_script(), "--db", str(db), "audit", "verify"]
+        result = run_measured(cmd, cwd=tmp, discard_stdout=True)
+        if result.returncode != 0:
+            sys.exit(f"profiled verify failed:\n{result.stderr[-2000:]}")
+        print(f"\ncProfile of baton audit verify ({result.seconds:.1f} s under the profiler):")
+        print_profile(str(out), 30)
+    return ratio
 
 
 # -- appending under contention ----------------------------------------------------------------
@@ -227,10 +280,14 @@ def measure_contention(tmp: Path, per_worker: int, rounds: int) -> dict[str, Any
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--leads", type=int, default=200_000, help="leads of 5 events each (default 200000: 1M events)")
+    parser.add_argument("--leads", type=int, help="leads of 5 events each (default 200000: 1M events); "
+                        "with --imported, leads imported (default 100000)")
     parser.add_argument("--flat-leads", type=int, default=20_000,
                         help="leads for the flat-memory check: 5 events each, then 25 each (default 20000)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each, taking turns (default 3)")
+    parser.add_argument("--rounds", type=int, help="runs of each, taking turns (default 3; 5 with --imported)")
+    parser.add_argument("--imported", action="store_true",
+                        help="only verify a freshly imported database (one created event a lead)")
+    parser.add_argument("--profile", action="store_true", help="with --imported: then verify once under cProfile")
     parser.add_argument("--per-worker", type=int, default=1500, help="hand_overs per contention worker (default 1500)")
     parser.add_argument("--keep", metavar="DIR", help="build the databases here and leave them")
     options = parser.parse_args()
@@ -239,6 +296,13 @@ def main() -> None:
     tmp = Path(folder)
     tmp.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
+    if options.imported:
+        ratio = imported(tmp, options.leads or 100_000, options.rounds or 5, options.profile)
+        if not options.keep:
+            shutil.rmtree(tmp)
+        sys.exit(0 if ratio >= TARGET else 1)
+    options.leads = options.leads or 200_000
+    options.rounds = options.rounds or 3
 
     start = time.perf_counter()
     big = tmp / "verify.db"
@@ -247,13 +311,7 @@ def main() -> None:
     events = build(big, options.leads)
     print(f"built {events:,} events, {options.leads:,} leads with direct SQL in {time.perf_counter() - start:.0f} s "
           f"({big.stat().st_size / 2**20:,.0f} MiB)")
-    main_run = measure_verify(big, events, options.rounds)
-    ratio = main_run["verify_rate"] / main_run["base_rate"]
-    print(f"baseline chain-only scan: {main_run['base_rate']:>9,.0f} events/s  ({main_run['base_s']:.1f} s, "
-          f"peak RSS {main_run['base_rss'] / 1024:,.0f} MiB)")
-    print(f"baton audit verify:       {main_run['verify_rate']:>9,.0f} events/s  ({main_run['verify_s']:.1f} s, "
-          f"peak RSS {main_run['verify_rss'] / 1024:,.0f} MiB)")
-    print(f"ratio: {ratio:.3f}x  {verdict(ratio >= TARGET)} (target >= {TARGET}x)")
+    ratio = report_verify(measure_verify(big, events, options.rounds), "events")
 
     flat = []
     for attempts in (0, 20):

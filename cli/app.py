@@ -3,10 +3,8 @@ lazily, KEY=VALUE parsing and JSON output."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -15,16 +13,17 @@ from statemachine.errors import BadArgument, BadUsage
 from statemachine.workspace import Workspace
 
 
-@dataclass
 class App:
-    db: str
-    actor: str | None
-    now: str | None
-    as_json: bool
-    _workspace: Workspace | None = field(default=None, repr=False)
+    """The global options, and the workspace opened from them when a command first asks."""
+
+    def __init__(self, db: str, actor: str | None, now: str | None, as_json: bool):
+        self.db, self.actor, self.now, self.as_json = db, actor, now, as_json
+        self._workspace: Workspace | None = None
 
     def actor_name(self) -> str:
         if self.actor is None:
+            import getpass  # only here: it imports the terminal's modules
+
             return getpass.getuser()
         if not self.actor.strip():
             raise BadArgument(

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash, hash_of
@@ -414,6 +418,7 @@ class Verifier:
         self.timeline: list[_Applied] = []  # in seq order, in one read only
         self.applied_seqs: list[int] = []  # the seq of each entry of timeline, for bisect
         self.sign_off = SignOffCheck(lambda version: v.policy if (v := self.rules.get(version)) else None)
+        self.table: _TableRows | None = None  # the leads table beside the lead-by-lead walk, in one read
 
     def problem(self, seq: int, message: str) -> None:
         self.report.problems.append(Problem(message, seq=seq))
@@ -507,11 +512,13 @@ class Verifier:
     def compare(self, store: Store) -> None:
         """(b) and (c): every lead replayed and judged, and the `leads` table
         against the replay; then the policy in force and the load per rep."""
-        table = _TableRows(store)
+        table = self.table = _TableRows(store)
         load: dict[str, int] = {}
         final = self._final_states()
         for lead, row in self.leads(store):
             self.report.leads += 1
+            if row is _MATCHED:
+                continue  # a lone `created` that gives its leads row exactly: compared, and no one owns it
             table.compare(lead, row, self.report.problems)
             owner, state = row["owner"], row["state"]
             if owner is not None and final is not None and state in final and not final[state]:
@@ -528,14 +535,22 @@ class Verifier:
 
     def leads(self, store: Store, before: int | None = None) -> Iterator[tuple[str, Row]]:
         """Each lead of the log (events before seq `before`, if given), in id
-        order, replayed and judged: (id, its row after its last event)."""
+        order, replayed and judged: (id, its row after its last event), or
+        (id, `_MATCHED`) for a lead of one `created` event whose `leads` row
+        `created_matches` proved and took (in one read only)."""
         where, params = "WHERE lead IS NOT NULL", cast(tuple[Any, ...], ())
         if before is not None:
             where, params = where + " AND seq < ?", (before,)
         lead: str | None = None
         row: Row | None = None
         one_read = self.one_read  # the chain's content and each event's place are checked here
-        for chunk, resolve in read_chunks(store, where, params, order="lead, seq"):
+        table = self.table if one_read else None
+        problems = self.report.problems
+        cursor = store.db.execute(f"{_SELECT} {where} ORDER BY lead, seq", params)
+        while raws := cursor.fetchmany(CHUNK):
+            lone = _lone_created(raws) if table is not None else set()
+            own = _own_personal(store, raws, lone) if lone else {}
+            chunk, resolve = _decode_chunk(store, raws, lone)
             for event, text in chunk:
                 if one_read:
                     if not content_matches(event, text):
@@ -545,10 +560,24 @@ class Verifier:
                     if lead is not None and row is not None:
                         yield lead, row
                     lead, row = event.lead, None
-                row = self.replay_event(event, row, resolve)
-            self.replayed += len(chunk)
+                if event.data is not _UNPARSED:
+                    row = self.replay_event(event, row, resolve)
+                    continue
+                assert table is not None and event.lead is not None  # only one read leaves events unparsed
+                self.check_created(event)
+                mine = own.get(event.lead, [])
+                values = table.next_row(event.lead, problems)
+                if values is not None and table.created_matches(event, text, values, mine):
+                    table.take()
+                    row = _MATCHED
+                    continue
+                # something differs: the whole replay, which says what
+                event = _event((*event[:7], text, *event[8:]))
+                row = self.replayed_row(event, None, PersonalValues({digest: (salt, value)
+                                                                    for _, digest, _, salt, value in mine}))
+            self.replayed += len(raws)
             if self.progress is not None:
-                self.progress(len(chunk))
+                self.progress(len(raws))
         if lead is not None and row is not None:
             yield lead, row
 
@@ -558,15 +587,23 @@ class Verifier:
             if row is not None:
                 self.problem(event.seq, f"{event.lead} is created a second time")
                 return row
-            version = self.rules.get(event.policy_version)
-            if version is not None and event.to != version.policy.initial:
-                self.problem(event.seq, f"{event.lead} was created in {event.to}, but policy version "
-                                        f"{event.policy_version} starts leads in {version.policy.initial}")
+            self.check_created(event)
         elif row is None:
             self.problem(event.seq, f"an event for {event.lead} before it was created")
             return None
         else:
             self.judge(event, row)
+        return self.replayed_row(event, row, resolve)
+
+    def check_created(self, event: Event) -> None:
+        """Problems with a lead's first event, its `created`."""
+        version = self.rules.get(event.policy_version)
+        if version is not None and event.to != version.policy.initial:
+            self.problem(event.seq, f"{event.lead} was created in {event.to}, but policy version "
+                                    f"{event.policy_version} starts leads in {version.policy.initial}")
+
+    def replayed_row(self, event: Event, row: Row | None, resolve: PersonalValues) -> Row:
+        """The row after a judged event, its personal values checked against their digests."""
         if resolve.forged and event.event in ("created", "updated"):
             self.forged_personal(event, resolve.forged)
         return apply(row, event, resolve)
@@ -632,14 +669,80 @@ class _TableRows:
         self.where_id = self.names.index("id")
         self.pending: tuple[Any, ...] | None = self.cursor.fetchone()
 
-    def compare(self, lead: str, replayed: Row, problems: list[Problem]) -> None:
+        # For `created_matches`: where the columns a `created` sets are, and
+        # the field columns in the canonical JSON's key order, each with its key.
+        self.set_by_created = itemgetter(*(self.names.index(name) for name in BASE_COLUMNS)) \
+            if self.known.issuperset(BASE_COLUMNS) else None
+        self.keyed = sorted((name, encode_basestring(name) + ":", at)
+                            for at, name in enumerate(self.names) if name not in BASE_COLUMNS)
+
+    def next_row(self, lead: str, problems: list[Problem]) -> tuple[Any, ...] | None:
+        """The row of `lead` if it is the table's next (the rows before it,
+        not in the log, named), not yet taken; None if the table has none."""
         while self.pending is not None and self.pending[self.where_id] < lead:
             problems.append(Problem("in the leads table but not in the log", lead=self.pending[self.where_id]))
             self.pending = self.cursor.fetchone()
         if self.pending is None or self.pending[self.where_id] != lead:
+            return None
+        return self.pending
+
+    def take(self) -> None:
+        self.pending = self.cursor.fetchone()
+
+    def created_matches(self, event: Event, text: Any, values: tuple[Any, ...],
+                        personal: list[tuple[Any, ...]]) -> bool:
+        """Whether replaying a lead's one event, its `created` (its `data` as
+        stored, `text`), gives exactly `values`, its `leads` row, with its
+        own `personal` rows (lead, digest, field, salt, value) resolving every
+        personal value. Proven on the text, so the event's data and personal
+        values need no decoding: the canonical JSON of the data that would
+        replay to `values` (personal fields marked with the digests of the
+        rows whose values they hold) is the stored text exactly, and each of
+        those rows' values is its field's canonical JSON and recomputes to
+        its digest. False whenever anything differs, or a value is of a kind
+        this does not write: the whole replay then decides."""
+        if self.set_by_created is None:
+            return False  # a column missing: the full comparison names it
+        lead, at = event.lead, event.at
+        id_, state, owner, attempts, since, created, updated = self.set_by_created(values)
+        if not (id_ == lead and state == event.to and owner is None and attempts == 0
+                and since == at and created == at and updated == at):
+            return False
+        marked: dict[Any, tuple[Any, Any, Any]] = {}
+        for _, digest, name, salt, value in personal:
+            if name in marked:
+                return False  # two values for one field (an update's): decided by the replay
+            marked[name] = (digest, salt, value)
+        parts = []
+        for name, key, at_ in self.keyed:
+            value = values[at_]
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                written = encode_basestring(value)
+            elif kind is int:
+                written = int.__repr__(value)
+            elif kind is float and math.isfinite(value):
+                written = float.__repr__(value)
+            else:
+                return False
+            sealed = marked.pop(name, None)
+            if sealed is not None:
+                digest, salt, stored = sealed
+                if stored != written or type(digest) is not str or type(salt) is not str \
+                        or personal_digest(salt, stored) != digest:
+                    return False
+                written = '{"personal":' + encode_basestring(digest) + "}"
+            parts.append(key + written)
+        return not marked and text == '{"fields":{' + ",".join(parts) + "}}"
+
+    def compare(self, lead: str, replayed: Row, problems: list[Problem]) -> None:
+        if self.next_row(lead, problems) is None:
             problems.append(Problem("in the log but missing from the leads table", lead=lead))
             return
         values, self.pending = self.pending, self.cursor.fetchone()
+        assert values is not None
         fields = replayed["fields"]
         expected = tuple(replayed[name] if is_base else fields.get(name) for name, is_base in self.base)
         if values == expected and fields.keys() <= self.known:
@@ -756,6 +859,54 @@ def _raw_chunks(store: Store) -> Iterator[tuple[list[Event], list[Any]]]:
 # Stands in for the data the chain walk does not read; ChainCheck parses the
 # text itself when the stored text is not canonical.
 _UNPARSED: dict[str, Any] = {}
+# What the lead-by-lead walk gives for a lead whose row `created_matches` proved.
+_MATCHED: Row = {}
+
+
+def _lone_created(raws: list[tuple[Any, ...]]) -> set[Any]:
+    """The leads of a chunk read in lead order that have one event, a
+    `created`: a freshly imported lead. The chunk's first and last lead are
+    left out, as their other events may be in the chunks beside it."""
+    lone = set()
+    for at in range(1, len(raws) - 1):
+        lead = raws[at][1]
+        if raws[at][4] == "created" and raws[at - 1][1] != lead and raws[at + 1][1] != lead:
+            lone.add(lead)
+    return lone
+
+
+def _own_personal(store: Store, raws: list[tuple[Any, ...]], lone: set[Any]) -> dict[Any, list[tuple[Any, ...]]]:
+    """lead -> its rows of the `personal` table (lead, digest, field, salt, value),
+    for the `lone` leads of a chunk: one scan of the range of the table's key
+    they lie in (SQLite ordered the chunk, so the range holds them), not a
+    look-up per value. A lead's values are its own rows, as the key says."""
+    first = next(raw[1] for raw in raws if raw[1] in lone)
+    last = next(raw[1] for raw in reversed(raws) if raw[1] in lone)
+    rows = store.db.execute("SELECT lead, digest, field, salt, value FROM personal WHERE lead BETWEEN ? AND ? "
+                            "ORDER BY lead", (first, last)).fetchall()
+    return {lead: list(group) for lead, group in groupby(rows, _first) if lead in lone}
+
+
+_first = itemgetter(0)
+
+
+def _decode_chunk(store: Store, raws: list[tuple[Any, ...]], lone: set[Any]) -> tuple[Chunk, PersonalValues]:
+    """The events of a chunk as `read_chunks` gives them, but those of the
+    `lone` leads with their data left unparsed (and their personal values
+    not looked up): `created_matches` reads the stored text instead."""
+    chunk: Chunk = []
+    keys: list[tuple[str, str]] = []
+    for raw in raws:
+        if raw[1] in lone:
+            seq, lead, at, actor, kind, from_, to, _, version, prev, digest = raw
+            chunk.append((Event(seq, lead, at, actor, kind, from_, to, _UNPARSED, version, prev, digest), raw[7]))
+            continue
+        event = _event(raw)
+        chunk.append((event, raw[7]))
+        if event.event in ("created", "updated") and event.lead is not None:
+            for digest in _personal_digests(event.data):
+                keys.append((event.lead, digest))
+    return chunk, PersonalValues(store.personal_entries(keys) if keys else {})
 
 
 def event_count(store: Store) -> int:

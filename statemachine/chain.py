@@ -8,17 +8,33 @@ The first event's `prev` is 64 zeros.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Callable
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS = "0" * 64
 HASHED_KEYS = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev")
 
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+class _Hash(Protocol):
+    def hexdigest(self) -> str: ...
+
+
+def _first_sha256(data: bytes) -> _Hash:
+    """hashlib's SHA-256, imported when something is first hashed: `lead
+    show` hashes nothing, and OpenSSL's hashlib takes 2 ms to import."""
+    global sha256
+    from hashlib import sha256 as imported
+
+    sha256 = imported
+    return imported(data)
+
+
+sha256: Callable[[bytes], _Hash] = _first_sha256
 
 
 def canonical(value: Any) -> str:
@@ -67,7 +83,7 @@ def hash_of(seq: int, lead: str | None, at: str, actor: str, event: str, from_: 
             body = _body(seq, lead, at, actor, event, from_, to, data_text, policy_version, prev)
     else:
         body = _body(seq, lead, at, actor, event, from_, to, data_text, policy_version, prev)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return sha256(body.encode("utf-8")).hexdigest()
 
 
 def _body(seq: Any, lead: Any, at: Any, actor: Any, event: Any, from_: Any, to: Any, data_text: str,
@@ -91,7 +107,7 @@ def hasher(at: str, actor: str, event: str, from_: str | None, to: str | None,
     middle = f',"event":{_encode(event)},"from":{_encode(from_)},"lead":'
     version = f',"policy_version":{_encode(policy_version)},"prev":"'
     tail = f',"to":{_encode(to)}}}'
-    sha256 = hashlib.sha256
+    from hashlib import sha256
 
     def digest(seq: int, lead: str | None, data_text: str, prev: str) -> str:
         body = f'{head}{data_text}{middle}{canonical(lead)}{version}{prev}","seq":{int(seq)}{tail}'

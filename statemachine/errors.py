@@ -8,7 +8,8 @@ CLI can print it as it is. Nothing here knows about click or terminals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+
+from .record import Record
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -28,8 +29,7 @@ class BatonError(Exception):
     """Base: a refusal or invalid input. The CLI prints str(error) and exits 1."""
 
 
-@dataclass(frozen=True)
-class PolicyProblem:
+class PolicyProblem(Record):
     """One problem in a policy file, at a 1-based line and column."""
 
     file: str
@@ -109,8 +109,7 @@ class BadFieldValue(BatonError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+class FieldProblem(Record):
     """One FIELD=VALUE that cannot be used: `reason` why its value is bad, or
     None when the policy has no field of that name."""
 

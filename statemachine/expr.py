@@ -12,8 +12,9 @@ import ast
 import operator
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
+
+from .record import Record
 
 __all__ = ["ExprError", "Expr", "compile_expr"]
 
@@ -32,8 +33,7 @@ class ExprError(Exception):
         self.offset: int = offset
 
 
-@dataclass(frozen=True)
-class Expr:
+class Expr(Record):
     source: str
     names: frozenset[str]
     fn: Callable[[Mapping[str, Any]], Any]

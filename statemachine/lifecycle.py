@@ -30,7 +30,6 @@ from .sla import follow as follow_clocks
 from .sla import lead_clocks
 from .store import BASE_COLUMNS, Event, Store
 from .times import from_iso
-from .values import BadValue, lead_id_problem, parse_text
 from .workspace import Workspace
 
 Row = dict[str, Any]
@@ -153,6 +152,8 @@ def parse_assignments(policy: Policy, pairs: Iterable[tuple[str, str]]) -> dict[
     """FIELD=VALUE pairs (already split) -> parsed values; empty is null.
     A field given twice is refused: which value was meant is not clear.
     Every pair that cannot be used is named in one `BadFields`."""
+    from .values import BadValue, parse_text  # here: `lead show` and `lead advance` parse no value
+
     parsed: dict[str, Any] = {}
     given: dict[str, str] = {}
     problems: list[FieldProblem] = []
@@ -223,6 +224,8 @@ def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
 
 
 def add_lead(ws: Workspace, lead: str | None, pairs: Iterable[tuple[str, str]]) -> Recorder:
+    from .values import lead_id_problem
+
     require_member(ws)
     if lead is not None and (problem := lead_id_problem(lead)) is not None:
         raise BadArgument(f"--id {problem}")

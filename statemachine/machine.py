@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
-
-from transitions import Machine, MachineError
 
 from .errors import BatonError, MissingKeys, NotAllowed, Refused, UnknownTrigger, WrongState
 from .policy.model import OWNER, SYSTEM, Policy, Sla, Transition
+from .record import Record
 
 
 class Erased(str):
@@ -44,17 +42,14 @@ class Erased(str):
 ERASED = Erased("[erased]")
 
 
-@dataclass
 class LeadView:
-    """What the rules see of a lead; the Machine's model while a trigger fires."""
+    """What the rules see of a lead; the Machine's model while a trigger fires.
+    (A plain class: a dataclass would compile its methods in every command.)"""
 
-    id: str
-    state: str
-    owner: str | None
-    fields: dict[str, Any]
-    attempts: int = 0
-    state_since: dt.datetime | None = None
-    refusal: BatonError | None = field(default=None, repr=False)
+    def __init__(self, id: str, state: str, owner: str | None, fields: dict[str, Any], attempts: int = 0,
+                 state_since: dt.datetime | None = None, refusal: BatonError | None = None):
+        self.id, self.state, self.owner, self.fields = id, state, owner, fields
+        self.attempts, self.state_since, self.refusal = attempts, state_since, refusal
 
     def env(self, actor: str, now: dt.datetime) -> dict[str, Any]:
         hours = (now - self.state_since).total_seconds() / 3600 if self.state_since else 0.0
@@ -64,8 +59,7 @@ class LeadView:
         }
 
 
-@dataclass(frozen=True)
-class EntryEffects:
+class EntryEffects(Record):
     """What entering one state does under one policy version.
 
     `route`: the lead gets a rep by the routing rules. `clocks`: the SLA
@@ -98,20 +92,27 @@ class LeadMachine:
         self.policy = policy
         self._actor_readers: dict[str, bool] = {}
         self._entry = entry_table(policy)
-        self._machine = Machine(
-            model=None,
-            states=list(policy.states),
-            initial=policy.initial,
-            transitions=[
-                {
-                    "trigger": t.name, "source": list(t.sources), "dest": t.dest,
-                    "conditions": [self._condition(t)],
-                }
-                for t in policy.transitions.values()
-            ],
-            auto_transitions=False,
-            send_event=True,
-        )
+        self._built: Any = None
+
+    @property
+    def _machine(self) -> Any:
+        """The `transitions` Machine, built when a trigger first fires."""
+        if self._built is None:
+            self._built = _transitions("Machine")(
+                model=None,
+                states=list(self.policy.states),
+                initial=self.policy.initial,
+                transitions=[
+                    {
+                        "trigger": t.name, "source": list(t.sources), "dest": t.dest,
+                        "conditions": [self._condition(t)],
+                    }
+                    for t in self.policy.transitions.values()
+                ],
+                auto_transitions=False,
+                send_event=True,
+            )
+        return self._built
 
     # -- entering a state -----------------------------------------------------
     def on_enter(self, state: str) -> EntryEffects:
@@ -225,7 +226,7 @@ class LeadMachine:
         lead.refusal = None
         try:
             moved = self._machine.events[trigger].trigger(lead, actor=actor, args=args, now=now)
-        except MachineError:
+        except _transitions("MachineError"):
             raise WrongState(lead.id, trigger, lead.state, list(transition.sources)) from None
         if not moved:
             assert lead.refusal is not None
@@ -258,6 +259,23 @@ def describe_who(names: Iterable[str], roles: Mapping[str, Iterable[str]], word:
             members = ", ".join(roles.get(who, ())) or "nobody yet"
             parts.append(f"{who} ({members})")
     return f" {word} ".join(parts)
+
+
+def __getattr__(name: str) -> Any:
+    """`Machine` and `MachineError`, imported from `transitions` when first
+    asked for: `lead show` and `allowed` never need them, and the import (with
+    logging and six) is a tenth of a `lead show` (benchmarks/cli_latency.py)."""
+    if name in ("Machine", "MachineError"):
+        import transitions
+
+        value = globals()[name] = getattr(transitions, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _transitions(name: str) -> Any:
+    """This module's `Machine` or `MachineError` (imported at first use)."""
+    return globals()[name] if name in globals() else __getattr__(name)
 
 
 _machines: dict[str, LeadMachine] = {}

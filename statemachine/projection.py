@@ -10,11 +10,11 @@ digest back into its value (None once erased).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from typing import Any
 
+from . import chain
 from .chain import canonical
 from .events import ASSIGNED, ATTEMPT, CREATED, LIFECYCLE_EVENTS, MOVED, UNROUTED, UPDATED, Event
 
@@ -52,7 +52,7 @@ def fresh_salts(count: int) -> list[str]:
 
 def personal_digest(salt: str, text: str) -> str:
     """What the log holds for a personal value: SHA-256 of salt + its canonical JSON."""
-    return hashlib.sha256((salt + text).encode("utf-8")).hexdigest()
+    return chain.sha256((salt + text).encode("utf-8")).hexdigest()
 
 
 def resolve_fields(fields: dict[str, Any], resolve: Resolve) -> dict[str, Any]:

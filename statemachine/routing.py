@@ -10,19 +10,17 @@ event, so "why did Bob get it?" is answered from the log.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .policy.model import Routing
+from .record import Record
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Record):
     owner: str | None
     data: dict[str, Any]
     # round robin: (rule key, next position) to store with the assignment
     position: tuple[str, int] | None = None
-    reasons: list[str] = field(default_factory=list)
 
 
 def rule_key(assign: tuple[str, ...]) -> str:

@@ -10,12 +10,12 @@ clocks a state starts is the machine's to say (`LeadMachine.on_enter`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .calendar import Calendar
 from .events import ASSIGNED, CREATED, LIFECYCLE_EVENTS, MOVED, SLA_BREACH, Event
 from .policy.model import Policy, Sla
+from .record import Record
 from .store import Store
 from .times import from_iso, iso
 
@@ -123,8 +123,7 @@ def retime_clocks(store: Store, old: Policy, machine: LeadMachine, at: str, maps
                 )
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(Record):
     lead: str
     name: str
     state: str

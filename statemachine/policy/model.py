@@ -8,10 +8,10 @@ re-validation; only the small expressions are compiled again into closures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..expr import Expr, compile_expr
+from ..record import Record
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
 PLAIN_FORMAT = 3
@@ -26,8 +26,7 @@ OWNER, SYSTEM = "owner", "system"
 RESERVED_KEYS = ("released",)
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Record):
     name: str
     type: str
     personal: bool = False
@@ -36,16 +35,14 @@ class Field:
     description: str | None = None
 
 
-@dataclass(frozen=True)
-class State:
+class State(Record):
     name: str
     owner_role: str | None = None
     final: bool = False
     description: str | None = None
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(Record):
     expr: Expr
     say: str | None = None
 
@@ -54,14 +51,12 @@ class Guard:
         return self.say or f"needs {self.expr.source}"
 
 
-@dataclass(frozen=True)
-class Checklist:
+class Checklist(Record):
     name: str
     items: tuple[tuple[str, Expr], ...]
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(Record):
     name: str
     sources: tuple[str, ...]
     dest: str
@@ -72,15 +67,13 @@ class Transition:
     description: str | None = None
 
 
-@dataclass(frozen=True)
-class RoutingRule:
+class RoutingRule(Record):
     assign: tuple[str, ...]
     strategy: str = "round_robin"
     when: Expr | None = None
 
 
-@dataclass(frozen=True)
-class Routing:
+class Routing(Record):
     on: tuple[str, ...]
     rules: tuple[RoutingRule, ...]
     # who is told when routing (or an SLA reassign) gives a lead a rep:
@@ -88,8 +81,7 @@ class Routing:
     notify: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class BusinessHours:
+class BusinessHours(Record):
     days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     start: str = "09:00"
     end: str = "17:00"
@@ -97,8 +89,7 @@ class BusinessHours:
     holiday_country: str | None = None
 
 
-@dataclass(frozen=True)
-class Sla:
+class Sla(Record):
     name: str
     state: str
     within_minutes: int
@@ -112,8 +103,7 @@ class Sla:
     within_text: str = ""
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Record):
     name: str
     version: int
     timezone: str
