@@ -13,7 +13,7 @@ one before (and each assignment may queue its `assigned` notification).
 The batched path is in two halves: `_Sealer` does what needs no database and
 no lead id (defaults, sealing personal values, the event's data text), and
 `_Batch.flush` gives ids, chains and writes. On Linux the first half runs in
-a forked reader process (`bulk_reader`), so that it overlaps the second,
+a forked reader process (`reader`), so that it overlaps the second,
 which is mostly SQLite's; only this process touches the database.
 """
 
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from .bulk_reader import batches_read_by_child, can_fork
-from .chain import canonical, hasher
-from .errors import BadImportRow
-from .importer import BadRow, LeadFile, Row
-from .projection import fresh_salts, personal_digest
-from .sla import CLOCK_INSERT, due_at
-from .store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
-from .workspace import Workspace
+from ..chain import canonical, hasher
+from ..errors import BadImportRow
+from ..projection import fresh_salts, personal_digest
+from ..sla import CLOCK_INSERT, due_at
+from ..store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
+from ..workspace import Workspace
+from .check import BadRow, LeadFile, Row
+from .reader import batches_read_by_child, can_fork
 
 BATCH = 2000
 
@@ -190,9 +190,9 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_ba
     unless `skip_bad`, which collects it and goes on.
 
     Where os.fork exists, a child process reads and seals the rows
-    (`bulk_reader`) while this one gives them ids, chains them and writes
+    (`reader`) while this one gives them ids, chains them and writes
     them: the two halves take about as long, and each has a CPU."""
-    from .lifecycle import require_member
+    from ..lifecycle import require_member
 
     require_member(ws)
     policy, store = ws.policy, ws.store
@@ -283,7 +283,7 @@ def _cycle_collector_paused() -> Iterator[None]:
 def _import_one_by_one(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_bad: bool,
                        progress: Callable[[], None] | None, result: ImportResult) -> None:
     """Each row through `lifecycle.create`, as `lead add` makes a lead."""
-    from .lifecycle import create
+    from ..lifecycle import create
 
     for count, row in enumerate(rows):
         if progress is not None and count % 1000 == 0:

@@ -43,8 +43,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .errors import BadMapOption, ImportRefused, closest
-from .values import BadValue, clean_parser, json_parser, lead_id_problem
+from ..errors import BadMapOption, ImportRefused, closest
+from ..values import BadValue, clean_parser, json_parser, lead_id_problem
 
 __all__ = [
     "FieldSpec",
