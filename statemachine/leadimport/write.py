@@ -32,7 +32,8 @@ from ..projection import fresh_salts, personal_digest
 from ..sla import CLOCK_INSERT, due_at
 from ..store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
 from ..workspace import Workspace
-from .check import BadRow, LeadFile, Row
+from .check import LeadFile, Row
+from .read import BadRow
 from .reader import batches_read_by_child, can_fork
 
 BATCH = 2000
