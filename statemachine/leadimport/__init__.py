@@ -9,8 +9,8 @@ Data flows one way through the package, read -> check -> write:
 - `check`: the options (`--map`, `--null`, `--extra`) and each record
   judged, every cell parsed and checked into a `Row`, or a `BadRow` saying
   why (`LeadFile`), with `columns` matching columns and keys to fields;
-- `write`: the rows in batches, each lead made as `lead add` makes one, all
-  in one transaction (`import_leads`);
+- `write`: the rows in batches, each lead made by `new_lead` as `lead add`
+  makes one, all in one transaction (`import_leads`);
 - `reader`: on Linux, reading, checking and sealing personal values run in
   a forked child process while `write` writes in this one.
 """
