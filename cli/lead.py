@@ -186,8 +186,7 @@ def import_(app: App, file: str, maps: tuple[str, ...], nulls: tuple[str, ...], 
     """
     import sys
 
-    from statemachine.bulk import import_leads
-    from statemachine.importer import FieldSpec, LeadFile, parse_map
+    from statemachine.leadimport import FieldSpec, LeadFile, import_leads, parse_map
     from statemachine.lifecycle import require_member
 
     ws = app.workspace(write=True)

@@ -8,6 +8,7 @@ is written, and the transaction rolls back on any error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from .errors import (
     UnknownTrigger,
 )
 from .machine import LeadView
+from .new_lead import LeadTemplate, new_lead
 from .policy.model import RESERVED_KEYS, Policy
 from .projection import apply, seal
 from .routing import Decision, choose_rep
@@ -207,17 +209,24 @@ def next_lead_id(store: Store) -> str:
 
 
 def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
-    """Create one lead inside the caller's transaction."""
+    """Create one lead inside the caller's transaction, as `new_lead` says a
+    lead is made (a field given as None is null, even one with a default)."""
+    store = ws.store
     if lead is None:
-        lead = next_lead_id(ws.store)
-    elif ws.store.lead_exists(lead):
+        lead = next_lead_id(store)
+    elif store.lead_exists(lead):
         raise DuplicateLead(lead)
-    policy = ws.policy
-    values = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
-    values.update(fields)  # a field given empty is null, even one with a default
-    values = {k: v for k, v in values.items() if v is not None}
-    recorder = Recorder(ws, None)
-    recorder.record(lead, "created", None, policy.initial, {"fields": recorder.seal_fields(lead, values)})
+    template = LeadTemplate(ws.policy)
+    given = {name: value for name, value in fields.items() if value is not None}
+    blank = [name for name, value in fields.items() if value is None]
+    data_text, sealed, values = new_lead(template, given, blank, template.salts())
+    plain = dict(zip(template.fields, values))
+    recorder = Recorder(ws, None, {digest: plain[name] for digest, name, _, _ in sealed})
+    for digest, name, salt, _ in sealed:
+        store.put_personal(digest, lead, name, salt, plain[name])
+    recorder.record(lead, "created", None, template.initial, json.loads(data_text))
+    store.write_lead(dict(zip(template.columns, template.row(lead, ws.at, values))))
+    recorder.saved = recorder.row  # as written: `projection.apply` gives the event the same row
     enter_state(recorder)
     recorder.save()
     return recorder

@@ -9,13 +9,13 @@ import pytest
 
 from conftest import DEFAULT_POLICY, Baton, as_json, json_lines
 
-import statemachine.bulk
+import statemachine.leadimport.write
 
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of 2, so a handful of rows crosses several of them."""
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 2)
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 2)
 
 
 def write(path: Path, text: str) -> Path:
@@ -141,7 +141,7 @@ def test_the_event_data_an_import_writes_is_canonical_json(baton: Baton, db: Pat
 
 def test_an_id_given_after_the_same_generated_id_in_one_batch_is_refused(
         baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 100)
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 100)
     export = write(tmp_path / "leads.csv", "id,score\n,1\nL-1,2\n")
     result = baton("lead", "import", str(export), "--skip-bad")
     assert result.stderr == f"{export}:3: skipped: lead 'L-1' already exists\n"
@@ -150,7 +150,7 @@ def test_an_id_given_after_the_same_generated_id_in_one_batch_is_refused(
 
 def test_a_generated_id_skips_one_given_earlier_in_the_same_batch(
         baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 100)
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 100)
     export = write(tmp_path / "leads.csv", "id,score\nL-1,1\n,2\nL-3,3\n,4\n")
     assert baton("lead", "import", str(export)).exit_code == 0
     listed = [(row["id"], row["fields"]["score"]) for row in json_lines(baton("--json", "lead", "list"))]
@@ -161,7 +161,7 @@ def test_a_generated_id_skips_one_given_earlier_in_the_same_batch(
 def test_the_first_bad_line_is_named_even_when_a_duplicate_comes_first_in_its_batch(
         baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ids are looked up a batch at a time, yet lines are judged in file order."""
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 100)
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 100)
     assert baton("lead", "add", "--id", "I-1", "score=1").exit_code == 0
     export = write(tmp_path / "leads.csv", "id,score\nI-2,2\nI-1,3\nI-4,x\nI-2,5\n")
     result = baton("lead", "import", str(export))

@@ -18,18 +18,18 @@ import pytest
 
 from conftest import ROOT, Baton
 
-import statemachine.bulk
-import statemachine.importer
-from statemachine.bulk_reader import can_fork
+import statemachine.leadimport.check
+import statemachine.leadimport.write
 from statemachine.errors import BatonError, ImportReaderStopped, UnknownLead
-from statemachine.importer import BadRow, ImportRefused, Row
+from statemachine.leadimport import BadRow, ImportRefused, Row
+from statemachine.leadimport.reader import can_fork
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="the two-process import is for Linux")
 
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 3)
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 3)
 
 
 @pytest.fixture
@@ -75,15 +75,15 @@ def gone(pid: int) -> bool:
 def reading_fails_after(monkeypatch: pytest.MonkeyPatch, rows: int, failure: Any) -> None:
     """The file reader (which runs in the child) yields `rows` rows, then
     `failure()` happens."""
-    real = statemachine.importer.LeadFile._csv_rows
+    real = statemachine.leadimport.check.LeadFile._csv_rows
 
-    def failing(self: statemachine.importer.LeadFile) -> Iterator[Row | BadRow]:
+    def failing(self: statemachine.leadimport.check.LeadFile) -> Iterator[Row | BadRow]:
         for count, row in enumerate(real(self)):
             if count == rows:
                 failure()
             yield row
 
-    monkeypatch.setattr(statemachine.importer.LeadFile, "_csv_rows", failing)
+    monkeypatch.setattr(statemachine.leadimport.check.LeadFile, "_csv_rows", failing)
 
 
 def test_an_error_in_the_reader_process_is_raised_with_its_message_and_writes_nothing(
@@ -127,7 +127,7 @@ def test_a_killed_reader_process_is_named_and_nothing_is_written(
 def test_a_failure_in_the_writing_process_ends_the_reader_and_writes_nothing(
         baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int],
         failure: BaseException) -> None:
-    real_flush = statemachine.bulk._Batch.flush
+    real_flush = statemachine.leadimport.write._Batch.flush
     flushed: list[None] = []
 
     def flush_then_fail(batch: Any) -> None:
@@ -135,7 +135,7 @@ def test_a_failure_in_the_writing_process_ends_the_reader_and_writes_nothing(
             raise failure
         flushed.append(real_flush(batch))
 
-    monkeypatch.setattr(statemachine.bulk._Batch, "flush", flush_then_fail)
+    monkeypatch.setattr(statemachine.leadimport.write._Batch, "flush", flush_then_fail)
     before = table_counts(db)
     if isinstance(failure, KeyboardInterrupt):  # click turns Ctrl-C into "Aborted!"
         assert baton("lead", "import", str(export(tmp_path, rows=3000))).exit_code == 1
@@ -153,7 +153,7 @@ def test_the_reader_process_ends_when_the_writing_process_is_killed(db: Path, tm
     pid_file = tmp_path / "reader.pid"
     script = (
         "import os, signal\n"
-        "import statemachine.bulk as bulk\n"
+        "import statemachine.leadimport.write as bulk\n"
         "from cli.main import cli\n"
         "real_fork, real_flush, flushed = os.fork, bulk._Batch.flush, []\n"
         "def fork():\n"
@@ -184,14 +184,14 @@ def test_progress_is_told_every_1000_rows_with_how_far_the_reader_has_read(
         baton: Baton, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The progress bar asks the LeadFile in this process, which the reader
     process tells how far it has read with each batch."""
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 500)
-    real_import = statemachine.bulk.import_leads
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 500)
+    real_import = statemachine.leadimport.import_leads
     seen: list[int] = []
 
     def import_with_progress(ws: Any, file: str, rows: Any, skip_bad: bool, progress: Any = None) -> Any:
         return real_import(ws, file, rows, skip_bad, lambda: seen.append(rows.bytes_read))
 
-    monkeypatch.setattr(statemachine.bulk, "import_leads", import_with_progress)
+    monkeypatch.setattr(statemachine.leadimport, "import_leads", import_with_progress)
     source = export(tmp_path, rows=3500)
     assert baton("lead", "import", str(source)).exit_code == 0
     assert len(seen) == 5  # rows 0, 1000, 2000, 3000, and the end
@@ -206,7 +206,7 @@ def test_progress_is_told_every_1000_rows_with_how_far_the_reader_has_read(
 def test_an_error_in_the_reader_reaches_the_parent_as_a_baton_error_with_its_own_sentence(error: Exception) -> None:
     """The CLI prints a BatonError and exits 1; a garbled message or another
     type (a traceback) would be a worse refusal than the one-process path's."""
-    from statemachine.bulk_reader import batches_read_by_child
+    from statemachine.leadimport.reader import batches_read_by_child
 
     def produce() -> Iterator[int]:
         yield 1

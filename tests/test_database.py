@@ -22,7 +22,7 @@ import pytest
 from click.testing import Result
 from conftest import BANT, READY, Baton, add_ready_lead, to_sql
 
-import statemachine.bulk
+import statemachine.leadimport.write
 import statemachine.lifecycle
 import statemachine.policy.versions
 from statemachine.store import Store
@@ -517,7 +517,7 @@ def test_import_failing_half_way_imports_nothing(
     source = tmp_path / "leads.csv"
     source.write_text("id,email,score\n" + "".join(f"I-{n},i{n}@example.com,{n}\n" for n in range(10)))
     before = snapshot(db)
-    real_flush = statemachine.bulk._Batch.flush
+    real_flush = statemachine.leadimport.write._Batch.flush
     flushed = []
 
     def flush_then_crash(batch: Any) -> None:
@@ -525,8 +525,8 @@ def test_import_failing_half_way_imports_nothing(
             raise RuntimeError("crashed after six rows were written")
         flushed.append(real_flush(batch))
 
-    monkeypatch.setattr(statemachine.bulk, "BATCH", 3)
-    monkeypatch.setattr(statemachine.bulk._Batch, "flush", flush_then_crash)
+    monkeypatch.setattr(statemachine.leadimport.write, "BATCH", 3)
+    monkeypatch.setattr(statemachine.leadimport.write._Batch, "flush", flush_then_crash)
     with pytest.raises(RuntimeError, match="six rows"):
         baton("lead", "import", str(source))
     assert len(flushed) == 2

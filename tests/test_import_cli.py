@@ -153,7 +153,7 @@ def test_import_killed_half_way_leaves_no_row_and_a_working_database(
     before = counts(db)
     script = (
         "import os, signal\n"
-        "import statemachine.bulk as bulk\n"
+        "import statemachine.leadimport.write as bulk\n"
         "from cli.main import cli\n"
         "bulk.BATCH, real_flush, flushed = 5, bulk._Batch.flush, []\n"
         "def flush_then_die(batch):\n"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from statemachine.importer import BadRow, FieldSpec, ImportRefused, LeadFile, Row, parse_map
+from statemachine.leadimport import BadRow, FieldSpec, ImportRefused, LeadFile, Row, parse_map
 
 FIELDS = {
     "email": FieldSpec("email"),

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from .errors import BatonError, ImportReaderStopped
+from ..errors import BatonError, ImportReaderStopped
 
 _LENGTH = struct.Struct("<Q")
 _ITEM, _ERROR, _END = 0, 1, 2

@@ -1,8 +1,8 @@
 """Creating many leads in one transaction: `lead import`.
 
-Each lead gets exactly what `lifecycle.create` gives one lead (a `created`
-event in the chain, its personal values sealed, its row in `leads`, the
-clocks of the initial state), but the rows are written a batch at a time
+Each lead is made by the rule `lead add` follows (`new_lead`: a `created`
+event in the chain, its personal values sealed, its row in `leads`) and gets
+the clocks of the initial state, but the rows are written a batch at a time
 with `executemany` instead of one statement each, so a large export goes in
 at close to the speed of SQLite itself. Memory stays flat: a batch is
 forgotten once written. What entering the initial state does is the
@@ -10,11 +10,11 @@ machine's to say (`LeadMachine.on_enter`): a policy that routes leads as they
 enter it takes the one-lead path, since each routing decision depends on the
 one before (and each assignment may queue its `assigned` notification).
 
-The batched path is in two halves: `_Sealer` does what needs no database and
-no lead id (defaults, sealing personal values, the event's data text), and
-`_Batch.flush` gives ids, chains and writes. On Linux the first half runs in
-a forked reader process (`bulk_reader`), so that it overlaps the second,
-which is mostly SQLite's; only this process touches the database.
+The batched path is in two halves: `_seal` does what needs no database and
+no lead id (`new_lead`: defaults, sealing personal values, the event's data
+text), and `_Batch.flush` gives ids, chains and writes. On Linux the first
+half runs in a forked reader process (`reader`), so that it overlaps the
+second, which is mostly SQLite's; only this process touches the database.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from .bulk_reader import batches_read_by_child, can_fork
-from .chain import canonical, hasher
-from .errors import BadImportRow
-from .importer import BadRow, LeadFile, Row
-from .projection import fresh_salts, personal_digest
-from .sla import CLOCK_INSERT, due_at
-from .store import BASE_COLUMNS, PERSONAL_INSERT, insert_many
-from .workspace import Workspace
+from ..chain import hasher
+from ..errors import BadImportRow
+from ..new_lead import LeadTemplate, Sealed, new_lead
+from ..sla import CLOCK_INSERT, due_at
+from ..store import PERSONAL_INSERT, insert_many
+from ..workspace import Workspace
+from .check import LeadFile, Row
+from .read import BadRow
+from .reader import batches_read_by_child, can_fork
 
 BATCH = 2000
 
@@ -45,58 +46,25 @@ class ImportResult:
 
 
 # A row sealed: what a `created` event needs that does not depend on the
-# lead id or on seq, worked out by `_Sealer` (in the reader process, when there
-# is one): (line, the id the file gives or None, the event's data text, the
-# personal values as (digest, field, salt, canonical text), the leads row's
-# field values in `policy.fields` order). A plain tuple: it is pickled a
-# hundred thousand times on the two-process path.
-_Sealed = tuple[int, str | None, str, list[tuple[str, str, str, str]], tuple[Any, ...]]
+# lead id or on seq, worked out by `_seal` (in the reader process, when there
+# is one): (line, the id the file gives or None, and what `new_lead` gives:
+# the event's data text, the personal values sealed, the leads row's field
+# values). A plain tuple: it is pickled a hundred thousand times on the
+# two-process path.
+_Sealed = tuple[int, str | None, str, list[Sealed], tuple[Any, ...]]
 
 
-class _Sealer:
-    """The per-row work that needs neither the database nor the lead id: the
-    fields' defaults, the personal values sealed (canonical text, salt,
-    digest) and the event's data text."""
-
-    def __init__(self, ws: Workspace):
-        policy = ws.policy
-        self.fields = tuple(policy.fields)
-        self.defaults = {name: spec.default for name, spec in policy.fields.items() if spec.default is not None}
-        # A `created` event's data is {"fields": {...}} as canonical JSON: its
-        # text is written here key by key, in sorted order, each key encoded once.
-        self.layout = [(name, f"{canonical(name)}:", policy.fields[name].personal) for name in sorted(policy.fields)]
-        self.personal_fields = sum(1 for spec in policy.fields.values() if spec.personal)
-
-    def seal(self, rows: list[Row | BadRow]) -> list[_Sealed | BadRow]:
-        salts = iter(fresh_salts(len(rows) * self.personal_fields))  # enough for every personal field of every row
-        layout, defaults, fields = self.layout, self.defaults, self.fields
-        sealed_rows: list[_Sealed | BadRow] = []
-        for row in rows:
-            if isinstance(row, BadRow):
-                sealed_rows.append(row)
-                continue
-            values = row.fields
-            if defaults and not defaults.keys() <= values.keys():
-                # a field the row does not have takes its default; a blank cell is null
-                kept = defaults if not row.blank else {k: v for k, v in defaults.items() if k not in row.blank}
-                values = {**kept, **values}
-            parts = []
-            personal = []
-            for name, key, is_personal in layout:
-                value = values.get(name)
-                if value is None:
-                    continue
-                if is_personal:
-                    text = canonical(value)
-                    salt = next(salts)
-                    digest = personal_digest(salt, text)
-                    personal.append((digest, name, salt, text))
-                    parts.append(f'{key}{{"personal":"{digest}"}}')
-                else:
-                    parts.append(key + canonical(value))
-            data_text = '{"fields":{' + ",".join(parts) + "}}"
-            sealed_rows.append((row.line, row.id, data_text, personal, tuple(map(values.get, fields))))
-        return sealed_rows
+def _seal(template: LeadTemplate, rows: list[Row | BadRow]) -> list[_Sealed | BadRow]:
+    """The per-row work that needs neither the database nor the lead id."""
+    salts = template.salts(len(rows))  # enough for every personal field of every row
+    sealed_rows: list[_Sealed | BadRow] = []
+    for row in rows:
+        if isinstance(row, BadRow):
+            sealed_rows.append(row)
+            continue
+        data_text, personal, values = new_lead(template, row.fields, row.blank, salts)
+        sealed_rows.append((row.line, row.id, data_text, personal, values))
+    return sealed_rows
 
 
 class _Batch:
@@ -110,7 +78,7 @@ class _Batch:
         self.ws, self.file, self.skip_bad, self.result = ws, file, skip_bad, result
         policy, store = ws.policy, ws.store
         self.rows: list[_Sealed | BadRow] = []  # the batch `flush` writes next
-        self.columns = (*BASE_COLUMNS, *policy.fields)
+        self.template = LeadTemplate(policy)
         self.at, self.actor, self.version, self.initial = ws.at, ws.actor, policy.version, policy.initial
         self.chain = hasher(self.at, self.actor, "created", None, self.initial, self.version)
         # the initial state's clocks all start now, so their due times are the same for every lead
@@ -143,7 +111,7 @@ class _Batch:
         leads: list[tuple[Any, ...]] = []
         personal: list[tuple[str, str, str, str, str]] = []
         clocks: list[tuple[str, str, str, str, str]] = []
-        chain = self.chain
+        chain, lead_row = self.chain, self.template.row
         at, actor, version, initial = self.at, self.actor, self.version, self.initial
         seq, prev, number = self.seq, self.prev, self.number  # locals: this loop runs once a row
         for row in rows:
@@ -167,8 +135,7 @@ class _Batch:
             digest = chain(seq, lead, data_text, prev)
             events.append((seq, lead, at, actor, "created", None, initial, data_text, version, prev, digest))
             prev = digest
-            # the row projection.apply gives a `created` event (audit verify compares the two)
-            leads.append((lead, initial, None, 0, at, at, at, *values))
+            leads.append(lead_row(lead, at, values))
             if self.clocks:
                 clocks.extend((lead, *clock) for clock in self.clocks)
         self.seq, self.prev, self.number = seq, prev, number
@@ -177,7 +144,7 @@ class _Batch:
             return
         store.append_hashed(events)
         db = store.db
-        insert_many(db, "leads", self.columns, leads)
+        insert_many(db, "leads", self.template.columns, leads)
         db.executemany(PERSONAL_INSERT, personal)
         db.executemany(CLOCK_INSERT, clocks)
 
@@ -190,9 +157,9 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_ba
     unless `skip_bad`, which collects it and goes on.
 
     Where os.fork exists, a child process reads and seals the rows
-    (`bulk_reader`) while this one gives them ids, chains them and writes
+    (`reader`) while this one gives them ids, chains them and writes
     them: the two halves take about as long, and each has a CPU."""
-    from .lifecycle import require_member
+    from ..lifecycle import require_member
 
     require_member(ws)
     policy, store = ws.policy, ws.store
@@ -203,8 +170,7 @@ def import_leads(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_ba
         else:
             with _cycle_collector_paused():
                 batch = _Batch(ws, file, skip_bad, result)
-                sealer = _Sealer(ws)
-                batches = partial(_sealed_batches, rows, skip_bad, sealer)
+                batches = partial(_sealed_batches, rows, skip_bad, batch.template)
                 if can_fork():
                     with batches_read_by_child(file, batches) as received:
                         _write_batches(batch, received, progress, rows)
@@ -233,7 +199,7 @@ def _write_batches(batch: _Batch, batches: Iterable[tuple[list[_Sealed | BadRow]
         batch.flush()
 
 
-def _sealed_batches(rows: Iterable[Row | BadRow], skip_bad: bool, sealer: _Sealer,
+def _sealed_batches(rows: Iterable[Row | BadRow], skip_bad: bool, template: LeadTemplate,
                     ) -> Iterator[tuple[list[_Sealed | BadRow], int | None]]:
     """The rows a batch at a time, sealed, each batch with how far the file
     has been read (None for rows that are not a LeadFile's). Without
@@ -241,7 +207,7 @@ def _sealed_batches(rows: Iterable[Row | BadRow], skip_bad: bool, sealer: _Seale
     duplicate id on an earlier line is the one named) and nothing after it
     is read."""
     def sealed(batch: list[Row | BadRow]) -> tuple[list[_Sealed | BadRow], int | None]:
-        return sealer.seal(batch), rows.bytes_read if isinstance(rows, LeadFile) else None
+        return _seal(template, batch), rows.bytes_read if isinstance(rows, LeadFile) else None
 
     batch: list[Row | BadRow] = []
     for row in rows:
@@ -283,7 +249,7 @@ def _cycle_collector_paused() -> Iterator[None]:
 def _import_one_by_one(ws: Workspace, file: str, rows: Iterable[Row | BadRow], skip_bad: bool,
                        progress: Callable[[], None] | None, result: ImportResult) -> None:
     """Each row through `lifecycle.create`, as `lead add` makes a lead."""
-    from .lifecycle import create
+    from ..lifecycle import create
 
     for count, row in enumerate(rows):
         if progress is not None and count % 1000 == 0:
