@@ -28,19 +28,19 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any, cast
 
-from .chain import GENESIS, canonical, event_hash, hash_of
-from .errors import BatonError, LogBroken, MissingKeys, UnknownFilter
-from .events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
-from .machine import ERASED, Erased, LeadMachine, LeadView, machine_for
-from .policy.model import Policy
-from .policy.signoff import SignOffCheck
-from .policy.versions import text_hash
-from .projection import apply, is_personal, personal_digest
-from .sla import follow as follow_clocks
-from .sla import retime_clocks
-from .store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
-from .times import from_iso
-from .workspace import compiled_policy
+from ..chain import GENESIS, canonical, event_hash, hash_of
+from ..errors import BatonError, LogBroken, MissingKeys, UnknownFilter
+from ..events import BATON_EVENTS, IN_STATE_EVENTS, LIFECYCLE_EVENTS
+from ..machine import ERASED, Erased, LeadMachine, LeadView, machine_for
+from ..policy.model import Policy
+from ..policy.signoff import SignOffCheck
+from ..policy.versions import text_hash
+from ..projection import apply, is_personal, personal_digest
+from ..sla import follow as follow_clocks
+from ..sla import retime_clocks
+from ..store import BASE_COLUMNS, EVENT_COLUMNS, Event, Store
+from ..times import from_iso
+from ..workspace import compiled_policy
 
 Row = dict[str, Any]
 CHUNK = 2000
@@ -255,9 +255,9 @@ class Rules:
 
 
 def _parse(text: str, version: int, compiled: str | None) -> Policy | None:
-    from .errors import PolicyInvalid
-    from .policy import parse_policy
-    from .policy.model import from_plain
+    from ..errors import PolicyInvalid
+    from ..policy import parse_policy
+    from ..policy.model import from_plain
 
     try:
         return parse_policy(text, f"policy version {version}")
@@ -1024,7 +1024,7 @@ def _stored(value: Any) -> Any:
 
 def check_filter(store: Store, policy: Policy, lead: str | None, events: tuple[str, ...],
                  actor: str | None) -> None:
-    from .errors import closest
+    from ..errors import closest
 
     def in_log(column: str, value: str) -> bool:
         return store.db.execute(f"SELECT 1 FROM events WHERE {column} = ? LIMIT 1", (value,)).fetchone() is not None
