@@ -246,9 +246,9 @@ def test_verify_memory_does_not_grow_with_the_log(
     from conftest import MONDAY_9AM
 
     from cli.main import cli
-    from statemachine import audit
+    from statemachine.audit import read
 
-    monkeypatch.setattr(audit, "CHUNK", 200)
+    monkeypatch.setattr(read, "CHUNK", 200)
     logs = {}
     for attempts in (1_000, 10_000):
         db = tmp_path / f"{attempts}.db"
@@ -272,9 +272,9 @@ def test_verify_memory_does_not_grow_with_the_number_of_leads(
     from conftest import MONDAY_9AM
 
     from cli.main import cli
-    from statemachine import audit
+    from statemachine.audit import read
 
-    monkeypatch.setattr(audit, "CHUNK", 200)
+    monkeypatch.setattr(read, "CHUNK", 200)
     peaks = {}
     for leads in (300, 3_000):
         db = tmp_path / f"{leads}.db"
@@ -506,16 +506,17 @@ def test_guards_are_judged_on_the_fields_as_they_were_then(baton: Baton, story: 
 def seq_walk_report(db: Path) -> list[str]:
     """What the walk in seq order alone finds (the one `verify` falls back
     to when the chain breaks), to hold the one-read walk to it."""
-    from statemachine import audit
+    from statemachine.audit import verifier
+    from statemachine.audit.report import _problem_order
     from statemachine.store import Store
 
     store = Store.open(str(db), write=False)
     try:
         with store.snapshot():
-            report = audit._verify_in_seq_order(store, None)
+            report = verifier._verify_in_seq_order(store, None)
     finally:
         store.close()
-    report.problems.sort(key=audit._problem_order)
+    report.problems.sort(key=_problem_order)
     return [str(p) for p in report.problems]
 
 
@@ -893,7 +894,7 @@ def test_verify_counts_in_plain_words(baton: Baton, db: Path) -> None:
 def test_data_is_decoded_as_json_loads_decodes_it(text: Any) -> None:
     """verify decodes each event's `data` by the scanner alone when it can;
     whatever the text, the outcome is json.loads's: the value or a ValueError/TypeError."""
-    from statemachine.audit import _decoded
+    from statemachine.audit.read import _decoded
 
     try:
         expected: Any = json.loads(text)

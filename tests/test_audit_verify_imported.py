@@ -72,7 +72,7 @@ def verify_lines(baton: Baton, monkeypatch: pytest.MonkeyPatch, alone: tuple[str
     """What verify prints, checked to be the same when every lead sits at the
     edge of a chunk of one event (each replayed in full) as in one chunk,
     where the leads inside it (`alone` among them) are checked on their own."""
-    from statemachine import audit
+    from statemachine.audit import compare, read
 
     def run() -> list[str]:
         result = baton("audit", "verify")
@@ -81,18 +81,18 @@ def verify_lines(baton: Baton, monkeypatch: pytest.MonkeyPatch, alone: tuple[str
         return (result.stdout or result.stderr).splitlines()
 
     asked = []
-    matches = audit._TableRows.created_matches
+    matches = compare._TableRows.created_matches
 
     def spy(table: Any, event: Any, *rest: Any) -> bool:
         asked.append(event.lead)
         return matches(table, event, *rest)
 
     with monkeypatch.context() as patch:
-        patch.setattr(audit._TableRows, "created_matches", spy)
+        patch.setattr(compare._TableRows, "created_matches", spy)
         whole = run()
     assert set(asked) >= set(alone), "the leads inside the chunk were not checked on their own"
     with monkeypatch.context() as patch:
-        patch.setattr(audit, "CHUNK", 1)
+        patch.setattr(read, "CHUNK", 1)
         assert run() == whole
     return whole
 
