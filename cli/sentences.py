@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from statemachine.events import ASSIGNED, ATTEMPT, CREATED, MOVED, SLA_BREACH, UNROUTED, UPDATED
 from statemachine.times import for_people
 
 
@@ -13,16 +14,16 @@ def event_sentence(event: Any, zone: str) -> str:
     """One plain line for an event an operator just caused."""
     data = event.data
     lead_id = event.lead
-    if event.event == "created":
+    if event.event == CREATED:
         return f"Created {lead_id} in {event.to}."
-    if event.event == "updated":
+    if event.event == UPDATED:
         return f"Updated {lead_id}: {', '.join(data['fields'])}."
-    if event.event == "attempt":
+    if event.event == ATTEMPT:
         how = f" by {data['channel']}" if data.get("channel") else ""
         return f"Logged a contact attempt{how} on {lead_id}."
-    if event.event == "assigned":
+    if event.event == ASSIGNED:
         return f"Assigned {lead_id} to {data['owner']}: {routing_reason(data, zone)}."
-    if event.event == "unrouted":
+    if event.event == UNROUTED:
         return (
             f"{lead_id} has no rep: {unrouted_reason(data, zone)}. It waits unassigned in {event.to} "
             "(see `baton lead list --unassigned`)."
@@ -155,27 +156,27 @@ def history_text(event: Any, fields: dict[str, Any], zone: str, order: list[str]
     """What one event did, in words (field values already read: personal ones unsealed)."""
     data = event.data
     kind = event.event
-    if kind == "created":
+    if kind == CREATED:
         shown = ", ".join(f"{name} {_quoted(value)}" for name, value in _fields_in_policy_order(fields, order))
         return f"created in {event.to}" + (f" with {shown}" if shown else "")
-    if kind == "updated":
+    if kind == UPDATED:
         pairs = _fields_in_policy_order(fields, order)
         changed = ", ".join(f"{name} to {_quoted(value)}" for name, value in pairs if value is not None)
         cleared = ", ".join(name for name, value in pairs if value is None)
         return "; ".join(([f"set {changed}"] if changed else []) + ([f"cleared {cleared}"] if cleared else []))
-    if kind == "attempt":
+    if kind == ATTEMPT:
         how = f" by {data['channel']}" if data.get("channel") else ""
         return f"contact attempt{how}" + (f": {data['note']}" if data.get("note") else "")
-    if kind == "assigned":
+    if kind == ASSIGNED:
         why = f" after the {data['sla']} deadline was missed" if data.get("sla") else ""
         return f"{'re' if why else ''}assigned to {data['owner']}{why}: {routing_reason(data, zone)}"
-    if kind == "unrouted":
+    if kind == UNROUTED:
         return f"no rep: {unrouted_reason(data, zone)}"
-    if kind == "sla_breach":
+    if kind == SLA_BREACH:
         holder = f"while {data['owner']} owned it" if data.get("owner") else "with no owner"
         due = for_people(data["due"], zone)
         return f"missed the {data['sla']} deadline, due {due}, {holder}: {breach_actions_text(data.get('actions', {}))}"
-    if kind == "moved":
+    if kind == MOVED:
         return f"moved {event.from_} -> {event.to} when policy version {event.policy_version} came in (--map {data['map']})"
     line = f"{kind} {event.from_} -> {event.to}" if event.from_ != event.to and event.to else kind
     given = {k: v for k, v in data.items() if k != "released"}

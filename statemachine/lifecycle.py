@@ -23,6 +23,7 @@ from .errors import (
     UnknownLead,
     UnknownTrigger,
 )
+from .events import ASSIGNED, ATTEMPT, CREATED, UNROUTED, UPDATED
 from .machine import LeadView
 from .new_lead import LeadTemplate, new_lead
 from .policy.model import RESERVED_KEYS, Policy
@@ -224,7 +225,7 @@ def create(ws: Workspace, lead: str | None, fields: dict[str, Any]) -> Recorder:
     recorder = Recorder(ws, None, {digest: plain[name] for digest, name, _, _ in sealed})
     for digest, name, salt, _ in sealed:
         store.put_personal(digest, lead, name, salt, plain[name])
-    recorder.record(lead, "created", None, template.initial, json.loads(data_text))
+    recorder.record(lead, CREATED, None, template.initial, json.loads(data_text))
     store.write_lead(dict(zip(template.columns, template.row(lead, ws.at, values))))
     recorder.saved = recorder.row  # as written: `projection.apply` gives the event the same row
     enter_state(recorder)
@@ -251,7 +252,7 @@ def set_fields(ws: Workspace, lead: str, pairs: Iterable[tuple[str, str]]) -> Re
         assert recorder.row is not None
         changed = {k: v for k, v in fields.items() if recorder.row["fields"].get(k) != v}
         if changed:
-            recorder.record(lead, "updated", None, None, {"fields": recorder.seal_fields(lead, changed)})
+            recorder.record(lead, UPDATED, None, None, {"fields": recorder.seal_fields(lead, changed)})
             recorder.save()
         return recorder
 
@@ -288,7 +289,7 @@ def log_attempt(ws: Workspace, lead: str, channel: str | None, note: str | None)
         state = recorder.row["state"]
         if state in ws.policy.states and ws.policy.states[state].final:
             raise FinalLead(lead, state)
-        recorder.record(lead, "attempt", recorder.row["state"], recorder.row["state"], data)
+        recorder.record(lead, ATTEMPT, recorder.row["state"], recorder.row["state"], data)
         recorder.save()
         return recorder
 
@@ -323,11 +324,11 @@ def record_route(recorder: Recorder, decision: Decision, extra: dict[str, Any] |
     assert row is not None
     state, before = row["state"], row["owner"]
     if decision.owner is None:
-        recorder.record(row["id"], "unrouted", state, state, decision.data, actor)
+        recorder.record(row["id"], UNROUTED, state, state, decision.data, actor)
         return
     if decision.position is not None:
         recorder.ws.store.set_rr_position(*decision.position)
-    assigned = recorder.record(row["id"], "assigned", state, state, {**decision.data, **(extra or {})}, actor)
+    assigned = recorder.record(row["id"], ASSIGNED, state, state, {**decision.data, **(extra or {})}, actor)
     notify = recorder.ws.machine.on_enter(state).notify
     if notify:
         from .assigned_notice import queue_assigned

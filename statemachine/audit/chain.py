@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..chain import GENESIS, event_hash, hash_of
+from ..events import APPROVED, MOVED, POLICY_APPLIED
 from ..store import Event, Store
 from .read import _SELECT, _UNPARSED, _event, chunks
 from .report import Problem
@@ -107,7 +108,7 @@ def _raw_chunks(store: Store) -> Iterator[tuple[list[Event], list[Any]]]:
         events, texts = [], []
         for raw in rows:
             kind = raw[4]
-            if kind in ("policy_applied", "moved", "approved"):
+            if kind in (POLICY_APPLIED, MOVED, APPROVED):
                 events.append(_event(raw))
             else:
                 seq, lead, at, actor, _, from_, to, _, version, prev, digest = raw

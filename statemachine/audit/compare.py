@@ -15,6 +15,7 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any
 
+from ..events import CREATED, UPDATED
 from ..machine import Erased
 from ..projection import personal_digest
 from ..store import BASE_COLUMNS, Event, Store
@@ -154,7 +155,7 @@ def _lone_created(raws: list[tuple[Any, ...]]) -> set[Any]:
     lone = set()
     for at in range(1, len(raws) - 1):
         lead = raws[at][1]
-        if raws[at][4] == "created" and raws[at - 1][1] != lead and raws[at + 1][1] != lead:
+        if raws[at][4] == CREATED and raws[at - 1][1] != lead and raws[at + 1][1] != lead:
             lone.add(lead)
     return lone
 
@@ -187,7 +188,7 @@ def _decode_chunk(store: Store, raws: list[tuple[Any, ...]], lone: set[Any]) -> 
             continue
         event = _event(raw)
         chunk.append((event, raw[7]))
-        if event.event in ("created", "updated") and event.lead is not None:
+        if event.event in (CREATED, UPDATED) and event.lead is not None:
             for digest in _personal_digests(event.data):
                 keys.append((event.lead, digest))
     return chunk, PersonalValues(store.personal_entries(keys) if keys else {})

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from sqlite3 import Cursor
 from typing import Any, cast
 
+from ..events import CREATED, UPDATED
 from ..machine import ERASED
 from ..projection import is_personal, personal_digest
 from ..store import EVENT_COLUMNS, Event, Store
@@ -79,7 +80,7 @@ def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = (), ord
         for raw in rows:
             event = _event(raw)
             chunk.append((event, raw[7]))
-            if event.event in ("created", "updated") and event.lead is not None:
+            if event.event in (CREATED, UPDATED) and event.lead is not None:
                 for digest in _personal_digests(event.data):
                     keys.append((event.lead, digest))
         yield chunk, PersonalValues(store.personal_entries(keys) if keys else {})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import BatonError, LogBroken
+from ..events import CREATED, POLICY_APPLIED, SLA_BREACH
 from ..machine import Erased, LeadMachine, machine_for
 from ..projection import apply
 from ..sla import follow as follow_clocks
@@ -31,7 +32,7 @@ def replay(store: Store, as_of: str | None = None, lead: str | None = None) -> d
     for chunk, resolve in read_chunks(store, where, params):
         for event, _ in chunk:
             row = rows.get(event.lead)  # type: ignore[arg-type]
-            if row is None and event.event != "created":
+            if row is None and event.event != CREATED:
                 continue  # an event of a lead the log never created: `verify` names it
             rows[event.lead] = apply(row, event, resolve)  # type: ignore[index]
     return rows
@@ -55,7 +56,7 @@ def rebuild(store: Store) -> int:
                 clocks.follow_policy(event, rows)
                 continue
             row = rows.get(event.lead)
-            if (row is None) != (event.event == "created"):
+            if (row is None) != (event.event == CREATED):
                 raise LogBroken(
                     f"seq {event.seq}: {event.lead} is {'created twice' if row else 'used before it was created'}; "
                     "nothing was rebuilt (see `baton audit verify`)"
@@ -104,7 +105,7 @@ class _ClockReplay:
     def follow_policy(self, event: Event, rows: dict[str, Row]) -> None:
         """A `policy_applied` event re-times the running clocks as the apply did."""
         data = event.data
-        if event.event != "policy_applied" or not isinstance(data.get("previous"), int):
+        if event.event != POLICY_APPLIED or not isinstance(data.get("previous"), int):
             return
         old, new = self.machine(data["previous"]), self.machine(data.get("version"))
         if old is None or new is None:
@@ -115,7 +116,7 @@ class _ClockReplay:
                       lambda state: [lead for lead, row in rows.items() if row["state"] == state])
 
     def follow(self, event: Event) -> None:
-        if event.event == "sla_breach" and not isinstance(event.data.get("sla"), str):
+        if event.event == SLA_BREACH and not isinstance(event.data.get("sla"), str):
             return  # a breach that names no clock breaches none
         machine = self.machine(event.policy_version)
         if machine is not None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ..events import BATON_EVENTS
+from ..events import APPROVED, BATON_EVENTS, MOVED, POLICY_APPLIED
 from ..policy.signoff import SignOffCheck
 from ..store import Event, Store
 from .chain import ChainCheck, ContentBroken, content_matches
@@ -61,7 +61,7 @@ class SeqOrder:
         policy_applied): a `moved` only right after the --map of a
         policy_applied (`maps`: None once another event came between), and
         the policy version in force recorded on it."""
-        if event.event == "moved" and (maps is None or maps.get(event.from_) != event.to):
+        if event.event == MOVED and (maps is None or maps.get(event.from_) != event.to):
             self.problem(event.seq, f"{event.lead} moved from {event.from_} to {event.to}, "
                                     f"but no policy apply --map {event.from_}={event.to} moved it")
         if event.policy_version != in_force:
@@ -70,7 +70,7 @@ class SeqOrder:
         if event.lead is None and event.event not in BATON_EVENTS:
             self.problem(event.seq, f"'{event.event}' is not an event Baton writes, and an event of no lead "
                                     f"cannot be a transition (Baton's events: {', '.join(BATON_EVENTS)})")
-        if event.event == "approved" and event.lead is None:  # events of no lead come here in seq order
+        if event.event == APPROVED and event.lead is None:  # events of no lead come here in seq order
             self.problem_if(event.seq, self.sign_off.approved(event))
 
     def place(self, event: Event) -> None:
@@ -93,11 +93,11 @@ class SeqOrder:
             self.report.chain_broken = True
             return False
         self.report.events += 1
-        if event.event == "policy_applied" and event.lead is None:
+        if event.event == POLICY_APPLIED and event.lead is None:
             self.policy_applied(event)
             return True
         self.in_order(event, self.in_force, self.maps)
-        if event.event != "moved":
+        if event.event != MOVED:
             self.maps = None  # `moved` events follow their policy_applied at once
         return True
 
@@ -111,7 +111,7 @@ class SeqOrder:
             event = _event(raw)
             if not content_matches(event, raw[7]):
                 raise ContentBroken(event.seq)
-            if event.event == "policy_applied":
+            if event.event == POLICY_APPLIED:
                 self.policy_applied(event)
                 assert self.maps is not None
                 self.timeline.append(_Applied(event.seq, self.in_force, self.maps, _moves_until(store, event.seq)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from ..events import IN_STATE_EVENTS, LIFECYCLE_EVENTS
+from ..events import CREATED, IN_STATE_EVENTS, LIFECYCLE_EVENTS, MOVED, UPDATED
 from ..projection import apply, is_personal
 from ..store import Event, Store
 from .chain import ContentBroken, _raw_chunks, content_matches, links_hold
@@ -130,7 +130,7 @@ class Verifier(SeqOrder):
 
     def replay_event(self, event: Event, row: Row | None, resolve: PersonalValues) -> Row | None:
         """Judge one event of a lead on the row the log gave it so far; the row after it."""
-        if event.event == "created":
+        if event.event == CREATED:
             if row is not None:
                 self.problem(event.seq, f"{event.lead} is created a second time")
                 return row
@@ -151,7 +151,7 @@ class Verifier(SeqOrder):
 
     def replayed_row(self, event: Event, row: Row | None, resolve: PersonalValues) -> Row:
         """The row after a judged event, its personal values checked against their digests."""
-        if resolve.forged and event.event in ("created", "updated"):
+        if resolve.forged and event.event in (CREATED, UPDATED):
             self.forged_personal(event, resolve.forged)
         return apply(row, event, resolve)
 
@@ -165,7 +165,7 @@ class Verifier(SeqOrder):
     def judge(self, event: Event, row: Row) -> None:
         """Problems with a lead's event other than `created`."""
         kind, lead = event.event, row["id"]
-        if kind == "moved":
+        if kind == MOVED:
             if event.from_ != row["state"]:
                 self.problem(event.seq, f"{lead} moved from {event.from_}, but the log had it in {row['state']}")
             return  # that a --map moved it: checked in seq order

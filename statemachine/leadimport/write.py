@@ -28,6 +28,7 @@ from typing import Any
 
 from ..chain import hasher
 from ..errors import BadImportRow
+from ..events import CREATED
 from ..new_lead import LeadTemplate, Sealed, new_lead
 from ..sla import CLOCK_INSERT, due_at
 from ..store import PERSONAL_INSERT, insert_many
@@ -80,7 +81,7 @@ class _Batch:
         self.rows: list[_Sealed | BadRow] = []  # the batch `flush` writes next
         self.template = LeadTemplate(policy)
         self.at, self.actor, self.version, self.initial = ws.at, ws.actor, policy.version, policy.initial
-        self.chain = hasher(self.at, self.actor, "created", None, self.initial, self.version)
+        self.chain = hasher(self.at, self.actor, CREATED, None, self.initial, self.version)
         # the initial state's clocks all start now, so their due times are the same for every lead
         self.clocks = [(sla.name, sla.state, self.at, due_at(policy, sla, self.at))
                        for sla in ws.machine.on_enter(self.initial).clocks]
@@ -133,7 +134,7 @@ class _Batch:
                 personal.append((digest, lead, name, salt, text))
             seq += 1
             digest = chain(seq, lead, data_text, prev)
-            events.append((seq, lead, at, actor, "created", None, initial, data_text, version, prev, digest))
+            events.append((seq, lead, at, actor, CREATED, None, initial, data_text, version, prev, digest))
             prev = digest
             leads.append(lead_row(lead, at, values))
             if self.clocks:
