@@ -241,7 +241,7 @@ def test_a_broken_policy_with_json_lists_its_located_problems(baton: Baton, tmp_
     broken = tmp_path / "broken.yaml"
     broken.write_text(DEFAULT_POLICY.read_text().replace("to: SAL", "to: SAl", 1))
     message = ("transition 'hand_over' goes to unknown state 'SAl' "
-               "(states: MQL, SAL, SQL, accepted, contacted, won, recycled); did you mean 'SAL'?")
+               "(states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled); did you mean 'SAL'?")
     result = baton("--json", "init", "--policy", str(broken))
     assert result.exit_code == 1
     assert json_error(result) == {
