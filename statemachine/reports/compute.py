@@ -25,7 +25,7 @@ from ..workspace import compiled_policy
 from .figures import Figures, build
 from .policy_facts import PolicyFacts, VersionFacts
 from .tally import Tally
-from .walk import OWNER, LeadWalk, Window, dispatch
+from .walk import OWNER, LeadWalk, Window
 
 CHUNK = 2000
 _LEAD_EVENTS = ('SELECT seq, lead, at, event, "to", data, policy_version FROM events '
@@ -117,7 +117,6 @@ def _read_leads(store: Store, end: str, tally: Tally, window: Window, versions: 
             if lead != current:
                 _catch_up(walk, changes, pending, None)
                 walk.finish()
-                walk.start()
                 current = lead
                 # a lead meets only the changes after it was created
                 pending = next((i for i, change in enumerate(changes) if change.seq > seq), len(changes))
@@ -129,7 +128,7 @@ def _read_leads(store: Store, end: str, tally: Tally, window: Window, versions: 
                 next_change = changes[pending].seq if pending < len(changes) else None
             if version != facts_version:
                 facts, facts_version = versions[version], version
-            dispatch(walk, kind, at, to, data, facts)
+            walk.feed(kind, at, to, data, facts)
     _catch_up(walk, changes, pending, None)
     walk.finish()
 

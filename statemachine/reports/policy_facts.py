@@ -33,6 +33,7 @@ class PolicyFacts:
     recycle_triggers: frozenset[str]
     clocks: dict[str, tuple[Sla, ...]]
     finals: frozenset[str]
+    goal: str | None  # the main path's final state (`won`), where recycled leads may end
 
     @property
     def version(self) -> int:
@@ -53,6 +54,7 @@ def facts_of(policy: Policy) -> PolicyFacts:
         recycle_triggers=frozenset(t.name for t in policy.transitions.values() if t.dest in back),
         clocks=clocks,
         finals=frozenset(name for name, state in policy.states.items() if state.final),
+        goal=path[-1] if policy.states[path[-1]].final else None,
     )
 
 

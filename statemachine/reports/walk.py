@@ -42,21 +42,23 @@ class Window:
         self.until = until or "\U0010ffff"
         self.zone = ZoneInfo(zone)
         self.by = by
+        self._weeks: dict[int, str] = {}  # the ordinal of a Monday -> its date, as text
 
     def holds(self, at: str) -> bool:
         return self.since <= at <= self.until
 
-    def week_of(self, at: str) -> str:
-        local = dt.datetime.fromisoformat(at).astimezone(self.zone).date()
-        return (local - dt.timedelta(days=local.weekday())).isoformat()
+    def week_of(self, seconds: int) -> str:
+        """The Monday starting the week of a moment (seconds since the epoch), in the zone."""
+        day = dt.datetime.fromtimestamp(seconds, self.zone).date()
+        monday = day.toordinal() - day.weekday()
+        week = self._weeks.get(monday)
+        if week is None:
+            week = self._weeks[monday] = dt.date.fromordinal(monday).isoformat()
+        return week
 
     def hour_of_week(self, at: str) -> tuple[int, int]:
         local = dt.datetime.fromisoformat(at).astimezone(self.zone)
         return local.weekday(), local.hour
-
-
-def seconds_of(at: str) -> int:
-    return int(dt.datetime.fromisoformat(at).timestamp())
 
 
 class Run:
@@ -73,6 +75,16 @@ class Run:
         self.breached = False
         self.done = False  # its outcome is in the tally
 
+    def met_by(self, at: str, at_s: int) -> bool:
+        """Whether stopping at `at` is before the due time. Business hours
+        only make a clock longer, so one stopped within its length of wall
+        time is met without working out the due time."""
+        if self.due is None:
+            if at_s - self.start_s < self.sla.within_minutes * 60:
+                return True
+            self.due = due_at(self.policy, self.sla, self.start)
+        return at < self.due
+
     def due_time(self) -> str:
         if self.due is None:
             self.due = due_at(self.policy, self.sla, self.start)
@@ -80,12 +92,19 @@ class Run:
 
 
 class LeadWalk:
+    __slots__ = ("as_of_finals", "attempts", "by_field", "by_owner", "cohort", "first_owner", "furthest", "group",
+                 "grouped", "hi", "in_cohort", "last_at", "last_s", "lo", "owner", "path_index", "recycles", "runs",
+                 "since", "since_s", "state", "stay_counted", "tally", "value", "versions", "waiting", "window")
+
     def __init__(self, tally: Tally, window: Window, versions: VersionFacts, as_of: PolicyFacts):
         self.tally, self.window, self.versions = tally, window, versions
+        self.lo, self.hi = window.since, window.until
         self.path_index = {state: i for i, state in enumerate(as_of.main_path)}
         self.as_of_finals = as_of.finals
         self.by_field = window.by if window.by not in (None, OWNER) else None
         self.by_owner = window.by == OWNER
+        self.grouped = window.by is not None
+        self.last_at, self.last_s = "", 0
         self.start()
 
     def start(self) -> None:
@@ -102,6 +121,34 @@ class LeadWalk:
         self.in_cohort = False  # created in the window
         self.cohort: str | None = None  # its group
         self.furthest = 0
+
+    def seconds(self, at: str) -> int:
+        """`at` in seconds since the epoch; the events of one command share their `at`."""
+        if at != self.last_at:
+            self.last_at, self.last_s = at, int(dt.datetime.fromisoformat(at).timestamp())
+        return self.last_s
+
+    def feed(self, kind: str, at: str, to: str | None, data: str, facts: PolicyFacts) -> None:
+        """One event of the lead, under its policy version's `facts`."""
+        if kind == ATTEMPT:
+            self.attempts += 1
+        elif kind not in LIFECYCLE_EVENTS:
+            if to is not None:
+                self.transition(kind, at, to, data, facts)
+        elif kind == ASSIGNED:
+            self.assigned(at, data)
+        elif kind == UPDATED:
+            if self.by_field is not None:
+                self.updated(data)
+        elif kind == SLA_BREACH:
+            self.breach(data)
+        elif kind == MOVED and to is not None:
+            self.moved(at, to)
+        elif kind == UNROUTED:
+            self.owner = None
+        elif kind == CREATED:  # a second `created` of one lead: `audit verify` names it; read it as the first
+            self.start()
+            self.created(at, to or facts.policy.initial, data, facts)
 
     # -- groups ----------------------------------------------------------------------
     def group_now(self) -> str | None:
@@ -123,9 +170,9 @@ class LeadWalk:
         if self.by_field is not None:
             fields = json.loads(data).get("fields", {})
             self.value = fields.get(self.by_field) if isinstance(fields, dict) else None
-        if self.window.holds(at):
+        if self.lo <= at <= self.hi:
             self.in_cohort, self.cohort = True, self.group_now()
-        self.enter(to, at, seconds_of(at), facts)
+        self.enter(to, at, self.seconds(at), facts)
 
     def updated(self, data: str) -> None:
         if self.by_field is not None and f'"{self.by_field}"' in data:
@@ -134,10 +181,10 @@ class LeadWalk:
                 self.value = fields[self.by_field]
 
     def transition(self, trigger: str, at: str, to: str, data: str, facts: PolicyFacts) -> None:
-        now_s = seconds_of(at)
+        now_s = self.seconds(at)
         waiting = self.waiting
-        if waiting is not None and waiting[3] == self.state:
-            if facts.next_on_path.get(waiting[3]) == to and waiting[2]:
+        if waiting is not None:
+            if waiting[3] == self.state and waiting[2] and facts.next_on_path.get(waiting[3]) == to:
                 self.tally.rep(waiting[0]).to_accept.add(now_s - waiting[1])
             self.waiting = None
         if trigger in facts.recycle_triggers:
@@ -147,14 +194,16 @@ class LeadWalk:
                 if not pending[1]:
                     pending[1] = True
                     pending[0].came_back += 1
-        if to in facts.finals and facts.main_path[-1] == to:
+        if to == facts.goal and self.recycles:
             for line, came_back in self.recycles:
                 if came_back:
                     line.won_after += 1
             self.recycles = []
-        self.leave(to, at, now_s)
+        if self.stay_counted:
+            self.leave(to, now_s)
         for run in self.runs:
-            self.stop(run, at, now_s)
+            if run.counted:
+                self.stop(run, at, now_s)
         if '"released"' in data:
             self.owner = None
         self.attempts = 0
@@ -172,10 +221,12 @@ class LeadWalk:
     def moved(self, at: str, to: str) -> None:
         """`policy apply --map` moved the lead out of a state the new version
         removed: it leaves one state for the other, and keeps its clocks."""
-        now_s = seconds_of(at)
-        self.leave(to, at, now_s)
+        now_s = self.seconds(at)
+        if self.stay_counted:
+            self.leave(to, now_s)
         self.state = to
-        self.since, self.since_s, self.stay_counted, self.group = at, now_s, self.window.holds(at), self.group_now()
+        self.since, self.since_s, self.stay_counted = at, now_s, self.lo <= at <= self.hi
+        self.group = self.group_now() if self.grouped else None
         self.furthest = max(self.furthest, self.path_index.get(to, 0))
         for run in self.runs:
             run.state = to
@@ -193,7 +244,7 @@ class LeadWalk:
             line.assigned += 1
             bump(line.by_rule, str(parsed.get("rule")))
         assert self.state is not None
-        self.waiting = (rep, seconds_of(at), counted, self.state)
+        self.waiting = (rep, self.seconds(at), counted, self.state)
         if self.group == PENDING:
             self.group = rep
         restarted = parsed.get("sla")
@@ -203,10 +254,7 @@ class LeadWalk:
             if run.sla.name == restarted:
                 # an SLA reassign gives the new rep the clock afresh: the old run ends here
                 self.end(run)
-                self.runs[index] = Run(run.sla, run.policy, run.state, at, seconds_of(at), counted, self.group_now())
-
-    def unrouted(self) -> None:
-        self.owner = None
+                self.runs[index] = Run(run.sla, run.policy, run.state, at, self.seconds(at), counted, self.group_now())
 
     def breach(self, data: str) -> None:
         parsed = json.loads(data)
@@ -223,19 +271,24 @@ class LeadWalk:
     # -- what events end ------------------------------------------------------------
     def enter(self, state: str, at: str, now_s: int, facts: PolicyFacts) -> None:
         self.state = state
-        self.since, self.since_s, self.stay_counted, self.group = at, now_s, self.window.holds(at), self.group_now()
-        self.furthest = max(self.furthest, self.path_index.get(state, 0))
-        group = self.group
-        self.runs = [Run(sla, facts.policy, state, at, now_s, self.stay_counted, group)
-                     for sla in facts.clocks.get(state, ())]
+        counted = self.stay_counted = self.lo <= at <= self.hi
+        self.since, self.since_s = at, now_s
+        group = self.group = self.group_now() if self.grouped else None
+        at_path = self.path_index.get(state, 0)
+        if at_path > self.furthest:
+            self.furthest = at_path
+        clocks = facts.clocks.get(state)
+        self.runs = [Run(sla, facts.policy, state, at, now_s, counted, group) for sla in clocks] if clocks else []
 
-    def leave(self, to: str, at: str, now_s: int) -> None:
-        if self.stay_counted and self.state is not None:
-            line = self.tally.state(self.state, self.settled(self.group))
-            line.entered += 1
-            line.left += 1
-            bump(line.to, to)
-            line.times.add(now_s - self.since_s)
+    def leave(self, to: str, now_s: int) -> None:
+        """The stay, counted in the window, ends: the lead goes to `to`."""
+        assert self.state is not None
+        group = self.group
+        line = self.tally.state(self.state, NO_GROUP if group == PENDING else group)
+        line.entered += 1
+        line.left += 1
+        line.to[to] = line.to.get(to, 0) + 1
+        line.times.add(now_s - self.since_s)
 
     def stop(self, run: Run, at: str, now_s: int) -> None:
         """The lead left the clock's state: met if before its due time."""
@@ -245,12 +298,12 @@ class LeadWalk:
         self.tally.sla_line(run.sla.name, run.group).to_stop.add(now_s - run.start_s)
         if run.done:
             return
-        if at < run.due_time():
+        if run.met_by(at, now_s):
             run.done = True
             line = self.tally.sla_line(run.sla.name, run.group)
             line.started += 1
             line.met += 1
-            self.tally.week(run.sla.name, self.window.week_of(run.start))[0] += 1
+            self.tally.week(run.sla.name, self.window.week_of(run.start_s))[0] += 1
         else:  # stopped late, before any sweep recorded the breach
             self.breached(run, self.owner)
 
@@ -263,7 +316,7 @@ class LeadWalk:
         line.started += 1
         line.breached += 1
         tally, name = self.tally, run.sla.name
-        tally.week(name, self.window.week_of(run.start))[1] += 1
+        tally.week(name, self.window.week_of(run.start_s))[1] += 1
         weekday, hour = self.window.hour_of_week(run.due_time())
         tally.by_hour[(name, weekday, hour)] = tally.by_hour.get((name, weekday, hour), 0) + 1
         if owner:
@@ -305,11 +358,12 @@ class LeadWalk:
                 continue
             if (self.state == sla.state or maps.get(self.state) == sla.state) and not any(
                     r.sla.name == sla.name for r in self.runs):
-                self.runs.append(Run(sla, new.policy, self.state, at, seconds_of(at), self.window.holds(at),
+                self.runs.append(Run(sla, new.policy, self.state, at, self.seconds(at), self.window.holds(at),
                                      self.group_now()))
 
     # -- the lead's last event read ---------------------------------------------------
     def finish(self) -> None:
+        """The lead's last event was read: count what is still open, and forget the lead."""
         if self.state is None:
             return
         tally = self.tally
@@ -325,25 +379,4 @@ class LeadWalk:
                 group = self.first_owner or NO_GROUP
             counts = tally.cohort.setdefault(group, {})
             counts[self.furthest] = counts.get(self.furthest, 0) + 1
-
-
-def dispatch(walk: LeadWalk, kind: str, at: str, to: str | None, data: str, facts: PolicyFacts) -> None:
-    """Feed one event of the lead to `walk`."""
-    if kind == ATTEMPT:
-        walk.attempts += 1
-    elif kind not in LIFECYCLE_EVENTS:
-        if to is not None:
-            walk.transition(kind, at, to, data, facts)
-    elif kind == ASSIGNED:
-        walk.assigned(at, data)
-    elif kind == UPDATED:
-        walk.updated(data)
-    elif kind == SLA_BREACH:
-        walk.breach(data)
-    elif kind == MOVED and to is not None:
-        walk.moved(at, to)
-    elif kind == UNROUTED:
-        walk.unrouted()
-    elif kind == CREATED:  # a second `created` of one lead: `audit verify` names it; read it as the first
-        walk.start()
-        walk.created(at, to or facts.policy.initial, data, facts)
+        self.state = None  # the next lead starts afresh at its `created`
