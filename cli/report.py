@@ -14,16 +14,16 @@ FORMATS = click.Choice(["text", "csv", "jsonl"])
 
 @click.group()
 def report() -> None:
-    """The handover in figures: funnel, SLAs, recycling, reps.
+    """The handover in figures, from the log alone.
 
-    Every figure comes from the event log alone, each move judged under the
+    The funnel, SLAs, recycling and reps. Every figure comes from the event log alone, each move judged under the
     policy version in force when it was made, so --as-of gives the figures
     exactly as they stood then. --json: one object a line."""
 
 
 def _window(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed((
-        click.option("--since", metavar="TIME", help="Count what began at or after TIME (ISO 8601; naive: policy zone)."),
+        click.option("--since", metavar="TIME", help="Count what began at or after TIME (ISO 8601; naive times are in the policy's zone)."),
         click.option("--until", metavar="TIME", help="Count what began at or before TIME."),
         click.option("--as-of", "as_of", metavar="TIME",
                      help="The figures as the log stood at TIME (default: now, or --now)."),
@@ -73,7 +73,7 @@ def _exclusive(**flags: bool) -> None:
 @click.pass_obj
 def funnel(app: App, since: str | None, until: str | None, as_of: str | None, fmt: str | None, by: str | None,
            conversion: bool, cohort: bool) -> None:
-    """Leads into and out of each state, and how long they stayed.
+    """Leads in and out of each state, and for how long.
 
     Per state, in the policy's order: leads that entered it in the window,
     how many of those have left, where they went, and the median and 90th
@@ -134,7 +134,7 @@ def sla(app: App, since: str | None, until: str | None, as_of: str | None, fmt: 
 @_window
 @click.pass_obj
 def recycle(app: App, since: str | None, until: str | None, as_of: str | None, fmt: str | None) -> None:
-    """Why leads go back to marketing, and what became of them.
+    """Why leads went back, and what became of them.
 
     Recycle reasons ranked, with the contact attempts made before recycling,
     how many of those leads came back to the initial state, and how many of
@@ -151,7 +151,7 @@ def recycle(app: App, since: str | None, until: str | None, as_of: str | None, f
 @_window
 @click.pass_obj
 def reps(app: App, since: str | None, until: str | None, as_of: str | None, fmt: str | None) -> None:
-    """Each rep's load: leads assigned, open, acceptance time, breaches.
+    """Each rep's load, acceptance time and breaches.
 
     Per rep: leads assigned in the window (and by which routing rule), open
     leads they own now, the median time from assignment to acceptance, and

@@ -245,10 +245,10 @@ def test_a_broken_policy_with_json_lists_its_located_problems(baton: Baton, tmp_
     result = baton("--json", "init", "--policy", str(broken))
     assert result.exit_code == 1
     assert json_error(result) == {
-        "error": f"{broken} is not a valid policy: {broken}:94:9: {message}",
+        "error": f"{broken} is not a valid policy: {broken}:95:9: {message}",
         "exit": 1,
-        "problems": [{"file": str(broken), "line": 94, "col": 9, "message": message}],
+        "problems": [{"file": str(broken), "line": 95, "col": 9, "message": message}],
     }
     plain = baton("init", "--policy", str(broken))
-    assert (plain.exit_code, plain.stderr) == (1, f"{broken}:94:9: {message}\n")
+    assert (plain.exit_code, plain.stderr) == (1, f"{broken}:95:9: {message}\n")
 
