@@ -344,3 +344,20 @@ def test_the_engine_returns_every_list_the_page_reads(baton: Baton, week: Path) 
     assert figures["main_path"] == ["MQL", "SAL", "SQL", "accepted", "contacted", "won"]
     assert report(baton, "sla") == figures["sla"]
 
+
+def test_a_way_back_beside_a_way_on_is_not_a_recycle() -> None:
+    """SAL with a `reject` back to MQL is still on the main path; recycled,
+    whose only way on is back to MQL, is where recycled leads wait."""
+    from statemachine.policy import parse_policy
+    from statemachine.reports.policy_facts import facts_of
+
+    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        "  renurture: {from: recycled, to: MQL, by: [marketing]}\n",
+        "  renurture: {from: recycled, to: MQL, by: [marketing]}\n"
+        "  reject: {from: SAL, to: MQL, by: [sales], requires: [reason]}\n",
+    )
+    facts = facts_of(parse_policy(text, "reject.yaml"))
+    assert facts.main_path == ("MQL", "SAL", "SQL", "accepted", "contacted", "won")
+    assert (facts.recycle_states, facts.recycle_triggers) == ({"recycled"}, {"recycle"})
+    assert facts.next_on_path["SQL"] == "accepted"
+

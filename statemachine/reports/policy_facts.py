@@ -3,12 +3,13 @@ transitions recycle a lead, the SLA clocks each state starts, the final
 states. Worked out once per version, so each event is judged under the
 version recorded on it.
 
-The main path is the way a lead is meant to go: from the initial state to
-the first final state the policy lists (`won` in the default), the longest
-way there that does not pass through a state that leads back to the initial
-state. Those states (`recycled` in the default) are where recycled leads
-wait; a transition into one of them is a recycle, and its `reason` is what
-`report recycle` ranks.
+The goal is the first final state the policy lists (`won` in the default).
+A recycle state is one with a transition back to the initial state and no
+way on to the goal but through the initial state (`recycled` in the
+default: leads wait there to go back to marketing); a transition into one
+is a recycle, and its `reason` is what `report recycle` ranks. The main
+path is the way a lead is meant to go: the longest way from the initial
+state to the goal that passes through no recycle state.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ class PolicyFacts:
 
 
 def facts_of(policy: Policy) -> PolicyFacts:
-    back = recycle_states(policy)
-    path = main_path(policy, back)
+    finals = [name for name, state in policy.states.items() if state.final]
+    goal = finals[0] if finals else None
+    back = recycle_states(policy, goal)
+    path = main_path(policy, back, goal)
     clocks: dict[str, tuple[Sla, ...]] = {}
     for sla in policy.sla:
         clocks[sla.state] = (*clocks.get(sla.state, ()), sla)
@@ -53,26 +56,43 @@ def facts_of(policy: Policy) -> PolicyFacts:
         recycle_states=back,
         recycle_triggers=frozenset(t.name for t in policy.transitions.values() if t.dest in back),
         clocks=clocks,
-        finals=frozenset(name for name, state in policy.states.items() if state.final),
-        goal=path[-1] if policy.states[path[-1]].final else None,
+        finals=frozenset(finals),
+        goal=path[-1] if path[-1] == goal else None,
     )
 
 
-def recycle_states(policy: Policy) -> frozenset[str]:
-    """States, besides the initial one, with a transition back to the initial state."""
+def recycle_states(policy: Policy, goal: str | None) -> frozenset[str]:
+    """States, besides the initial one, with a transition back to the
+    initial state and no way on to `goal` but through it: where leads wait
+    to go back. (A state with a way back and a way on, like SAL with a
+    `reject` to MQL beside `qualify`, is on the way, not a recycle.)"""
+    onward: dict[str, set[str]] = {}
+    for t in policy.transitions.values():
+        for source in t.sources:
+            onward.setdefault(source, set()).add(t.dest)
+
+    def reaches_goal(start: str) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            for dest in onward.get(todo.pop(), ()):
+                if dest == goal:
+                    return True
+                if dest != policy.initial and dest not in seen:
+                    seen.add(dest)
+                    todo.append(dest)
+        return False
+
     return frozenset(
-        source for t in policy.transitions.values() if t.dest == policy.initial
-        for source in t.sources if source != policy.initial
+        state for state, dests in onward.items()
+        if state != policy.initial and policy.initial in dests and not reaches_goal(state)
     )
 
 
-def main_path(policy: Policy, avoid: frozenset[str]) -> tuple[str, ...]:
-    """The longest way from the initial state to the first final state,
-    avoiding `avoid`; ties go to the transitions listed first."""
-    finals = [name for name, state in policy.states.items() if state.final]
-    if not finals:
+def main_path(policy: Policy, avoid: frozenset[str], goal: str | None) -> tuple[str, ...]:
+    """The longest way from the initial state to `goal` (the first final
+    state), avoiding `avoid`; ties go to the transitions listed first."""
+    if goal is None:
         return (policy.initial,)
-    goal = finals[0]
     onward: dict[str, list[str]] = {}
     for t in policy.transitions.values():
         for source in t.sources:
