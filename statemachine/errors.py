@@ -384,3 +384,19 @@ class RepNotAway(BatonError):
                          "(`baton rep list` shows who is away)")
         self.rep, self.ended = rep, ended
 
+
+
+class UnknownGrouping(BatonError):
+    """`report --by` names neither `owner` nor a field a report may show:
+    personal values never appear in reports."""
+
+    def __init__(self, name: str, choices: list[str], personal: bool = False):
+        listed = f"(--by takes {_and(choices, 'or')})"
+        if personal:
+            message = f"--by {name}: {name} is personal data, which reports never show; group by another field {listed}"
+        else:
+            near = closest(name, choices)
+            hint = f"; did you mean '{near}'?" if near else ""
+            message = f"--by {name}: the policy has no field '{name}'{hint} {listed}"
+        super().__init__(message)
+        self.name, self.choices, self.personal = name, choices, personal

@@ -19,7 +19,7 @@ from statemachine.chain import GENESIS
 def test_init_reports_what_it_created(baton: Baton, policy_file: Path, db_path: Path) -> None:
     result = baton("init", "--policy", str(policy_file))
     assert result.exit_code == 0
-    assert result.stdout == f"Created {db_path} with policy default-handover version 1 (7 states, 7 transitions).\n"
+    assert result.stdout == f"Created {db_path} with policy default-handover version 1 (8 states, 8 transitions).\n"
 
 
 def test_lead_show_json_has_the_contracted_keys(baton: Baton, db: object) -> None:

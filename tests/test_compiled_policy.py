@@ -51,7 +51,7 @@ def test_commands_read_the_compiled_policy_and_never_parse_yaml(
         "alice and bob have 0 open leads each, and a tie goes to the one listed first.\n"
     )
     shown = as_json(baton("--json", "lead", "show", "L-1", actor="alice"))
-    assert (shown["state"], shown["allowed"]) == ("SQL", ["accept", "recycle"])
+    assert (shown["state"], shown["allowed"]) == ("SQL", ["accept", "disqualify", "recycle"])
 
 
 def test_a_compiled_form_this_baton_cannot_read_is_rebuilt_from_the_text(

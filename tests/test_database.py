@@ -278,7 +278,7 @@ def test_init_creates_a_wal_database_with_the_tables_spec_names(
 ) -> None:
     result = baton("init", "--policy", str(policy_file))
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Created {db_path} with policy default-handover version 1 (7 states, 7 transitions).\n"
+    assert result.stdout == f"Created {db_path} with policy default-handover version 1 (8 states, 8 transitions).\n"
     with reading(db_path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = {
@@ -447,7 +447,7 @@ REFUSALS = {
     "unknown trigger": (
         ("lead", "advance", "L-1", "promote"), "jane",
         "Error: no transition 'promote' in the policy "
-        "(transitions: hand_over, qualify, accept, contact, win, recycle, renurture)",
+        "(transitions: hand_over, qualify, accept, contact, win, disqualify, recycle, renurture)",
     ),
     "unknown field": (
         ("lead", "set", "L-1", "score=90", "colour=red"), "jane",

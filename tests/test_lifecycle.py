@@ -83,7 +83,7 @@ def test_unknown_trigger_lists_the_transitions_and_the_nearest(baton: Baton, db:
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: no transition 'handover' in the policy; did you mean 'hand_over'? "
-        "(transitions: hand_over, qualify, accept, contact, win, recycle, renurture)\n"
+        "(transitions: hand_over, qualify, accept, contact, win, disqualify, recycle, renurture)\n"
     )
     far = baton("lead", "advance", "L-1", "zzz")
     assert far.stderr.startswith("Error: no transition 'zzz' in the policy (transitions: hand_over, qualify,")
@@ -173,7 +173,7 @@ def test_show_lists_checklist_gaps_and_what_this_actor_may_do(baton: Baton, db: 
 
 def test_allowed_includes_triggers_that_need_keys(baton: Baton, db: object) -> None:
     to_sql(baton, "L-1")
-    assert as_json(baton("--json", "lead", "show", "L-1", actor="alice"))["allowed"] == ["accept", "recycle"]
+    assert as_json(baton("--json", "lead", "show", "L-1", actor="alice"))["allowed"] == ["accept", "disqualify", "recycle"]
 
 
 def test_set_parses_values_by_type_and_blank_clears(baton: Baton, db: object) -> None:

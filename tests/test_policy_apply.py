@@ -12,7 +12,7 @@ import pytest
 from conftest import DEFAULT_POLICY, MONDAY_9AM, Baton, add_ready_lead, as_json, json_lines, sign_off
 from test_database import reading, refusal, snapshot
 
-STATES_V2 = "MQL, handed, SQL, accepted, contacted, won, recycled"
+STATES_V2 = "MQL, handed, SQL, accepted, contacted, won, disqualified, recycled"
 SIGN_OFF = "approvals:\n  required: [marketing_head, sales_head]\n"  # the default policy's
 
 
@@ -175,7 +175,7 @@ def test_moved_leads_go_on_from_their_new_state(baton: Baton, db: Path, tmp_path
 
 @pytest.mark.parametrize(("option", "message"), [
     ("FOO=MQL",
-     "--map FOO=MQL: FOO is not a state of policy version 1 (states: MQL, SAL, SQL, accepted, contacted, won, recycled)"),
+     "--map FOO=MQL: FOO is not a state of policy version 1 (states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled)"),
     ("SAL=nowhere", f"--map SAL=nowhere: nowhere is not a state of policy version 2 (states: {STATES_V2})"),
     ("SQL=MQL", "--map SQL=MQL: policy version 2 keeps SQL, so its leads stay there; "
                 "--map only moves leads out of a state the new version removes"),

@@ -80,7 +80,7 @@ def test_minimal_policy_is_valid() -> None:
 def test_default_policy_is_valid() -> None:
     _, policy = read_policy_file(str(DEFAULT_POLICY))
     assert (policy.name, policy.version, policy.initial) == ("default-handover", 1, "MQL")
-    assert list(policy.states) == ["MQL", "SAL", "SQL", "accepted", "contacted", "won", "recycled"]
+    assert list(policy.states) == ["MQL", "SAL", "SQL", "accepted", "contacted", "won", "disqualified", "recycled"]
     assert policy.timezone == "Europe/London"
 
 
@@ -330,7 +330,7 @@ def test_unknown_state_names_the_states_and_suggests_one() -> None:
     text = edited("qualify: {from: SAL, to: SQL,", "qualify: {from: SAL, to: SQl,", default_text())
     assert problems(text, "policies/acme.yaml") == [
         f"policies/acme.yaml:{position(text, 'SQl')}: transition 'qualify' goes to unknown state 'SQl' "
-        "(states: MQL, SAL, SQL, accepted, contacted, won, recycled); did you mean 'SQL'?"
+        "(states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled); did you mean 'SQL'?"
     ]
 
 
@@ -824,7 +824,7 @@ def check(*args: str):  # type: ignore[no-untyped-def]
 def test_cli_check_default_policy() -> None:
     result = check("policy", "check", str(DEFAULT_POLICY))
     assert result.exit_code == 0
-    assert result.stdout == f"{DEFAULT_POLICY}: OK, policy default-handover version 1 (7 states, 7 transitions)\n"
+    assert result.stdout == f"{DEFAULT_POLICY}: OK, policy default-handover version 1 (8 states, 8 transitions)\n"
     assert result.stderr == ""
 
 

@@ -48,6 +48,8 @@ fields:
   first_name: {personal: true, type: string}
 states:
   recycled: {description: 'Back with marketing for nurturing, with a reason', owner: marketing}
+  disqualified: {description: "Closed lost - not a fit now or later (no need, chose a competitor), with the reason",
+                 final: true}
   won:
     description: Closed won
     final: true
@@ -90,6 +92,7 @@ transitions:
     by: [system, sales_manager, sales]
     to: recycled
     from: [contacted, accepted, SQL, SAL]
+  disqualify: {requires: reason, by: [sales_manager, sales], to: disqualified, from: [contacted, accepted, SQL, SAL]}
   win: {by: [sales_manager, owner], to: won, from: contacted}
   contact: {to: contacted, from: accepted, by: [sales_manager, owner]}
   accept: {by: [sales_manager, owner], from: SQL, to: accepted}

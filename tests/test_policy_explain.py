@@ -20,8 +20,8 @@ ACKNOWLEDGE = (
     "sales_manager (sam), and gives the lead to another rep"
 )
 KNOWN = (
-    "(transitions: hand_over, qualify, accept, contact, win, recycle, renurture; "
-    "states: MQL, SAL, SQL, accepted, contacted, won, recycled)"
+    "(transitions: hand_over, qualify, accept, contact, win, disqualify, recycle, renurture; "
+    "states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled)"
 )
 
 
@@ -102,6 +102,7 @@ def test_sql_state_shows_moves_clock_routing_and_the_leads_there_now(baton: Bato
         "  - qualify from SAL, by sales (alice, bob, carol)",
         "Out of SQL:",
         "  - accept to accepted, by the lead's owner or sales_manager (sam)",
+        "  - disqualify to disqualified, by sales (alice, bob, carol) or sales_manager (sam)",
         "  - recycle to recycled, by sales (alice, bob, carol) or sales_manager (sam) or Baton itself (system)",
         "SLA clocks:",
         f"  - {ACKNOWLEDGE}",
@@ -236,7 +237,7 @@ def test_json_state_counts_leads_from_the_database_only(baton: Baton, db: Path) 
     assert got["owner"] == {"who": "sales", "members": ["alice", "bob", "carol"]}
     assert (got["initial"], got["final"], got["leads"]) == (False, False, 1)
     assert [m["trigger"] for m in got["into"]] == ["qualify"]
-    assert [m["trigger"] for m in got["out_of"]] == ["accept", "recycle"]
+    assert [m["trigger"] for m in got["out_of"]] == ["accept", "disqualify", "recycle"]
     assert got["clocks"][0]["within"] == "4h" and got["clocks"][0]["business"] is True
     assert got["routing"] == [
         {"when": "persona == 'executive'", "assign": ["carol"], "strategy": "round_robin"},
@@ -255,7 +256,7 @@ def test_clock_lengths_read_as_the_policy_wrote_them(baton: Baton, tmp_path: Pat
         "  - name: nudge\n    state: accepted\n    within: 90m\n  - name: follow_up\n    state: contacted\n    within: 14d\n",
     )
     policy.write_text(text, encoding="utf-8")
-    assert lines(baton("policy", "explain", "SQL", "--file", str(policy)))[8] == (
+    assert lines(baton("policy", "explain", "SQL", "--file", str(policy)))[9] == (
         "  - acknowledge: 2 working days in SQL; when it runs out, Baton tells the lead's owner and "
         "sales_manager (sam), and gives the lead to another rep"
     )

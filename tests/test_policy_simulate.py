@@ -157,7 +157,7 @@ def test_a_removed_state_needs_a_map_and_with_one_the_leads_are_judged_where_the
     assert lines[2:4] == [
         "L-1 (SAL, no owner)",
         "  SAL is not a state of version 2: applying it needs --map SAL=STATE "
-        "(states: MQL, handed, SQL, accepted, contacted, won, recycled)",
+        "(states: MQL, handed, SQL, accepted, contacted, won, disqualified, recycled)",
     ]
     assert "  1 lead sits in SAL, which version 2 removes: apply it with --map SAL=STATE." in lines
     mapped = simulate(baton, v2, "--map", "SAL=handed")

@@ -67,7 +67,7 @@ def test_the_entry_passes_the_default_policy(hook: dict[str, Any], tmp_path: Pat
     (tmp_path / "policies" / "default.yaml").write_bytes(DEFAULT_POLICY.read_bytes())
     result = run_entry(hook, "policies/default.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "policies/default.yaml: OK, policy default-handover version 1 (7 states, 7 transitions)\n"
+    assert result.stdout == "policies/default.yaml: OK, policy default-handover version 1 (8 states, 8 transitions)\n"
 
 
 def test_the_entry_fails_the_commit_on_a_broken_policy_naming_the_line(hook: dict[str, Any], tmp_path: Path) -> None:
@@ -82,5 +82,5 @@ def test_the_entry_fails_the_commit_on_a_broken_policy_naming_the_line(hook: dic
     assert result.stdout.startswith("policies/default.yaml: OK")
     assert result.stderr == (
         f"policies/team/acme.yaml:{line}:19: transition 'qualify' comes from unknown state 'SLA' "
-        "(states: MQL, SAL, SQL, accepted, contacted, won, recycled); did you mean 'SQL'?\n"
+        "(states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled); did you mean 'SQL'?\n"
     )

@@ -241,14 +241,14 @@ def test_a_broken_policy_with_json_lists_its_located_problems(baton: Baton, tmp_
     broken = tmp_path / "broken.yaml"
     broken.write_text(DEFAULT_POLICY.read_text().replace("to: SAL", "to: SAl", 1))
     message = ("transition 'hand_over' goes to unknown state 'SAl' "
-               "(states: MQL, SAL, SQL, accepted, contacted, won, recycled); did you mean 'SAL'?")
+               "(states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled); did you mean 'SAL'?")
     result = baton("--json", "init", "--policy", str(broken))
     assert result.exit_code == 1
     assert json_error(result) == {
-        "error": f"{broken} is not a valid policy: {broken}:94:9: {message}",
+        "error": f"{broken} is not a valid policy: {broken}:95:9: {message}",
         "exit": 1,
-        "problems": [{"file": str(broken), "line": 94, "col": 9, "message": message}],
+        "problems": [{"file": str(broken), "line": 95, "col": 9, "message": message}],
     }
     plain = baton("init", "--policy", str(broken))
-    assert (plain.exit_code, plain.stderr) == (1, f"{broken}:94:9: {message}\n")
+    assert (plain.exit_code, plain.stderr) == (1, f"{broken}:95:9: {message}\n")
 

@@ -141,7 +141,7 @@ def test_a_misspelt_state_or_choice_is_refused_not_silently_matching_nothing(bat
     state = baton("lead", "list", "--where", "state == 'SQl'")
     assert state.stderr == (
         "Error: --where, at column 10 (\"'SQl'\"): 'SQl' is not one of the values of state; did you mean 'SQL'? "
-        "(values: MQL, SAL, SQL, accepted, contacted, won, recycled)\n"
+        "(values: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled)\n"
     )
     choice = baton("lead", "advance", "--where", "persona in ['manager', 'exec']", "hand_over")
     assert choice.exit_code == 1
