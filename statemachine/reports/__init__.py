@@ -1,0 +1,1 @@
+"""Reports: one pass over the log -> figures -> text, CSV and the page."""
