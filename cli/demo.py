@@ -112,11 +112,16 @@ def _policy_change() -> list[Step]:
              ["--as", "sam", "policy", "approve", PROPOSAL]),
         Step("17:41", "", ["--as", "sam", "policy", "apply", PROPOSAL]),
         Step("17:45", "Under version 2, L-4 goes to sales.", ["--as", "jane", "lead", "advance", "L-4", "hand_over"]),
+        Step("18:00", "At the end of the day both heads read the same numbers, computed from the log alone: "
+             "how far leads got, and how fast.", ["report", "funnel"]),
+        Step("18:01", "Every report on one page, to open in a browser or attach to an email:",
+             ["report", "html", PAGE]),
     ]
 
 
-# Stands for the proposal's path in the story; `demo` writes the file and puts its path in.
+# Stand for paths in the story; `demo` puts the real ones in.
 PROPOSAL = "{proposal}"
+PAGE = "{page}"
 
 
 def proposal_text(default: str) -> str:
@@ -155,6 +160,7 @@ def demo(keep: str | None) -> None:
     with open(policy_file, "w", encoding="utf-8") as handle:
         handle.write(default)
     proposal = os.path.join(folder, "proposal.yaml")
+    page = os.path.join(folder, "reports.html")
     with open(proposal, "w", encoding="utf-8") as handle:
         handle.write(proposal_text(default))
 
@@ -174,7 +180,8 @@ def demo(keep: str | None) -> None:
         if step.story:
             click.echo(f"\n# {step.when} {step.story}")
         if step.args:
-            run([proposal if arg == PROPOSAL else arg for arg in step.args], step.when, step.refused)
+            paths = {PROPOSAL: proposal, PAGE: page}
+            run([paths.get(arg, arg) for arg in step.args], step.when, step.refused)
         if step.shows_notices:
             _show_notices(notices)
     store = Store.open(db, write=False)
@@ -184,7 +191,8 @@ def demo(keep: str | None) -> None:
         store.close()
     click.echo(f"\n# The log holds {checked} events and its hash chain is "
                + ("intact." if problem is None else f"BROKEN: {problem}"))
-    click.echo(f"\nExplore it yourself:  BATON_DB={shlex.quote(db)} {baton_command()} lead show L-1")
+    click.echo(f"\nThe reports page: {page}")
+    click.echo(f"Explore it yourself:  BATON_DB={shlex.quote(db)} {baton_command()} lead show L-1")
 
 
 def _show_notices(path: str) -> None:

@@ -160,3 +160,8 @@ def reps(app: App, since: str | None, until: str | None, as_of: str | None, fmt:
 
     shown = _figures(app, since, until, as_of).as_json()
     _emit(app, fmt, shown["reps"], lambda: table.reps_csv(shown["reps"]), lambda: text.reps(shown))
+
+
+from .report_html import html  # noqa: E402  (the page: its engine imports stay inside the command)
+
+report.add_command(html)

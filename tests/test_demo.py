@@ -114,7 +114,16 @@ def test_demo_ends_with_a_policy_change_reviewed_simulated_and_signed_by_both_he
     assert f"$ baton --as jane policy apply {proposal}\nrefused: cannot apply version 2 of default-handover yet" in change
     assert "All required approvals are in" in change
     assert "Applied policy default-handover version 2 (was version 1)" in change
-    assert change.endswith(
-        f"$ baton --as jane lead advance L-4 hand_over\nL-4: MQL -> SAL (hand_over).\n\n"
+    assert "$ baton --as jane lead advance L-4 hand_over\nL-4: MQL -> SAL (hand_over).\n" in change
+
+
+def test_demo_ends_by_writing_the_reports_page_and_saying_where_it_is(tmp_path: Path) -> None:
+    out = run_demo(tmp_path / "demo.db")
+    page = out[out.index("The reports page: ") + len("The reports page: "):].split("\n")[0]
+    assert page.endswith("reports.html")
+    assert "<h2" in Path(page).read_text(encoding="utf-8")
+    assert "$ baton report funnel\nFunnel: leads that entered each state over the whole log" in out
+    assert out.endswith(
         f"# The log holds 35 events and its hash chain is intact.\n\n"
+        f"The reports page: {page}\n"
         f"Explore it yourself:  BATON_DB={shlex.quote(str(tmp_path / 'demo.db'))} {baton_command()} lead show L-1\n")

@@ -153,7 +153,8 @@ def hours(figures: dict[str, Any]) -> list[str]:
     for name in dict.fromkeys(line["sla"] for line in lines):
         cells = {(line["weekday"], line["hour"]): line["breaches"] for line in lines if line["sla"] == name}
         most = max(cells.values())
-        out.append(f"  {name}: {sum(cells.values())} breaches")
+        total = sum(cells.values())
+        out.append(f"  {name}: {total} breach{'' if total == 1 else 'es'}")
         out.append("       " + "".join(f"{hour:<6}" for hour in range(0, 24, 6)).rstrip())
         for day, label in enumerate(_DAYS):
             row = "".join(_shade(cells.get((day, hour), 0), most) for hour in range(24))
