@@ -361,3 +361,21 @@ def test_a_way_back_beside_a_way_on_is_not_a_recycle() -> None:
     assert (facts.recycle_states, facts.recycle_triggers) == ({"recycled"}, {"recycle"})
     assert facts.next_on_path["SQL"] == "accepted"
 
+
+
+@pytest.mark.without_assigned_notices
+def test_the_page_written_from_the_scripted_week_carries_its_figures(baton: Baton, week: Path, tmp_path: Path) -> None:
+    """The week's numbers, worked out by hand above (a policy change mid-week,
+    an erased value), as a head reads them on the page."""
+    with closing(sqlite3.connect(week)) as conn, conn:
+        conn.execute("DELETE FROM personal WHERE lead = 'L-1' AND field = 'email'")
+    page = tmp_path / "week.html"
+    ok(baton("report", "html", str(page), now=LATER))
+    text = page.read_text(encoding="utf-8")
+    for caption in (
+        "Of 5 leads that entered MQL, 4 reached SAL (80%).",
+        "Of 4 leads that entered SQL, 3 reached accepted (75%).",
+        "Of 4 leads that entered SQL, 4 left it; median 2.5 hours, 9 in 10 within 17 hours.",
+        "acknowledge: 2 of 5 clocks met in time (40%), 3 breached, 0 still running; median 2.5 hours to stop.",
+    ):
+        assert caption in text, caption
