@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +158,27 @@ def sign_off(baton: Baton, policy: Path | str, now: str | None = MONDAY_9AM) -> 
     for head in ("hana", "sam"):
         result = baton("policy", "approve", str(policy), actor=head, now=now)
         assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def webhook() -> Iterator[Any]:
+    """A real HTTP server on loopback that records what notifications POST to it."""
+    from test_notify import LocalWebhook
+
+    hook = LocalWebhook()
+    hook.up()
+    yield hook
+    hook.down()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Any, str]]:
+    """A real SMTP server; yields its recorder and host:port."""
+    from aiosmtpd.controller import Controller
+    from test_notify import MailRecorder, free_port
+
+    recorder = MailRecorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield recorder, f"127.0.0.1:{controller.port}"
+    controller.stop()

@@ -10,13 +10,11 @@ import importlib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from textwrap import dedent, indent
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from conftest import (
     DEFAULT_POLICY,
@@ -27,7 +25,7 @@ from conftest import (
     to_sql,
     without_assigned_notices,
 )
-from test_notify import LocalWebhook, MailRecorder, free_port, outbox
+from test_notify import LocalWebhook, MailRecorder, outbox
 from test_policy_check import position, problems
 
 from cli.main import cli
@@ -43,23 +41,6 @@ ANA_FIELDS = {
     "timeline": "2027-02-01",
 }
 ANA_TEXT = "L-7 (Ana Ortiz, Northwind, CFO, Forecasting) is yours: acknowledge by 2026-11-23 13:00 GMT."
-
-
-@pytest.fixture
-def webhook() -> Iterator[LocalWebhook]:
-    hook = LocalWebhook()
-    hook.up()
-    yield hook
-    hook.down()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[MailRecorder, str]]:
-    recorder = MailRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield recorder, f"127.0.0.1:{controller.port}"
-    controller.stop()
 
 
 def init(baton: Baton, tmp_path: Path, text: str, notify: str | None = None) -> None:

@@ -13,7 +13,6 @@ import json
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from textwrap import dedent, indent
@@ -101,24 +100,6 @@ class MailRecorder:
 
     def to(self) -> list[str]:
         return [str(message["To"]) for message in self.messages]
-
-
-@pytest.fixture
-def webhook() -> Iterator[LocalWebhook]:
-    hook = LocalWebhook()
-    hook.up()
-    yield hook
-    hook.down()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[MailRecorder, str]]:
-    """A real SMTP server; yields its recorder and host:port."""
-    recorder = MailRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield recorder, f"127.0.0.1:{controller.port}"
-    controller.stop()
 
 
 def init_with_notify(baton: Baton, tmp_path: Path, notify: str | None) -> None:
