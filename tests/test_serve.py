@@ -49,7 +49,7 @@ class Serve:
 
     def __init__(self, db: Path, log: Path, *, now: str = SWEEP_AT, env: dict[str, str] | None = None):
         self.log = log
-        self._stderr = open(log, "w")  # noqa: SIM115 -- closed in finish()
+        self._stderr = open(log, "w")
         environment = {**os.environ, "BATON_DB": str(db), "BATON_NOW": now, **(env or {})}
         environment.pop("BATON_LOG", None)
         self.process = subprocess.Popen(
@@ -98,14 +98,6 @@ def due_db(baton: Baton, db_path: Path, tmp_path: Path, webhook: LocalWebhook) -
     init_with_notify(baton, tmp_path, f"webhook: {webhook.url}\n")
     assert to_sql(baton, "L-1", now=FRIDAY_3PM).exit_code == 0
     return db_path
-
-
-@pytest.fixture
-def webhook() -> Iterator[LocalWebhook]:
-    hook = LocalWebhook()
-    hook.up()
-    yield hook
-    hook.down()
 
 
 def test_serve_sweeps_sends_logs_each_round_and_stops_on_sigterm(
