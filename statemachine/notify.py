@@ -294,7 +294,7 @@ class Attempt:
     def as_json(self) -> dict[str, Any]:
         note = self.note
         return {
-            "id": note.id, "lead": note.lead, "sla": note.sla, "recipients": list(note.recipients),
+            "id": note.id, "lead": note.lead, "kind": note.kind, "sla": note.sla, "recipients": list(note.recipients),
             "status": self.status, "accepted": self.accepted, "failed": self.failed, "tries": self.tries,
             "next_try_at": self.next_try_at, "sent_at": self.sent_at,
         }

@@ -175,6 +175,18 @@ def test_the_webhook_and_the_file_get_the_body_with_fields_and_due(
     assert outbox(db_path)[0]["status"] == "sent"
 
 
+def test_send_with_json_says_which_kind_of_notification_each_line_is(
+        baton: Baton, tmp_path: Path, webhook: LocalWebhook) -> None:
+    # An assigned notice has an `sla` too (the clock the rep must beat): without
+    # `kind` a script reading `notify send --json` would take it for a breach.
+    init(baton, tmp_path, DEFAULT_POLICY.read_text(), f"webhook: {webhook.url}\n")
+    assert to_sql(baton, "L-7", *ANA).exit_code == 0
+    result = baton("--json", "notify", "send", now="2026-11-23T09:01")
+    assert result.exit_code == 0
+    [line] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (line["lead"], line["kind"], line["sla"], line["status"]) == ("L-7", "assigned", "acknowledge", "sent")
+
+
 def test_the_email_lists_the_fields_for_the_first_call(
         baton: Baton, tmp_path: Path, smtp: tuple[MailRecorder, str]) -> None:
     recorder, server = smtp

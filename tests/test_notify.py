@@ -234,7 +234,8 @@ def test_json_prints_one_object_per_notification_handled(
     assert result.exit_code == 1
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first == {
-        "id": 1, "lead": "L-1", "sla": "acknowledge", "recipients": ["alice", "sam"], "status": "pending",
+        "id": 1, "lead": "L-1", "kind": "sla_breach", "sla": "acknowledge", "recipients": ["alice", "sam"],
+        "status": "pending",
         "accepted": [], "failed": {"webhook": f"{webhook.url} answered 503 Service Unavailable"},
         "tries": 1, "next_try_at": "2026-11-30T11:01:00+00:00", "sent_at": None,
     }

@@ -214,3 +214,18 @@ def test_a_page_that_cannot_be_written_is_one_plain_line_and_nothing_is_written(
         write_page(path, "<!DOCTYPE html>")
     assert str(refused.value) == message.format(path=path, folder=tmp_path / "missing")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_charts_of_leads_mark_their_axis_at_whole_numbers_never_a_tenth_of_a_lead() -> None:
+    from statemachine.reports.page_charts import BLUE, Series, bar_chart
+
+    def marks(svg: str) -> set[str]:
+        return set(re.findall(r'class="axis [xy] always_show"|>(\d+(?:\.\d+)?)</text>', svg)) - {""}
+
+    for horizontal in (True, False):
+        counted = bar_chart("Leads", ["no answer", "no budget"], [Series("Recycled", [1, 0])],
+                            colours=[BLUE], horizontal=horizontal, whole=True)
+        assert not any("." in mark for mark in marks(counted)), horizontal
+        assert {"0", "1"} <= marks(counted)
+        hours = bar_chart("Hours", ["MQL"], [Series("Median", [1])], colours=[BLUE], horizontal=horizontal)
+        assert any("." in mark for mark in marks(hours)), "a chart of hours keeps its fractions"

@@ -232,6 +232,15 @@ def test_as_of_gives_the_figures_as_they_stood(baton: Baton, db: Path, tmp_path:
 
 
 @pytest.mark.without_assigned_notices
+def test_as_of_before_the_first_policy_names_the_first_version_not_todays(baton: Baton, week: Path) -> None:
+    # Version 2 went in force mid-week; on 1 November there was no log yet, and
+    # the empty report must not claim that version 2 was in force then.
+    out = ok(baton("report", "funnel", "--as-of", "2026-11-01", now=LATER)).stdout.splitlines()
+    assert out == ["Funnel: leads that entered each state over the whole log, as of 2026-11-01 00:00 GMT "
+                   "(policy default-handover version 1).", "No lead entered any state in this window."]
+
+
+@pytest.mark.without_assigned_notices
 def test_an_erased_personal_value_changes_no_figure(baton: Baton, week: Path) -> None:
     before = {kind: report(baton, kind) for kind in ("funnel", "sla", "recycle", "reps")}
     with closing(sqlite3.connect(week)) as conn, conn:

@@ -32,6 +32,8 @@ _LEAD_EVENTS = ('SELECT seq, lead, at, event, "to", data, policy_version FROM ev
                 "WHERE lead IS NOT NULL AND at <= ? ORDER BY lead, seq")
 _POLICY_CHANGES = ("SELECT seq, at, data FROM events WHERE lead IS NULL AND event = ? AND at <= ? ORDER BY seq")
 
+_FIRST_POLICY = "SELECT data FROM events WHERE lead IS NULL AND event = ? ORDER BY seq LIMIT 1"
+
 Moment = str | dt.datetime | None
 
 
@@ -57,6 +59,8 @@ def compute(store: Store, *, since: Moment = None, until: Moment = None, as_of: 
                            "so nothing could be counted; swap them")
         versions = VersionFacts(store)
         changes, in_force = _policy_changes(store, versions, end)
+        if in_force is None:  # before the first policy_applied: the first version, not the one in force today
+            in_force = _first_version(store)
         facts = versions[in_force] if in_force is not None else versions[compiled_policy(store)[0].version]
         policy = facts.policy
         _check_by(by, policy)
@@ -86,6 +90,12 @@ def _check_by(by: str | None, policy: Any) -> None:
         raise UnknownGrouping(by, [OWNER, *shown])
     if policy.fields[by].personal:
         raise UnknownGrouping(by, [OWNER, *shown], personal=True)
+
+
+def _first_version(store: Store) -> int | None:
+    row = store.db.execute(_FIRST_POLICY, (POLICY_APPLIED,)).fetchone()
+    version = json.loads(row[0]).get("version") if row else None
+    return version if isinstance(version, int) else None
 
 
 def _policy_changes(store: Store, versions: VersionFacts, end: str) -> tuple[list[_Change], int | None]:

@@ -98,7 +98,7 @@ def _funnel(figures: Mapping[str, Any]) -> dict[str, Any]:
     if any(rows[state]["entered"] for state in path):
         section["chart"] = bar_chart("Leads that entered each state", path,
                                      [Series("Entered", [rows[state]["entered"] for state in path], labels)],
-                                     colours=[BLUE], horizontal=True)
+                                     colours=[BLUE], horizontal=True, whole=True)
     section["captions"] = words.conversion_sentences(figures["conversion"])
     order = [state for state in figures["states"] if state in rows] + [s for s in rows if s not in figures["states"]]
     section["table"] = {
@@ -211,7 +211,7 @@ def _recycle(figures: Mapping[str, Any]) -> dict[str, Any]:
         return section
     section["chart"] = bar_chart("Leads recycled, by reason", [row["reason"] for row in recycle],
                                  [Series("Recycled", [row["count"] for row in recycle])],
-                                 colours=[ORANGE], horizontal=True)
+                                 colours=[ORANGE], horizontal=True, whole=True)
     initial = figures["main_path"][0] if figures["main_path"] else "the first state"
     section["captions"] = words.recycle_sentences(recycle, initial)
     section["table"] = {
@@ -234,7 +234,7 @@ def _reps(figures: Mapping[str, Any]) -> dict[str, Any]:
         Series("Assigned", [row["assigned"] for row in reps]),
         Series("Open now", [row["open"] for row in reps]),
         Series("Breaches", [row["breaches"] for row in reps]),
-    ], colours=[BLUE, ORANGE, RED])
+    ], colours=[BLUE, ORANGE, RED], whole=True)
     section["captions"] = words.rep_sentences(reps)
     section["table"] = {
         "head": ["Rep", "Assigned", "By routing rule", "Open now", "Median time to accept", "Breaches"],

@@ -6,6 +6,7 @@ and the commands operators run all day must not pay for loading it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +28,11 @@ class Series:
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, colours: Sequence[str],
-              horizontal: bool = False, axis_title: str | None = None) -> str:
+              horizontal: bool = False, axis_title: str | None = None, whole: bool = False) -> str:
     """Bars, one group per label, each with its value printed on it. Horizontal
-    bars read top down in `labels` order, their text just past the bar's end."""
+    bars read top down in `labels` order, their text just past the bar's end.
+    `whole`: the values are counts, so the axis is marked at whole numbers only
+    (pygal would mark 0.1, 0.2, ... up to a single lead)."""
     import pygal
 
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
@@ -41,6 +44,10 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, co
     # pygal draws a horizontal chart's first label at the bottom; a funnel reads top down.
     order = list(reversed(range(len(labels)))) if horizontal else list(range(len(labels)))
     chart.x_labels = [_short(labels[i]) for i in order]
+    if whole:
+        top = settings["range"][1] if horizontal else max(
+            (value or 0 for one in series for value in one.values), default=0)
+        chart.y_labels = _whole_ticks(top, inside=horizontal)
     if axis_title and horizontal:
         chart.x_title = axis_title  # the value axis of a horizontal chart runs along the bottom
     elif axis_title:
@@ -65,6 +72,14 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, a
     for one in series:
         chart.add(one.name, list(one.values))
     return _svg(chart, title, text_after_bars=False)
+
+
+def _whole_ticks(top: float, *, inside: bool) -> list[int]:
+    """About eight marks at whole numbers from 0 to `top` (within it when
+    `inside`: the axis end is fixed to leave room for the bars' text)."""
+    end = max(1, math.floor(top) if inside else math.ceil(top))
+    step = max(1, math.ceil(end / 8))
+    return list(range(0, end + 1, step))
 
 
 def _short(label: str, most: int = 40) -> str:
