@@ -201,7 +201,7 @@ class _Checker:
         if name.startswith("_"):
             raise ExprError(f"names starting with '_' are not allowed ('{name}')", self.offset(node))
         if name not in self.known:
-            raise ExprError(_unknown_name(name, self.known), self.offset(node))
+            raise ExprError(_unknown_name(name, self.known, self.choices), self.offset(node))
         self.names.add(name)
         get = _mk(ast.Attribute, _mk(ast.Name, "e", ast.Load()), "get", ast.Load())
         return _mk(ast.Call, get, [_mk(ast.Constant, name)], [])
@@ -311,7 +311,10 @@ class _Checker:
     }
 
 
-def _unknown_name(name: str, known: Collection[str]) -> str:
+def _unknown_name(name: str, known: Collection[str], choices: Mapping[str, Collection[str]] | None = None) -> str:
+    for holder, values in (choices or {}).items():
+        if name in values:  # a value written without its quotes: `state == SQL`
+            return f"'{name}' is a value of {holder}, not a name: put it in quotes, like {holder} == '{name}'"
     if not known:
         return f"unknown name '{name}' (no names are known here)"
     import difflib  # only needed on this error path

@@ -939,3 +939,12 @@ def test_a_transition_key_indented_as_a_transition_hints_at_the_indentation() ->
         "p.yaml:18:3: 'checklist' is indented as if it were a transition of its own; it is a key of the "
         "transition above it: indent it under that transition, in line with its from:, to: and by:",
     ]
+
+
+def test_a_choice_value_written_without_quotes_is_told_to_take_them() -> None:
+    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        "    - when: persona == 'executive'", "    - when: persona == executive", 1)
+    assert problems(text) == [
+        f"p.yaml:{position(text, 'persona == executive').split(':')[0]}:24: routing rule 1 when: 'executive' is a value of persona, "
+        "not a name: put it in quotes, like persona == 'executive'"
+    ]

@@ -412,3 +412,11 @@ def test_advance_where_draws_a_progress_bar_on_a_terminal_only(baton: Baton, mix
     assert (code, stdout) == (0, "Moved 2 leads from MQL to SAL (hand_over).\n")
     assert "Advancing 2 leads (hand_over)" in terminal and "100%" in terminal
     assert run_advance(copy, stderr_on_a_terminal=False) == (0, stdout, "")
+
+
+def test_a_state_written_without_quotes_is_told_to_take_them(baton: Baton, mixed: Path) -> None:
+    result = baton("lead", "list", "--where", "state == MQL")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: --where, at column 10 (\"MQL\"): 'MQL' is a value of state, not a name: put it in quotes, "
+        "like state == 'MQL'\n")
