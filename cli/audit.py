@@ -78,11 +78,13 @@ def _event_json(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _write_csv(rows: Any) -> None:
+    from statemachine.csv_cells import safe_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(LOG_COLUMNS)
     for number, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([safe_cell(cell) for cell in row])
         if number % 1000 == 0:
             click.echo(buffer.getvalue(), nl=False)
             buffer.seek(0)
