@@ -78,11 +78,13 @@ def _event_json(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _write_csv(rows: Any) -> None:
+    from statemachine.csv_cells import safe_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(LOG_COLUMNS)
     for number, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([safe_cell(cell) for cell in row])
         if number % 1000 == 0:
             click.echo(buffer.getvalue(), nl=False)
             buffer.seek(0)
@@ -91,33 +93,71 @@ def _write_csv(rows: Any) -> None:
 
 
 @audit.command()
+@click.option("--expect", "expected", multiple=True, metavar="SEQ:HASH",
+              help="A head kept from an earlier audit (`baton audit head`): fail unless the log still "
+                   "holds that event with that hash (repeatable).")
 @click.pass_obj
-def verify(app: App) -> None:
+def verify(app: App, expected: tuple[str, ...]) -> None:
     """Prove the log: chain, rules and leads table.
 
     Checks the hash chain, that every transition was legal under its policy
-    version, and that replaying the log gives exactly the leads table."""
-    from statemachine.audit import event_count
+    version, and that replaying the log gives exactly the leads table. With
+    --expect, that the log still holds a head kept earlier: a log rewritten
+    with fresh hashes passes the chain, but not this."""
+    from statemachine.audit import event_count, parse_expected
     from statemachine.audit import verify as walk
 
+    kept = [parse_expected(text) for text in expected]
     store = app.workspace(write=False).store
     if sys.stderr.isatty():
         with store.snapshot(), click.progressbar(length=event_count(store), label="verifying", file=sys.stderr) as bar:
-            report = walk(store, bar.update)
+            report = walk(store, bar.update, kept)
     else:
-        report = walk(store)
+        report = walk(store, expected=kept)
     if app.as_json:
         app.emit(report.as_json())
     elif report.ok:
+        head = "the log is empty" if report.head is None else f"head: seq {report.head.seq}, hash {report.head.hash}"
+        held = f", {plural(len(kept), 'kept head')} still in the log" if kept else ""
         click.echo(
             f"verified {plural(report.events, 'event')}, {plural(report.leads, 'lead')}: the chain is intact, "
-            "every transition was legal, the leads table matches the log"
+            f"every transition was legal, the leads table matches the log{held}; {head}"
         )
     else:
         for problem in report.problems:
             click.echo(str(problem), err=True)
+        if report.table_differs:
+            click.echo(
+                "The leads table and the log disagree: either one may be the one that was altered. "
+                "`baton audit rebuild` rewrites the table from the log, so run it only once you trust the log "
+                "(`baton audit verify --expect SEQ:HASH` holds it against a head kept earlier).",
+                err=True,
+            )
     if not report.ok:
         raise SystemExit(1)
+
+
+@audit.command()
+@click.pass_obj
+def head(app: App) -> None:
+    """The last event's seq and hash, for auditors to keep.
+
+    Keep it outside the database; later, `baton audit verify --expect SEQ:HASH`
+    fails if the log no longer holds that event with that hash.
+    --json: one object with seq, hash and at."""
+    from statemachine.audit import log_head
+    from statemachine.times import for_people
+
+    ws = app.workspace(write=False)
+    last = log_head(ws.store)
+    if app.as_json:
+        app.emit(last.as_json() if last is not None else {"seq": None, "hash": None, "at": None})
+    elif last is None:
+        click.echo("The log is empty: it has no head yet.")
+    else:
+        click.echo(f"Head of the log: seq {last.seq}, hash {last.hash}, "
+                   f"logged {for_people(last.at, ws.policy.timezone)}.")
+        click.echo(f"Keep it; `baton audit verify --expect {last.seq}:{last.hash}` checks the log still holds it.")
 
 
 @audit.command()

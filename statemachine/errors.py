@@ -400,3 +400,14 @@ class UnknownGrouping(BatonError):
             message = f"--by {name}: the policy has no field '{name}'{hint} {listed}"
         super().__init__(message)
         self.name, self.choices, self.personal = name, choices, personal
+
+
+class BadExpectedHead(BadUsage):
+    """`audit verify --expect` given something that is not SEQ:HASH."""
+
+    def __init__(self, given: str):
+        super().__init__(
+            f"--expect {given!r} is not a head; write it as SEQ:HASH, the seq and the 64-character "
+            "hash `baton audit head` printed, e.g. --expect 42:9f86d081884c7d65..."
+        )
+        self.given = given

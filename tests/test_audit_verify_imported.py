@@ -72,13 +72,20 @@ def verify_lines(baton: Baton, monkeypatch: pytest.MonkeyPatch, alone: tuple[str
     """What verify prints, checked to be the same when every lead sits at the
     edge of a chunk of one event (each replayed in full) as in one chunk,
     where the leads inside it (`alone` among them) are checked on their own."""
+    from test_audit import without_table_hint
+
     from statemachine.audit import compare, read
 
     def run() -> list[str]:
+        head = json.loads(baton("--json", "audit", "head").stdout)
         result = baton("audit", "verify")
         assert "Traceback" not in result.output
         assert result.exit_code == (0 if result.stdout else 1), result.output
-        return (result.stdout or result.stderr).splitlines()
+        if not result.stdout:
+            return without_table_hint(result.stderr.splitlines())
+        verified_head = f"; head: seq {head['seq']}, hash {head['hash']}"
+        assert result.stdout.endswith(verified_head + "\n"), result.stdout
+        return result.stdout.removesuffix(verified_head + "\n").splitlines()
 
     asked = []
     matches = compare._TableRows.created_matches

@@ -229,7 +229,7 @@ def test_audit_verify_passes_after_the_concurrent_workload(baton: Baton, db: Pat
     assert (code, err) == (0, ""), err
     assert out == (
         f"verified {len(rows)} events, 7 leads: the chain is intact, every transition was legal, "
-        "the leads table matches the log\n"
+        f"the leads table matches the log; head: seq {len(rows)}, hash {rows[-1]['hash']}\n"
     )
 
 

@@ -10,6 +10,8 @@ What an auditor gets:
   `rebuild`: the `leads` table, SLA clocks and open-lead counts written
   afresh from the log.
 - `log_filter`, `check_filter`, `raw_events`: the log filtered for `audit log`.
+- `log_head`: the last event's seq and hash, for an auditor to keep;
+  `verify(expected=...)` names each kept head the log no longer holds.
 
 How the parts fit: `read` reads the log a chunk at a time with the personal
 values each chunk holds, and every walk reads through it. `chain` checks (a),
@@ -25,10 +27,11 @@ from __future__ import annotations
 
 from .chain import ChainCheck, ContentBroken, content_matches, links_hold, verify_chain
 from .compare import row_differences
+from .head import expected_problems, log_head, parse_expected
 from .log import check_filter, log_filter, raw_events
 from .read import Chunk, PersonalValues, Row, event_count, read_chunks
 from .replaying import rebuild, replay
-from .report import Problem, Report
+from .report import Head, Problem, Report
 from .rules import Rules, lead_view, transition_refusal
 from .verifier import Verifier, verify
 
@@ -37,4 +40,5 @@ __all__ = [
     "check_filter", "log_filter", "raw_events", "Report", "Problem",
     "PersonalValues", "Chunk", "Row", "ChainCheck", "content_matches", "links_hold",
     "Rules", "transition_refusal", "lead_view", "row_differences", "Verifier", "ContentBroken",
+    "Head", "log_head", "parse_expected", "expected_problems",
 ]

@@ -1,5 +1,6 @@
 """What `verify` finds: each problem, where it is (an event's seq, a lead,
-a rep), and the report an auditor reads, in the order they read it."""
+a rep), the head it read, and the report an auditor reads, in the order
+they read it."""
 
 from __future__ import annotations
 
@@ -34,20 +35,40 @@ class Problem:
         return {**where, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Head:
+    """The log's last event, which an auditor keeps to hold later logs against."""
+
+    seq: int
+    hash: str
+    at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "at": self.at}
+
+
 @dataclass
 class Report:
     events: int = 0
     leads: int = 0
     problems: list[Problem] = field(default_factory=list)
     chain_broken: bool = False
+    head: Head | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def table_differs(self) -> bool:
+        """Whether the leads table (or a rep's count) disagrees with the log:
+        problems of a lead or a rep, not of an event."""
+        return any(p.seq is None and (p.lead is not None or p.rep is not None) for p in self.problems)
+
     def as_json(self) -> dict[str, Any]:
+        head = None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash}
         return {
-            "ok": self.ok, "events": self.events, "leads": self.leads,
+            "ok": self.ok, "events": self.events, "leads": self.leads, "head": head,
             "problems": [p.as_json() for p in self.problems],
         }
 

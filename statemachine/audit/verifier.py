@@ -12,7 +12,7 @@ break, and judges only the events before it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 from ..events import CREATED, IN_STATE_EVENTS, LIFECYCLE_EVENTS, MOVED, UPDATED
@@ -20,6 +20,7 @@ from ..projection import apply, is_personal
 from ..store import Event, Store
 from .chain import ContentBroken, _raw_chunks, content_matches, links_hold
 from .compare import _decode_chunk, _lone_created, _own_personal, _TableRows
+from .head import expected_problems, log_head
 from .read import _SELECT, _UNPARSED, PersonalValues, Row, _event, chunks, event_count
 from .report import Problem, Report, _problem_order
 from .rules import transition_refusal
@@ -205,14 +206,18 @@ class Verifier(SeqOrder):
                 ))
 
 
-def verify(store: Store, progress: Callable[[int], None] | None = None) -> Report:
+def verify(store: Store, progress: Callable[[int], None] | None = None,
+           expected: Sequence[tuple[int, str]] = ()) -> Report:
     """Walk the whole log; a report with every problem found (the chain: only
-    its first break, after which nothing else can be trusted). `progress` is
-    told of the events read, once each in all, as they are read."""
+    its first break, after which nothing else can be trusted), the head read,
+    and each `expected` (seq, hash) that the log no longer holds. `progress`
+    is told of the events read, once each in all, as they are read."""
     with store.snapshot():  # the log and the tables as of one moment, however busy
         report = _verify_in_one_read(store, progress)
         if report is None:
             report = _verify_in_seq_order(store, None if progress is None else _halved(progress))
+        report.head = log_head(store)
+        report.problems.extend(expected_problems(store, list(expected)))
         report.problems.sort(key=_problem_order)
     return report
 

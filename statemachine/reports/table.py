@@ -1,9 +1,8 @@
 """The reports as CSV: a header row, then one row a line of the report,
 columns named as the JSON keys. A nested count (`to` of the funnel, a rep's
 `by_rule`) is spread over one column each (`to_SAL`, `rule_1`), so a
-spreadsheet can sum them. A text cell that a spreadsheet would run as a
-formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is
-written with a leading `'`, as OWASP advises against CSV injection.
+spreadsheet can sum them. Every cell goes through `csv_cells.safe_cell`,
+so a spreadsheet never runs one as a formula.
 """
 
 from __future__ import annotations
@@ -13,15 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+from ..csv_cells import safe_cell
 
 
 def spread(lines: list[dict[str, Any]], key: str, prefix: str, order: Iterable[str] = ()) -> tuple[
