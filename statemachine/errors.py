@@ -400,3 +400,7 @@ class UnknownGrouping(BatonError):
             message = f"--by {name}: the policy has no field '{name}'{hint} {listed}"
         super().__init__(message)
         self.name, self.choices, self.personal = name, choices, personal
+
+
+class ErasureRefused(BatonError):
+    """`lead forget` refused: the policy names no one who may erase, the actor is not named, or nothing to erase."""
