@@ -84,9 +84,8 @@ def show(app: App, lead_id: str) -> None:
 
     ws = app.workspace(write=False)
     shown = describe_lead(ws, lead_id)
-    shown["erased"] = erased_fields(ws.store, lead_id, shown["fields"])
     if app.as_json:
-        app.emit(shown)
+        app.emit(shown)  # the object `lead list --json` prints too: the erased fields are simply absent
         return
     zone = ws.policy.timezone
     state = ws.policy.states[shown["state"]]
@@ -96,7 +95,7 @@ def show(app: App, lead_id: str) -> None:
         click.echo(f"  {state.description}")
     if shown["attempts"]:
         click.echo(f"  contact attempts in this state: {shown['attempts']}")
-    values = {**dict.fromkeys(shown["erased"], "[erased]"), **shown["fields"]}
+    values = {**dict.fromkeys(erased_fields(ws.store, lead_id, shown["fields"]), "[erased]"), **shown["fields"]}
     fields = [(name, values[name]) for name in ws.policy.fields if name in values]
     click.echo("fields:" if fields else "fields: none")
     for name, value in fields:
