@@ -79,12 +79,13 @@ def show(app: App, lead_id: str) -> None:
 
     State, owner, fields, checklist status, SLA clocks and the triggers you may fire now.
     """
+    from statemachine.erasure import erased_fields
     from statemachine.lifecycle import show as describe_lead
 
     ws = app.workspace(write=False)
     shown = describe_lead(ws, lead_id)
     if app.as_json:
-        app.emit(shown)
+        app.emit(shown)  # the object `lead list --json` prints too: the erased fields are simply absent
         return
     zone = ws.policy.timezone
     state = ws.policy.states[shown["state"]]
@@ -94,7 +95,8 @@ def show(app: App, lead_id: str) -> None:
         click.echo(f"  {state.description}")
     if shown["attempts"]:
         click.echo(f"  contact attempts in this state: {shown['attempts']}")
-    fields = [(name, shown["fields"][name]) for name in ws.policy.fields if name in shown["fields"]]
+    values = {**dict.fromkeys(erased_fields(ws.store, lead_id, shown["fields"]), "[erased]"), **shown["fields"]}
+    fields = [(name, values[name]) for name in ws.policy.fields if name in values]
     click.echo("fields:" if fields else "fields: none")
     for name, value in fields:
         click.echo(f"  {name}: " + value_text(value).replace("\n", "\n    "))
@@ -213,3 +215,8 @@ def import_(app: App, file: str, maps: tuple[str, ...], nulls: tuple[str, ...], 
 from .lead_advance import advance  # noqa: E402
 
 lead.add_command(advance)
+
+# `lead forget` (erasure on request) lives in a module of its own.
+from .lead_forget import forget  # noqa: E402
+
+lead.add_command(forget)

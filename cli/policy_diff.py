@@ -15,6 +15,7 @@ HEADINGS = {
     "policy": "Policy", "transition": "Transitions", "checklist": "Checklists", "field": "Fields",
     "role": "Roles", "state": "States", "routing": "Routing", "sla": "SLAs",
     "business_hours": "Business hours", "notify": "Notifications", "approvals": "Approvals",
+    "erasure": "Erasure",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from statemachine.events import ASSIGNED, ATTEMPT, CREATED, MOVED, SLA_BREACH, UNROUTED, UPDATED
+from statemachine.events import ASSIGNED, ATTEMPT, CREATED, ERASED, MOVED, SLA_BREACH, UNROUTED, UPDATED
 from statemachine.times import for_people
 
 
@@ -28,6 +28,8 @@ def event_sentence(event: Any, zone: str) -> str:
             f"{lead_id} has no rep: {unrouted_reason(data, zone)}. It waits unassigned in {event.to} "
             "(see `baton lead list --unassigned`)."
         )
+    if event.event == ERASED:
+        return f"Erased {lead_id}'s personal data ({', '.join(data['erased'])}): {data['reason']}."
     line = f"{lead_id}: {event.from_} -> {event.to} ({event.event})."
     if data.get("released"):
         line += f" {data['released']} no longer owns it."
@@ -176,6 +178,8 @@ def history_text(event: Any, fields: dict[str, Any], zone: str, order: list[str]
         holder = f"while {data['owner']} owned it" if data.get("owner") else "with no owner"
         due = for_people(data["due"], zone)
         return f"missed the {data['sla']} deadline, due {due}, {holder}: {breach_actions_text(data.get('actions', {}))}"
+    if kind == ERASED:
+        return f"erased {', '.join(data['erased'])} on request: {data['reason']}"
     if kind == MOVED:
         return f"moved {event.from_} -> {event.to} when policy version {event.policy_version} came in (--map {data['map']})"
     line = f"{kind} {event.from_} -> {event.to}" if event.from_ != event.to and event.to else kind

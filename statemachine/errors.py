@@ -374,6 +374,8 @@ class BulkStopped(BatonError):
         more = f"it and the {not_tried - 1} after it were" if not_tried > 1 else "it was"
         super().__init__(f"stopped at {lead}, so {more} not {done}: {error}")
         self.lead, self.error, self.not_tried = lead, error, not_tried
+
+
 class RepNotAway(BatonError):
     """`rep back` for a rep who is not away: logging it would record a return
     that never happened. `ended` is when their last time away ran out, if it did."""
@@ -383,7 +385,6 @@ class RepNotAway(BatonError):
         super().__init__(f"{rep} is not away{why} routing may pick them already "
                          "(`baton rep list` shows who is away)")
         self.rep, self.ended = rep, ended
-
 
 
 class UnknownGrouping(BatonError):
@@ -411,3 +412,7 @@ class BadExpectedHead(BadUsage):
             "hash `baton audit head` printed, e.g. --expect 42:9f86d081884c7d65..."
         )
         self.given = given
+
+
+class ErasureRefused(BatonError):
+    """`lead forget` refused: the policy names no one who may erase, the actor is not named, or nothing to erase."""

@@ -138,6 +138,7 @@ def create_database(path: str, policy: Policy, fill: Callable[[Store], object]) 
     try:
         db = sqlite3.connect(temporary, isolation_level=None)
         try:
+            db.execute("PRAGMA secure_delete = ON")  # as `Store.open` does
             _create_tables(db, policy)
             store = Store(path, db)
             with store.transaction():

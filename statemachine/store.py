@@ -99,6 +99,9 @@ class Store:
                 f"{path} was made by another version of Baton (it has no {', '.join(missing)} table); "
                 "use the Baton that made it"
             )
+        # Zero what a write frees or rewrites, whatever SQLite's build default:
+        # an old value left in free space would survive its erasure (`lead forget`).
+        db.execute("PRAGMA secure_delete = ON")
         return cls(path, db)
 
     def close(self) -> None:

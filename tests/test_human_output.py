@@ -211,6 +211,7 @@ def test_lead_help_lists_each_command_with_a_whole_phrase(baton: Baton) -> None:
         "  add      Create a lead in the initial state.\n"
         "  advance  Move a lead on by firing a trigger.\n"
         "  attempt  Log a contact attempt.\n"
+        "  forget   Erase a lead's personal data on request.\n"
         "  history  The lead's events, oldest first.\n"
         "  import   Bulk add leads from a CSV or JSON lines file.\n"
         "  list     Leads, filtered by state, owner or clock.\n"

@@ -20,6 +20,7 @@ initial: 'MQL'
 timezone: "Europe/London"
 roles: {sales_head: [sam], sales_manager: [sam], marketing_head: [hana], sales: [carol, alice, bob], marketing: [omar, jane]}
 approvals: {required: [sales_head, marketing_head]}
+erasure: {by: sales_manager}
 business_hours: {end: '17:30', start: '09:00', days: [fri, thu, wed, tue, mon],
                  holidays: [2027-01-01, "2026-12-25", 2026-12-28]}
 fields:

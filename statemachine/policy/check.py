@@ -33,6 +33,7 @@ __all__ = [
 TOP_KEYS = (
     "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
     "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
+    "erasure",
 )
 
 
@@ -64,6 +65,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
         sla = self._sla(top.get("sla"), states, roles, transitions, hours, routing is not None)
         notify = self._notify(top.get("notify"), roles)
         approvals = [r for r, node in self._approvals(top.get("approvals"), roles)]
+        erasure = self._erasure(top.get("erasure"), roles)
         if self.problems:
             return None
         return Policy(
@@ -71,7 +73,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
             roles=roles, fields=fields, states=states, initial=initial,
             checklists=checklists, transitions=transitions, routing=routing,
             sla=tuple(sla), notify=notify, approvals=tuple(approvals),
-            description=self.text(top.get("description"), "description"),
+            description=self.text(top.get("description"), "description"), erasure=erasure,
         )
 
     def _version(self, root: Node) -> int:
@@ -109,6 +111,22 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
                                           "in them, so no new version could ever be approved; put someone else in "
                                           "one of these roles")
         return required
+
+
+    def _erasure(self, node: Node | None, roles: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+        """`erasure: {by: [ROLE, ...]}`: who may erase a person's data on request."""
+        if node is None:
+            return None
+        entries = self.mapping(node, "erasure")
+        self.keys(node, ("by",), "erasure")
+        by = self.names(entries.get("by"), "erasure: by")
+        if not by:
+            self.err(entries.get("by") or node, "erasure needs the roles who may erase a person's data: "
+                                                "write `erasure: {by: [sales_manager]}`")
+        for role, item in by:
+            if self.unknown_role(role, roles):
+                self.err(item, f"erasure by unknown role '{role}' (roles: {listing(roles)}){suggest(role, roles)}")
+        return tuple(dict.fromkeys(role for role, _ in by))
 
 
 def _and(names: list[str]) -> str:

@@ -56,11 +56,12 @@ class Change:
 
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
     """Every change from `old` to `new`, grouped by kind: policy, transition,
-    checklist, field, role, state, routing, sla, business_hours, notify, approvals."""
+    checklist, field, role, state, routing, sla, business_hours, notify, approvals, erasure."""
     return [
         *_policy(old, new), *_transitions(old, new), *_checklists(old, new), *_fields(old, new),
         *_roles(old, new), *_states(old, new), *_routing(old, new), *_slas(old, new),
         *_business_hours(old, new), *_notify(old, new), *_approvals(old, new),
+        *_erasure(old, new),
     ]
 
 
@@ -377,3 +378,8 @@ def _notify(old: Policy, new: Policy) -> Iterator[Change]:
 # -- approvals --------------------------------------------------------------------
 def _approvals(old: Policy, new: Policy) -> Iterator[Change]:
     yield from _members("approvals", "approvals", "role", old.approvals, new.approvals)
+
+
+# -- erasure ----------------------------------------------------------------------
+def _erasure(old: Policy, new: Policy) -> Iterator[Change]:
+    yield from _members("erasure", "erasure", "eraser", old.erasure or (), new.erasure or ())

@@ -83,6 +83,7 @@ MEMBERS: dict[str, Callable[[Change], str]] = {
     "member": _member("{} joined", "{} left"),
     "date": _member("{} added", "{} removed"),
     "role": _member("{} must now approve a new version", "{} no longer has to approve a new version"),
+    "eraser": _member("{} may now erase a person's data on request", "{} may no longer erase a person's data"),
     "values": _values,
     "when": _condition,
 }

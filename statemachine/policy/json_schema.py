@@ -250,6 +250,8 @@ def policy_schema() -> Schema:
         "approvals": _object("approvals", {
             "required": _property("approvals.required", _one_or_list(ROLE, nullable=True)),
         }, nullable=True),
+        "erasure": _object("erasure", {"by": _property("erasure.by", _one_or_list(ROLE, at_least_one=True))},
+                           required=("by",)),
     }
     assert tuple(properties) == TOP_KEYS, "a key of the policy is missing from the schema"
     return {

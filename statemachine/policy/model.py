@@ -14,7 +14,7 @@ from ..expr import Expr, compile_expr
 from ..record import Record
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 3
+PLAIN_FORMAT = 4
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -119,6 +119,9 @@ class Policy(Record):
     notify: dict[str, Any] | None = None
     approvals: tuple[str, ...] = ()
     description: str | None = None
+    # `erasure: {by: [...]}`: the roles that may erase a person's data; None
+    # when the key is absent, which refuses `lead forget` for everyone.
+    erasure: tuple[str, ...] | None = None
 
     @property
     def expression_names(self) -> tuple[str, ...]:
@@ -169,6 +172,7 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         "notify": policy.notify,
         "approvals": policy.approvals,
         "description": policy.description,
+        "erasure": None if policy.erasure is None else list(policy.erasure),
     }
 
 
@@ -222,4 +226,5 @@ def from_plain(data: dict[str, Any]) -> Policy:
         notify=data["notify"],
         approvals=tuple(data["approvals"]),
         description=data["description"],
+        erasure=None if data["erasure"] is None else tuple(data["erasure"]),
     )

@@ -162,4 +162,10 @@ WORDS: dict[str, str] = {
         "The roles that must approve: one person of each runs `baton policy approve FILE` on the new text "
         "before `baton policy apply` puts it in force, like [marketing, sales]."
     ),
+    # erasure
+    "erasure": (
+        "Erasure on request: who may erase every personal value of a lead with `baton lead forget ID --reason TEXT`. "
+        "Without this key nobody may."
+    ),
+    "erasure.by": "The roles whose people may erase a person's data, like [sales_manager].",
 }
