@@ -116,6 +116,10 @@ def verify(app: App) -> None:
     else:
         for problem in report.problems:
             click.echo(str(problem), err=True)
+    if report.back_filled and not app.as_json:
+        were = "event was" if report.back_filled == 1 else "events were"
+        click.echo(f"{report.back_filled} {were} written with a --now more than five minutes off the clock "
+                   "(each records the real time as recorded_at)")
     if not report.ok:
         raise SystemExit(1)
 

@@ -40,6 +40,7 @@ class Report:
     leads: int = 0
     problems: list[Problem] = field(default_factory=list)
     chain_broken: bool = False
+    back_filled: int = 0  # events written with a --now far from the wall clock: told, not a problem
 
     @property
     def ok(self) -> bool:
@@ -48,7 +49,7 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "events": self.events, "leads": self.leads,
-            "problems": [p.as_json() for p in self.problems],
+            "problems": [p.as_json() for p in self.problems], "back_filled": self.back_filled,
         }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+from ..clock import back_filled
 from ..events import CREATED, IN_STATE_EVENTS, LIFECYCLE_EVENTS, MOVED, UPDATED
 from ..projection import apply, is_personal
 from ..store import Event, Store
@@ -214,6 +215,7 @@ def verify(store: Store, progress: Callable[[int], None] | None = None) -> Repor
         if report is None:
             report = _verify_in_seq_order(store, None if progress is None else _halved(progress))
         report.problems.sort(key=_problem_order)
+        report.back_filled = back_filled(store)
     return report
 
 

@@ -162,4 +162,10 @@ WORDS: dict[str, str] = {
         "The roles that must approve: one person of each runs `baton policy approve FILE` on the new text "
         "before `baton policy apply` puts it in force, like [marketing, sales]."
     ),
+    # the clock
+    "clock": "Whether a change may give its own time with --now.",
+    "clock.now_on_writes": (
+        "allow (the default) or refuse: refuse makes every command that changes something refuse --now "
+        "(and BATON_NOW), so each change carries the time it was really made; reading commands may still use --now."
+    ),
 }
