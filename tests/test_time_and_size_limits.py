@@ -9,6 +9,7 @@ command line; a policy file over 1 MB is refused before it is read."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_verify_without_back_filled_events_says_nothing_of_them(baton: Baton, db
     assert baton("audit", "verify", now=None).stdout.splitlines() == [
         "verified 2 events, 1 lead: the chain is intact, every transition was legal, the leads table matches the log",
     ]
-    assert as_json(baton("--json", "audit", "verify", now=None))["back_filled"] == 0
+    assert "back_filled" not in as_json(baton("--json", "audit", "verify", now=None))
 
 
 def test_history_says_when_a_back_filled_change_was_really_written(baton: Baton, db: Path) -> None:
@@ -222,3 +223,96 @@ def test_the_wall_clock_itself_is_the_machines(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.undo()  # this test: the real clock
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     assert before <= statemachine.clock.wall_clock(WALL) <= dt.datetime.now(dt.UTC)
+
+
+# -- one size limit for every value -----------------------------------------------------------
+
+LIMIT = 1024 * 1024
+OVER = "é" * (LIMIT // 2) + "x"  # 1,048,577 bytes of UTF-8 in 524,289 characters
+AT_LIMIT = "é" * (LIMIT // 2)  # exactly 1,048,576 bytes
+TOO_LARGE = "is 1,048,577 bytes, over the limit of 1 MB for one value (1,048,576 bytes of UTF-8)"
+
+
+def _bad(result: object) -> list[tuple[int, str]]:
+    return [(b["line"], b["reason"]) for b in as_json(result)["bad"]]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_value_over_1_mb_is_a_bad_row_in_csv_and_json_lines_alike(
+        baton: Baton, db: Path, tmp_path: Path, suffix: str) -> None:
+    leads = tmp_path / f"leads.{suffix}"
+    rows = [("a@example.com", "short"), ("b@example.com", OVER), ("c@example.com", AT_LIMIT)]
+    if suffix == "csv":
+        leads.write_text("email,content\n" + "".join(f'{e},"{c}"\n' for e, c in rows), encoding="utf-8")
+    else:
+        leads.write_text("".join(json.dumps({"email": e, "content": c}) + "\n" for e, c in rows), encoding="utf-8")
+    refused = baton("lead", "import", str(leads))
+    assert refused.exit_code == 1
+    line = 3 if suffix == "csv" else 2
+    assert refused.stderr == (f"Error: {leads}:{line}: field 'content': {TOO_LARGE}; nothing was imported "
+                              "(fix that row, or pass --skip-bad to import the good rows)\n")
+    assert event_count(db) == 1
+    result = baton("--json", "lead", "import", str(leads), "--skip-bad")
+    assert _bad(result) == [(line, f"field 'content': {TOO_LARGE}")]
+    assert as_json(result)["imported"] == 2
+
+
+def test_a_csv_cell_beyond_what_csv_reads_says_both_things_it_may_be(baton: Baton, db: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+
+    import statemachine.leadimport.read as read
+
+    monkeypatch.setattr(read, "CSV_CELL_CHARS", 2 * LIMIT)
+    limit = csv.field_size_limit(2 * LIMIT)  # as 64 MB would be, without writing 64 MB
+    try:
+        leads = tmp_path / "leads.csv"
+        leads.write_text(f'email,content\na@example.com,"{"x" * (2 * LIMIT + 1)}"\nb@example.com,ok\n',
+                         encoding="utf-8")
+        result = baton("--json", "lead", "import", str(leads), "--skip-bad")
+    finally:
+        csv.field_size_limit(limit)
+    assert _bad(result) == [(2, "has a cell of more than 2,097,152 characters, far over the limit of 1 MB for one "
+                                "value (1,048,576 bytes of UTF-8); shorten it, or check for a quote that is not closed")]
+
+
+def test_lead_add_and_set_refuse_a_value_over_1_mb(baton: Baton, db: Path) -> None:
+    added = baton("lead", "add", "--id", "S-1", f"content={OVER}")
+    assert added.exit_code == 1
+    assert TOO_LARGE in added.stderr and "content" in added.stderr
+    assert len(added.stderr.splitlines()) == 1
+    assert baton("lead", "add", "--id", "S-1", f"content={AT_LIMIT}").exit_code == 0
+    changed = baton("lead", "set", "S-1", f"next_steps={OVER}")
+    assert changed.exit_code == 1
+    assert TOO_LARGE in changed.stderr and "next_steps" in changed.stderr
+    assert event_count(db) == 2
+
+
+def test_a_lead_id_over_1_mb_is_refused(baton: Baton, db: Path) -> None:
+    result = baton("lead", "add", "--id", "L" * (LIMIT + 1), "score=1")
+    assert result.exit_code == 1
+    assert "the id is 1,048,577 bytes, over the limit of 1 MB for one value" in result.stderr
+    assert event_count(db) == 1
+
+
+def test_a_policy_file_over_1_mb_is_refused_before_it_is_read(baton: Baton, policy_file: Path) -> None:
+    text = policy_file.read_text(encoding="utf-8")
+    policy_file.write_text(text + "#" * (LIMIT - len(text.encode()) - 1) + "\n", encoding="utf-8")
+    assert policy_file.stat().st_size == LIMIT
+    assert baton("policy", "check", str(policy_file)).exit_code == 0  # exactly 1 MB is a policy still
+    with policy_file.open("a", encoding="utf-8") as handle:
+        handle.write("x")
+    result = baton("policy", "check", str(policy_file))
+    assert result.exit_code == 1
+    assert result.output == (f"{policy_file}:1:1: the file is 1,048,577 bytes, over the limit of 1 MB for a policy "
+                             "(1,048,576 bytes); a policy is a few pages of YAML: check this is the right file\n")
+    assert baton("init", "--policy", str(policy_file)).exit_code == 1
+
+
+def test_a_transition_indented_one_space_less_is_named_at_its_own_line(baton: Baton, policy_file: Path) -> None:
+    text = policy_file.read_text(encoding="utf-8")
+    policy_file.write_text(text.replace("\n  contact: {from: accepted", "\n contact: {from: accepted"), encoding="utf-8")
+    line = next(n for n, row in enumerate(policy_file.read_text().splitlines(), 1) if row.startswith(" contact:"))
+    result = baton("policy", "check", str(policy_file))
+    assert result.output == (f"{policy_file}:{line}:2: this is not valid YAML: the indentation here does not match "
+                             "the lines above; line it up with the entries it belongs to\n")

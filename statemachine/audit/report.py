@@ -47,10 +47,13 @@ class Report:
         return not self.problems
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        shown = {
             "ok": self.ok, "events": self.events, "leads": self.leads,
-            "problems": [p.as_json() for p in self.problems], "back_filled": self.back_filled,
+            "problems": [p.as_json() for p in self.problems],
         }
+        if self.back_filled:  # only when there are some, as the text says it
+            shown["back_filled"] = self.back_filled
+        return shown
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:
