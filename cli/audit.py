@@ -133,6 +133,10 @@ def verify(app: App, expected: tuple[str, ...]) -> None:
                 "(`baton audit verify --expect SEQ:HASH` holds it against a head kept earlier).",
                 err=True,
             )
+    if report.back_filled and not app.as_json:
+        were = "event was" if report.back_filled == 1 else "events were"
+        click.echo(f"{report.back_filled} {were} written with a --now more than five minutes off the clock "
+                   "(each records the real time as recorded_at)")
     if not report.ok:
         raise SystemExit(1)
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .app import App
+
+if TYPE_CHECKING:
+    from statemachine.store import Store
 
 
 @click.command()
@@ -12,14 +17,22 @@ from .app import App
 @click.pass_obj
 def init(app: App, policy_file: str) -> None:
     """Create the database and activate the policy."""
+    from statemachine.backfill import write_clock
     from statemachine.policy import read_policy_file
     from statemachine.policy.versions import command_time, store_policy
     from statemachine.schema import create_database
+    from statemachine.times import from_iso
 
     text, policy = read_policy_file(policy_file)
     actor = app.acting_as()
     at = command_time(app.now, policy)
-    create_database(app.db, policy, lambda store: store_policy(store, text, policy, actor, at))
+    recorded_at = write_clock(policy, from_iso(at)) if app.now else None
+
+    def first_version(store: Store) -> dict[str, Any]:
+        store.recorded_at = recorded_at
+        return store_policy(store, text, policy, actor, at)
+
+    create_database(app.db, policy, first_version)
     summary = {
         "db": app.db, "policy": policy.name, "version": policy.version,
         "states": len(policy.states), "transitions": len(policy.transitions),

@@ -169,7 +169,10 @@ def history(app: App, lead_id: str) -> None:
             k: (values.get(v["personal"], "[erased]") if is_personal(v) else v)
             for k, v in e.data.get("fields", {}).items()
         }
-        click.echo(f"{e.seq:>6}  {for_people(e.at, zone)}  {e.actor:<10} {history_text(e, fields, zone, order)}".rstrip())
+        # A back-filled event says when it was really written.
+        written = f" [recorded at {for_people(e.data['recorded_at'], zone)}]" if isinstance(e.data.get("recorded_at"), str) else ""
+        click.echo(f"{e.seq:>6}  {for_people(e.at, zone)}  {e.actor:<10} {history_text(e, fields, zone, order)}"
+                   f"{written}".rstrip())
 
 
 @lead.command(name="import")

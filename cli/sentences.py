@@ -183,7 +183,7 @@ def history_text(event: Any, fields: dict[str, Any], zone: str, order: list[str]
     if kind == MOVED:
         return f"moved {event.from_} -> {event.to} when policy version {event.policy_version} came in (--map {data['map']})"
     line = f"{kind} {event.from_} -> {event.to}" if event.from_ != event.to and event.to else kind
-    given = {k: v for k, v in data.items() if k != "released"}
+    given = {k: v for k, v in data.items() if k not in ("released", "recorded_at")}
     if given:
         line += " (" + ", ".join(f"{k}: {value_text(v)}" for k, v in given.items()) + ")"
     if data.get("released"):

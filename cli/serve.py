@@ -31,7 +31,7 @@ def serve(app: App, every: float) -> None:
     # round runs under it.
     store = PinnedStore.open(app.db, write=True)
     try:
-        Workspace(store, SYSTEM, app.now)  # a missing policy (exit 1) or a bad --now (exit 2) stops here
+        Workspace(store, SYSTEM, app.now, write=True)  # a missing policy or a refused --now (exit 1), a bad --now (exit 2)
         with serving_lock(app.db), stop_on_signals() as stop:
             run_service(store, every, app.now, stop, sys.stdout)
     finally:

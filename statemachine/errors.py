@@ -49,6 +49,10 @@ class PolicyInvalid(BatonError):
         self.problems = problems
 
 
+class ClockRefused(BatonError):
+    """A change whose --now the policy forbids, or a time out of any plausible range."""
+
+
 class DatabaseProblem(BatonError):
     """The database file is missing, locked, read-only, or not a Baton database."""
 

@@ -180,6 +180,8 @@ def parse_assignments(policy: Policy, pairs: Iterable[tuple[str, str]]) -> dict[
 
 # Keys every trigger takes besides its `requires`, always optional.
 OPTIONAL_KEYS = ("reason", "note")
+RESERVED_MEANING = {"released": "the rep a transition takes the lead from",
+                    "recorded_at": "the real time of a change made with --now"}
 
 
 def check_keys(policy: Policy, lead: str, trigger: str, args: Mapping[str, str]) -> None:
@@ -189,10 +191,8 @@ def check_keys(policy: Policy, lead: str, trigger: str, args: Mapping[str, str])
         raise UnknownTrigger(trigger, list(policy.transitions))
     for key in RESERVED_KEYS:
         if key in args:
-            raise BadArgument(
-                f"{key}=... cannot be given: Baton itself records in it the rep a transition takes the lead from; "
-                f"leave {key}=... out"
-            )
+            what = RESERVED_MEANING.get(key, "what it records itself")
+            raise BadArgument(f"{key}=... cannot be given: Baton itself records in it {what}; leave {key}=... out")
     required = list(transition.requires)
     optional = [k for k in OPTIONAL_KEYS if k not in required]
     unknown = [key for key in args if key not in required and key not in optional]

@@ -97,7 +97,7 @@ class Cycle:
 def run_cycle(store: Store, now: str | None, stop: StopFlag, stdout: TextIO) -> Cycle | None:
     """One sweep, then one send; a database or policy problem is logged and the loop goes on."""
     try:
-        ws = Workspace(store, SYSTEM, now)
+        ws = Workspace(store, SYSTEM, now, write=True)
         swept = sweep(ws, stop)
         report = send_due(store, ws.policy.notify, ws.now, stdout, stop)
     except (BatonError, sqlite3.Error) as error:

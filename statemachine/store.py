@@ -50,6 +50,10 @@ def _locked(path: str) -> DatabaseProblem:
 class Store:
     """An open Baton database."""
 
+    # The wall-clock time every event of this command records, when its
+    # --now is far from it (`clock.write_clock`); None: nothing to record.
+    recorded_at: str | None = None
+
     def __init__(self, path: str, db: sqlite3.Connection):
         self.path = path
         self.db = db
@@ -160,6 +164,8 @@ class Store:
                to: str | None, data: dict[str, Any], policy_version: int | None) -> Event:
         seq, prev = self.chain_tail()
         seq += 1
+        if self.recorded_at is not None:
+            data = {**data, "recorded_at": self.recorded_at}
         digest = event_hash(seq, lead, at, actor, event, from_, to, data, policy_version, prev)
         self.db.execute(
             "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)",

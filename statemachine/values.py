@@ -30,6 +30,8 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
+from .limits import SURELY_FITS, oversize
+
 __all__ = [
     "FIELD_TYPES",
     "BadValue",
@@ -282,6 +284,8 @@ def text_parser(ftype: str, choices: tuple[str, ...] = ()) -> TextParser:
             return None
         if "\x00" in s:
             raise BadValue("contains a NUL byte")
+        if len(s) > SURELY_FITS and (why := oversize(s)):
+            raise BadValue(why)
         if not s.isascii():
             _refuse_bad_utf8(s)
         return one(raw if keep_as_written else s)
@@ -375,6 +379,8 @@ def lead_id_problem(lead_id: str) -> str | None:
 
     Ids are typed in commands and shown in columns, so they hold no spaces and
     no control or invisible characters."""
+    if len(lead_id) > SURELY_FITS and (why := oversize(lead_id)):
+        return f"the id {why}"
     for char in lead_id:
         if char.isspace() or unicodedata.category(char).startswith("Z"):
             why = "a line break" if char in "\r\n" else "a space"

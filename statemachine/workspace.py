@@ -78,7 +78,9 @@ class PinnedStore(Store):
 
 
 class Workspace:
-    def __init__(self, store: Store, actor: str, now: str | dt.datetime | None = None):
+    def __init__(self, store: Store, actor: str, now: str | dt.datetime | None = None, *, write: bool = False):
+        """`now` as text is the command's --now; with `write`, the command
+        changes the database, so that time is judged (`clock.write_clock`)."""
         self.store = store
         self.actor = actor
         self.policy, self.policy_hash = compiled_policy(store)
@@ -86,6 +88,10 @@ class Workspace:
             store.pinned_version = self.policy.version
         if isinstance(now, str):
             now = parse_time(now, self.policy.timezone)
+            if write:
+                from .backfill import write_clock
+
+                store.recorded_at = write_clock(self.policy, now)
         self.now: dt.datetime = now or now_utc()
         self.at = iso(self.now)
 
@@ -95,7 +101,7 @@ class Workspace:
 
     @classmethod
     def open(cls, path: str, actor: str, now: str | None, *, write: bool) -> Workspace:
-        return cls(PinnedStore.open(path, write=write), actor, now)
+        return cls(PinnedStore.open(path, write=write), actor, now, write=write)
 
     def close(self) -> None:
         self.store.close()

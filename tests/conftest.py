@@ -90,6 +90,17 @@ def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BATON_BUSY_TIMEOUT_MS", "200")
 
 
+@pytest.fixture(autouse=True)
+def _wall_clock_follows_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests play out a simulated week (--now 2026-11-23 and on), as if
+    each command ran at the time it gives: the wall clock Baton judges --now
+    by follows it, so events record no `recorded_at`. The tests of
+    back-filling (test_time_and_size_limits.py) set a wall clock of their own."""
+    import statemachine.backfill
+
+    monkeypatch.setattr(statemachine.backfill, "wall_clock", lambda given: given)
+
+
 @pytest.fixture
 def policy_file(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     target = tmp_path / "policy.yaml"

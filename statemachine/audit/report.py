@@ -54,6 +54,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     chain_broken: bool = False
     head: Head | None = None
+    back_filled: int = 0  # events written with a --now far from the wall clock: told, not a problem
 
     @property
     def ok(self) -> bool:
@@ -67,10 +68,13 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         head = None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash}
-        return {
+        shown = {
             "ok": self.ok, "events": self.events, "leads": self.leads, "head": head,
             "problems": [p.as_json() for p in self.problems],
         }
+        if self.back_filled:  # only when there are some, as the text says it
+            shown["back_filled"] = self.back_filled
+        return shown
 
 
 def _problem_order(problem: Problem) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
+from ..backfill import back_filled
 from ..events import CREATED, IN_STATE_EVENTS, LIFECYCLE_EVENTS, MOVED, UPDATED
 from ..projection import apply, is_personal
 from ..store import Event, Store
@@ -219,6 +220,7 @@ def verify(store: Store, progress: Callable[[int], None] | None = None,
         report.head = log_head(store)
         report.problems.extend(expected_problems(store, list(expected)))
         report.problems.sort(key=_problem_order)
+        report.back_filled = back_filled(store)
     return report
 
 

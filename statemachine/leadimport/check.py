@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ImportRefused
+from ..limits import SURELY_FITS, oversize
 from ..values import BadValue, json_parser, lead_id_problem
 from .columns import ID, FieldSpec, Matching, clashing_keys, plan_columns
 from .read import BAD_UTF8, HAS_NUL, BadRow, ExportFile, line_problem
@@ -128,6 +129,8 @@ class LeadFile:
                     blank.append(name)
                     continue
                 try:
+                    if len(cell) > SURELY_FITS and (why := oversize(cell)):
+                        raise BadValue(why)
                     fields[name] = parse(cell if as_written else stripped)
                 except BadValue as e:
                     if bad is None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..errors import ImportRefused
+from ..limits import MAX_VALUE_BYTES
 
 SNIFF_BYTES = 64 * 1024
 # csv.Sniffer's quote detection takes time quadratic in its sample (0.3 s
@@ -38,6 +39,13 @@ SNIFF_BYTES = 64 * 1024
 SNIFF_DIALECT_CHARS = 16 * 1024
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 DELIMITERS = ",;\t|"
+
+# The csv module refuses a cell over 128 KiB with an error that names neither
+# the cell nor the reason; it may read far larger ones, so that `check` can
+# name the field over MAX_VALUE_BYTES. Beyond this even csv stops, and the
+# record is a bad row that says both things it can be.
+CSV_CELL_CHARS = 64 * MAX_VALUE_BYTES
+csv.field_size_limit(max(csv.field_size_limit(), CSV_CELL_CHARS))
 
 BAD_UTF8 = "contains bytes that are not valid UTF-8 (save the file as UTF-8)"
 HAS_NUL = "contains a NUL byte"
@@ -274,6 +282,11 @@ class ExportFile:
                 except csv.Error as e:
                     line_problems.clear()
                     start, before = before + 1, reader.line_num
+                    if "field larger than field limit" in str(e):
+                        yield BadRow(start, f"has a cell of more than {CSV_CELL_CHARS:,} characters, far over the "
+                                            f"limit of 1 MB for one value ({MAX_VALUE_BYTES:,} bytes of UTF-8); "
+                                            "shorten it, or check for a quote that is not closed")
+                        continue
                     yield BadRow(
                         start, f"cannot be read as CSV ({e}); check for a quote that is not closed"
                     )

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..chain import hasher
+from ..chain import canonical, hasher
 from ..errors import BadImportRow
 from ..events import CREATED
 from ..new_lead import LeadTemplate, Sealed, new_lead
@@ -87,6 +87,9 @@ class _Batch:
                        for sla in ws.machine.on_enter(self.initial).clocks]
         self.seq, self.prev = store.chain_tail()
         self.number = int(store.meta("next_lead") or "1")
+        # What `Store.append` adds to a back-filled event's data, spliced into
+        # the text: "recorded_at" sorts after "fields", the one other key.
+        self.recorded = "" if store.recorded_at is None else f',"recorded_at":{canonical(store.recorded_at)}'
 
     def refuse(self, row: BadRow) -> None:
         _refuse(self.file, row, self.skip_bad, self.result)
@@ -114,7 +117,7 @@ class _Batch:
         clocks: list[tuple[str, str, str, str, str]] = []
         chain, lead_row = self.chain, self.template.row
         at, actor, version, initial = self.at, self.actor, self.version, self.initial
-        seq, prev, number = self.seq, self.prev, self.number  # locals: this loop runs once a row
+        seq, prev, number, recorded = self.seq, self.prev, self.number, self.recorded  # locals: this loop runs once a row
         for row in rows:
             if isinstance(row, BadRow):
                 self.refuse(row)
@@ -133,6 +136,8 @@ class _Batch:
             for digest, name, salt, text in sealed:
                 personal.append((digest, lead, name, salt, text))
             seq += 1
+            if recorded:
+                data_text = data_text[:-1] + recorded + "}"
             digest = chain(seq, lead, data_text, prev)
             events.append((seq, lead, at, actor, CREATED, None, initial, data_text, version, prev, digest))
             prev = digest

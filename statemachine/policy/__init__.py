@@ -7,7 +7,10 @@ instead (`model.from_plain`).
 
 from __future__ import annotations
 
+import os
+
 from ..errors import PolicyInvalid, PolicyProblem
+from ..limits import MAX_POLICY_BYTES
 from .model import Policy
 
 
@@ -30,9 +33,15 @@ def read_policy_file(path: str) -> tuple[str, Policy]:
     """Read and check a policy file; unreadable files are a PolicyInvalid too."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(MAX_POLICY_BYTES + 1)  # no more: an oversized file is refused unread
+            size = os.fstat(handle.fileno()).st_size if len(raw) > MAX_POLICY_BYTES else len(raw)
     except OSError as error:
         raise PolicyInvalid([PolicyProblem(path, 1, 1, f"cannot read the file: {error.strerror}")]) from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyInvalid([PolicyProblem(
+            path, 1, 1, f"the file is {max(size, len(raw)):,} bytes, over the limit of 1 MB for a policy "
+                        f"({MAX_POLICY_BYTES:,} bytes); a policy is a few pages of YAML: check this is the right file",
+        )])
     if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark some editors add
         raw = raw[3:]
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..errors import PolicyProblem
 from .check_calendar import CLOCK, COUNTRY, DAYS, CalendarChecks, _day_minutes
+from .check_clock import ClockChecks
 from .check_core import _given, listing, shown, suggest
 from .check_lifecycle import IDENTIFIER, NAME, RESERVED_FIELDS, TRANSITION_KEYS, LifecycleChecks
 from .check_notify import NotifyChecks
@@ -33,11 +34,11 @@ __all__ = [
 TOP_KEYS = (
     "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
     "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
-    "erasure",
+    "erasure", "clock",
 )
 
 
-class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyChecks):
+class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyChecks, ClockChecks):
     """The whole check: every part, run in the order a policy's parts depend on each other."""
 
     def run(self, root: Node) -> Policy | None:
@@ -66,6 +67,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
         notify = self._notify(top.get("notify"), roles)
         approvals = [r for r, node in self._approvals(top.get("approvals"), roles)]
         erasure = self._erasure(top.get("erasure"), roles)
+        now_on_writes = self._clock(top.get("clock"))
         if self.problems:
             return None
         return Policy(
@@ -74,6 +76,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
             checklists=checklists, transitions=transitions, routing=routing,
             sla=tuple(sla), notify=notify, approvals=tuple(approvals),
             description=self.text(top.get("description"), "description"), erasure=erasure,
+            now_on_writes=now_on_writes,
         )
 
     def _version(self, root: Node) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..values import FIELD_TYPES
 from .check import CLOCK, COUNTRY, DAYS, IDENTIFIER, NAME, RESERVED_FIELDS, STRATEGIES, TOP_KEYS, TRANSITION_KEYS
+from .check_clock import NOW_ON_WRITES
 from .model import OWNER, RESERVED_KEYS, SYSTEM
 from .schema_words import WORDS
 
@@ -252,6 +253,9 @@ def policy_schema() -> Schema:
         }, nullable=True),
         "erasure": _object("erasure", {"by": _property("erasure.by", _one_or_list(ROLE, at_least_one=True))},
                            required=("by",)),
+        "clock": _object("clock", {
+            "now_on_writes": _property("clock.now_on_writes", {"enum": [*NOW_ON_WRITES, None]}),
+        }, nullable=True),
     }
     assert tuple(properties) == TOP_KEYS, "a key of the policy is missing from the schema"
     return {

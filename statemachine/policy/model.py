@@ -14,7 +14,7 @@ from ..expr import Expr, compile_expr
 from ..record import Record
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 4
+PLAIN_FORMAT = 5
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -23,7 +23,8 @@ LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
 OWNER, SYSTEM = "owner", "system"
 # Keys Baton itself writes into a transition's event data; the projection
 # reads `released` back (it clears the owner), so no caller may supply them.
-RESERVED_KEYS = ("released",)
+# `recorded_at` holds the wall clock of a write whose --now was far from it.
+RESERVED_KEYS = ("released", "recorded_at")
 
 
 class Field(Record):
@@ -122,6 +123,8 @@ class Policy(Record):
     # `erasure: {by: [...]}`: the roles that may erase a person's data; None
     # when the key is absent, which refuses `lead forget` for everyone.
     erasure: tuple[str, ...] | None = None
+    # `clock: {now_on_writes: ...}`: "refuse" forbids --now on commands that change anything
+    now_on_writes: str = "allow"
 
     @property
     def expression_names(self) -> tuple[str, ...]:
@@ -173,6 +176,7 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         "approvals": policy.approvals,
         "description": policy.description,
         "erasure": None if policy.erasure is None else list(policy.erasure),
+        "now_on_writes": policy.now_on_writes,
     }
 
 
@@ -227,4 +231,5 @@ def from_plain(data: dict[str, Any]) -> Policy:
         approvals=tuple(data["approvals"]),
         description=data["description"],
         erasure=None if data["erasure"] is None else tuple(data["erasure"]),
+        now_on_writes=data["now_on_writes"],
     )

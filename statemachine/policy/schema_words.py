@@ -168,4 +168,10 @@ WORDS: dict[str, str] = {
         "Without this key nobody may."
     ),
     "erasure.by": "The roles whose people may erase a person's data, like [sales_manager].",
+    # the clock
+    "clock": "Whether a change may give its own time with --now.",
+    "clock.now_on_writes": (
+        "allow (the default) or refuse: refuse makes every command that changes something refuse --now "
+        "(and BATON_NOW), so each change carries the time it was really made; reading commands may still use --now."
+    ),
 }
