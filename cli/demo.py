@@ -38,7 +38,9 @@ def _story() -> list[Step]:
             "source=referral", "product=Reporting", "awareness=problem", "score=71"]
     bant = ["budget=25000", "authority=yes", "need=Replace spreadsheets for the monthly forecast", "timeline=2027-02-01"]
     return [
-        Step("09:00", "Marketing (jane) has three leads whose score passed the agreed threshold of 60.", []),
+        Step("09:00", "The demo plays out a Monday on a simulated clock (`--now`), so each change also records when "
+             "it was really written, and `lead history` shows that beside it. Marketing (jane) has three leads "
+             "whose score passed the agreed threshold of 60.", []),
         Step("09:01", "", ["--as", "jane", "lead", "add", "--id", "L-1", *ana]),
         Step("09:02", "", ["--as", "jane", "lead", "add", "--id", "L-2", *ben]),
         Step("09:03", "", ["--as", "jane", "lead", "add", "--id", "L-3", *cleo]),
