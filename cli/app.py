@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from statemachine.errors import BadArgument, BadUsage
 from statemachine.workspace import Workspace
+
+if TYPE_CHECKING:
+    from statemachine.policy.model import Policy
 
 
 class App:
@@ -37,10 +40,34 @@ class App:
             raise BadArgument("'system' is Baton itself and cannot be used with --as; act as yourself, e.g. --as alice")
         return actor
 
+    def actor_for(self, policy: Policy, *, write: bool) -> str:
+        """Who is acting under `policy`: with `identity: login`, the login name
+        (through `logins`), and --as is refused; otherwise --as or the login."""
+        if policy.identity != "login":
+            return self.acting_as() if write else self.actor_name()
+        import getpass  # only here: it imports the terminal's modules
+
+        login = getpass.getuser()
+        person = (policy.logins or {}).get(login, login)
+        if self.actor is not None:
+            raise BadArgument(
+                f"policy {policy.name} takes who is acting from the login (identity: login), so --as and BATON_ACTOR "
+                f"are refused; leave them out (your login {login} acts as {person})"
+            )
+        if write and person == "system":
+            raise BadArgument(f"login {login} maps to 'system', which is Baton itself; map it to a person in logins")
+        return person
+
     def workspace(self, *, write: bool) -> Workspace:
         if self._workspace is None:
-            actor = self.acting_as() if write else self.actor_name()
-            self._workspace = Workspace.open(self.db, actor, self.now, write=write)
+            provisional = self.actor.strip() if self.actor and self.actor.strip() else "-"
+            ws = Workspace.open(self.db, provisional, self.now, write=write)
+            try:
+                ws.actor = self.actor_for(ws.policy, write=write)
+            except BaseException:
+                ws.close()
+                raise
+            self._workspace = ws
         return self._workspace
 
     def close(self) -> None:

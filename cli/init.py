@@ -24,7 +24,7 @@ def init(app: App, policy_file: str) -> None:
     from statemachine.times import from_iso
 
     text, policy = read_policy_file(policy_file)
-    actor = app.acting_as()
+    actor = app.actor_for(policy, write=True)
     at = command_time(app.now, policy)
     recorded_at = write_clock(policy, from_iso(at)) if app.now else None
 

@@ -34,7 +34,7 @@ __all__ = [
 TOP_KEYS = (
     "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
     "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
-    "erasure", "clock",
+    "erasure", "clock", "identity", "logins",
 )
 
 
@@ -68,6 +68,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
         approvals = [r for r, node in self._approvals(top.get("approvals"), roles)]
         erasure = self._erasure(top.get("erasure"), roles)
         now_on_writes = self._clock(top.get("clock"))
+        identity, logins = self._identity(top.get("identity"), top.get("logins"), roles)
         if self.problems:
             return None
         return Policy(
@@ -76,7 +77,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
             checklists=checklists, transitions=transitions, routing=routing,
             sla=tuple(sla), notify=notify, approvals=tuple(approvals),
             description=self.text(top.get("description"), "description"), erasure=erasure,
-            now_on_writes=now_on_writes,
+            now_on_writes=now_on_writes, identity=identity, logins=logins,
         )
 
     def _version(self, root: Node) -> int:

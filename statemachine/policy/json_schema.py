@@ -16,7 +16,7 @@ from typing import Any
 
 from ..values import FIELD_TYPES
 from .check import CLOCK, COUNTRY, DAYS, IDENTIFIER, NAME, RESERVED_FIELDS, STRATEGIES, TOP_KEYS, TRANSITION_KEYS
-from .check_clock import NOW_ON_WRITES
+from .check_clock import IDENTITIES, NOW_ON_WRITES
 from .model import OWNER, RESERVED_KEYS, SYSTEM
 from .schema_words import WORDS
 
@@ -256,6 +256,8 @@ def policy_schema() -> Schema:
         "clock": _object("clock", {
             "now_on_writes": _property("clock.now_on_writes", {"enum": [*NOW_ON_WRITES, None]}),
         }, nullable=True),
+        "identity": _property("identity", {"enum": [*IDENTITIES, None]}),
+        "logins": _property("logins", {"type": ["object", "null"], "additionalProperties": _property("logins.LOGIN", MEMBER)}),
     }
     assert tuple(properties) == TOP_KEYS, "a key of the policy is missing from the schema"
     return {

@@ -14,7 +14,7 @@ from ..expr import Expr, compile_expr
 from ..record import Record
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 5
+PLAIN_FORMAT = 6
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -125,6 +125,9 @@ class Policy(Record):
     erasure: tuple[str, ...] | None = None
     # `clock: {now_on_writes: ...}`: "refuse" forbids --now on commands that change anything
     now_on_writes: str = "allow"
+    # `identity: login`: the acting person is the login name, through `logins`; --as is refused
+    identity: str | None = None
+    logins: dict[str, str] | None = None
 
     @property
     def expression_names(self) -> tuple[str, ...]:
@@ -177,6 +180,8 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         "description": policy.description,
         "erasure": None if policy.erasure is None else list(policy.erasure),
         "now_on_writes": policy.now_on_writes,
+        "identity": policy.identity,
+        "logins": policy.logins,
     }
 
 
@@ -232,4 +237,6 @@ def from_plain(data: dict[str, Any]) -> Policy:
         description=data["description"],
         erasure=None if data["erasure"] is None else tuple(data["erasure"]),
         now_on_writes=data["now_on_writes"],
+        identity=data["identity"],
+        logins=data["logins"],
     )

@@ -170,6 +170,12 @@ WORDS: dict[str, str] = {
     "erasure.by": "The roles whose people may erase a person's data, like [sales_manager].",
     # the clock
     "clock": "Whether a change may give its own time with --now.",
+    "identity": (
+        "login: the acting person is the login name of whoever runs Baton (mapped through logins), and --as "
+        "and BATON_ACTOR are refused. Leave it out to name who is acting with --as."
+    ),
+    "logins": "Login names mapped to the people of the policy, like {jdoe: jane}, for identity: login.",
+    "logins.LOGIN": "The person of the policy this login name acts as.",
     "clock.now_on_writes": (
         "allow (the default) or refuse: refuse makes every command that changes something refuse --now "
         "(and BATON_NOW), so each change carries the time it was really made; reading commands may still use --now."
