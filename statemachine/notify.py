@@ -209,6 +209,7 @@ def email_message(note: Notification, sender: str, address: str) -> EmailMessage
         else f"Lead {note.lead} is assigned to {note.owner}" if note.kind == ASSIGNED
         else f"About lead {note.lead}" if note.lead is not None
         else "A new version of the policy waits for your approval" if note.kind == "approval"
+        else "Baton's log head, for you to keep" if note.kind == "witness"
         else note.text
     )
     message["Date"] = formatdate(usegmt=True)

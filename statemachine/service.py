@@ -27,6 +27,7 @@ from .oplog import log
 from .policy.model import SYSTEM
 from .store import Store
 from .sweep import sweep
+from .witness import queue_witness
 from .workspace import Workspace
 
 
@@ -92,19 +93,23 @@ class Cycle:
     swept: int
     sent: int
     pending: int
+    witness: int | None = None  # the seq of the head queued for today's witness, if this round queued it
 
 
 def run_cycle(store: Store, now: str | None, stop: StopFlag, stdout: TextIO) -> Cycle | None:
-    """One sweep, then one send; a database or policy problem is logged and the loop goes on."""
+    """One sweep, the day's witness, then one send; a database or policy problem is logged and the loop goes on."""
     try:
         ws = Workspace(store, SYSTEM, now, write=True)
         swept = sweep(ws, stop)
+        # after the sweep, so the head holds today's breaches; before the send, so it leaves this round
+        head = queue_witness(store, ws.policy, ws.now)
         report = send_due(store, ws.policy.notify, ws.now, stdout, stop)
     except (BatonError, sqlite3.Error) as error:
         log("error", "cycle failed", db=store.path, error=str(error))
         return None
-    cycle = Cycle(ws.at, len(swept.breaches), report.sent, len(report.pending))
-    log("info", "cycle", db=store.path, at=cycle.at, swept=cycle.swept, sent=cycle.sent, pending=cycle.pending)
+    cycle = Cycle(ws.at, len(swept.breaches), report.sent, len(report.pending), None if head is None else head.seq)
+    log("info", "cycle", db=store.path, at=cycle.at, swept=cycle.swept, sent=cycle.sent, pending=cycle.pending,
+        witness=cycle.witness)
     return cycle
 
 

@@ -15,6 +15,7 @@ name and version, and who must approve a new version.
 from __future__ import annotations
 
 from ..errors import PolicyProblem
+from .check_audit import AuditChecks
 from .check_calendar import CLOCK, COUNTRY, DAYS, CalendarChecks, _day_minutes
 from .check_clock import ClockChecks
 from .check_core import _given, listing, shown, suggest
@@ -34,11 +35,12 @@ __all__ = [
 TOP_KEYS = (
     "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
     "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
-    "erasure", "clock", "identity", "logins",
+    "erasure", "clock", "identity", "logins", "audit",
 )
 
 
-class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyChecks, ClockChecks):
+class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyChecks, ClockChecks,
+              AuditChecks):
     """The whole check: every part, run in the order a policy's parts depend on each other."""
 
     def run(self, root: Node) -> Policy | None:
@@ -69,6 +71,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
         erasure = self._erasure(top.get("erasure"), roles)
         now_on_writes = self._clock(top.get("clock"))
         identity, logins = self._identity(top.get("identity"), top.get("logins"), roles)
+        witness = self._audit(top.get("audit"), top.get("notify"))
         if self.problems:
             return None
         return Policy(
@@ -77,7 +80,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
             checklists=checklists, transitions=transitions, routing=routing,
             sla=tuple(sla), notify=notify, approvals=tuple(approvals),
             description=self.text(top.get("description"), "description"), erasure=erasure,
-            now_on_writes=now_on_writes, identity=identity, logins=logins,
+            now_on_writes=now_on_writes, identity=identity, logins=logins, witness=witness,
         )
 
     def _version(self, root: Node) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..values import FIELD_TYPES
 from .check import CLOCK, COUNTRY, DAYS, IDENTIFIER, NAME, RESERVED_FIELDS, STRATEGIES, TOP_KEYS, TRANSITION_KEYS
+from .check_audit import WITNESSES
 from .check_clock import IDENTITIES, NOW_ON_WRITES
 from .model import OWNER, RESERVED_KEYS, SYSTEM
 from .schema_words import WORDS
@@ -258,6 +259,9 @@ def policy_schema() -> Schema:
         }, nullable=True),
         "identity": _property("identity", {"enum": [*IDENTITIES, None]}),
         "logins": _property("logins", {"type": ["object", "null"], "additionalProperties": _property("logins.LOGIN", MEMBER)}),
+        "audit": _object("audit", {
+            "witness": _property("audit.witness", {"enum": [*WITNESSES, None]}),
+        }, nullable=True),
     }
     assert tuple(properties) == TOP_KEYS, "a key of the policy is missing from the schema"
     return {

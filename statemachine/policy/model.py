@@ -14,7 +14,7 @@ from ..expr import Expr, compile_expr
 from ..record import Record
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 6
+PLAIN_FORMAT = 7
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -128,6 +128,8 @@ class Policy(Record):
     # `identity: login`: the acting person is the login name, through `logins`; --as is refused
     identity: str | None = None
     logins: dict[str, str] | None = None
+    # `audit: {witness: daily}`: `baton serve` sends the log's head once a day; None for no witness
+    witness: str | None = None
 
     @property
     def expression_names(self) -> tuple[str, ...]:
@@ -182,6 +184,7 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         "now_on_writes": policy.now_on_writes,
         "identity": policy.identity,
         "logins": policy.logins,
+        "witness": policy.witness,
     }
 
 
@@ -239,4 +242,5 @@ def from_plain(data: dict[str, Any]) -> Policy:
         now_on_writes=data["now_on_writes"],
         identity=data["identity"],
         logins=data["logins"],
+        witness=data["witness"],
     )

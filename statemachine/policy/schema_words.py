@@ -180,4 +180,11 @@ WORDS: dict[str, str] = {
         "allow (the default) or refuse: refuse makes every command that changes something refuse --now "
         "(and BATON_NOW), so each change carries the time it was really made; reading commands may still use --now."
     ),
+    # auditing
+    "audit": "Auditing: a witness that keeps the log's head outside the database.",
+    "audit.witness": (
+        "daily: `baton serve` sends the log's head (its last seq and hash) once a day through the notify "
+        "channels, so an auditor can later check with `baton audit verify --expect SEQ:HASH` that the log "
+        "was not rewritten. Leave it out for no witness."
+    ),
 }
