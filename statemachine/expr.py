@@ -80,10 +80,13 @@ def _in(a: Any, b: Any) -> bool:
         return False
 
 
+_mul_numbers = _arithmetic(operator.mul)  # a 400-digit whole number * 1.5 overflows: null
+
+
 def _mul(a: Any, b: Any) -> Any:
     # Numbers only: 'x' * 10**9 would let a policy allocate gigabytes.
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a * b
+        return _mul_numbers(a, b)
     return None
 
 

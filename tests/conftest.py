@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 import statemachine.policy
 from cli.main import cli
@@ -28,6 +30,14 @@ READY = [
 BANT = ["budget=25000", "authority=yes", "need=Replace spreadsheets", "timeline=2027-02-01"]
 
 Baton = Callable[..., Result]
+
+# Property tests (tests/test_properties_*.py): in CI a bounded run that gives
+# the same examples every time, so a red build can be re-run and read; the
+# long run (`HYPOTHESIS_PROFILE=long`, see the README's Development section)
+# searches far more, with a fresh seed each time.
+settings.register_profile("ci", max_examples=60, derandomize=True, database=None, deadline=None)
+settings.register_profile("long", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # The default policy's `routing: notify:`: each routing queues an `assigned` row in the outbox.
