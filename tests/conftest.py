@@ -203,3 +203,14 @@ def smtp() -> Iterator[tuple[Any, str]]:
     controller.start()
     yield recorder, f"127.0.0.1:{controller.port}"
     controller.stop()
+
+
+@pytest.fixture
+def story(baton: Baton, db: Path) -> Path:
+    """L-1 handed over, qualified and assigned to alice; L-2 a bare lead (score 10)."""
+    add_ready_lead(baton, "L-1")
+    assert baton("lead", "advance", "L-1", "hand_over").exit_code == 0
+    assert baton("lead", "set", "L-1", *BANT, actor="alice").exit_code == 0
+    assert baton("lead", "advance", "L-1", "qualify", actor="alice").exit_code == 0
+    assert baton("lead", "add", "--id", "L-2", "score=10").exit_code == 0
+    return db

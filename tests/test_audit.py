@@ -30,17 +30,6 @@ AT = "2026-11-23T09:00:00+00:00"
 
 
 # -- building a history and tampering with it ------------------------------------------
-@pytest.fixture
-def story(baton: Baton, db: Path) -> Path:
-    """L-1 handed over, qualified and assigned to alice; L-2 a bare lead (score 10)."""
-    add_ready_lead(baton, "L-1")
-    assert baton("lead", "advance", "L-1", "hand_over").exit_code == 0
-    assert baton("lead", "set", "L-1", *BANT, actor="alice").exit_code == 0
-    assert baton("lead", "advance", "L-1", "qualify", actor="alice").exit_code == 0
-    assert baton("lead", "add", "--id", "L-2", "score=10").exit_code == 0
-    return db
-
-
 def tamper(db: Path, sql: str, *params: Any) -> None:
     with closing(sqlite3.connect(db)) as conn:
         conn.execute(sql, params)

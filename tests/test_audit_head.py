@@ -13,21 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import BANT, Baton, add_ready_lead, as_json
+from conftest import Baton, as_json
 from test_audit import SUMMARY, TABLE_HINT, rechain, seq_of, tamper
 from test_database import reading, snapshot
-
-
-@pytest.fixture
-def story(baton: Baton, db: Path) -> Path:
-    """L-1 handed over, qualified and assigned to alice; L-2 a bare lead (score 10)."""
-    add_ready_lead(baton, "L-1")
-    assert baton("lead", "advance", "L-1", "hand_over").exit_code == 0
-    assert baton("lead", "set", "L-1", *BANT, actor="alice").exit_code == 0
-    assert baton("lead", "advance", "L-1", "qualify", actor="alice").exit_code == 0
-    assert baton("lead", "add", "--id", "L-2", "score=10").exit_code == 0
-    return db
 
 
 def problems(result: Any) -> list[str]:
