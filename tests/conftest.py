@@ -214,3 +214,33 @@ def story(baton: Baton, db: Path) -> Path:
     assert baton("lead", "advance", "L-1", "qualify", actor="alice").exit_code == 0
     assert baton("lead", "add", "--id", "L-2", "score=10").exit_code == 0
     return db
+
+
+def run_process(command: list[str], env: dict[str, str], stderr_on_a_terminal: bool,
+                cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run `command` as a real process: (exit code, stdout, stderr), its stderr
+    a pseudo-terminal (as a person at a terminal sees it) or a pipe."""
+    import os
+    import subprocess
+
+    if not stderr_on_a_terminal:
+        done = subprocess.run(command, env=env, cwd=cwd, text=True, capture_output=True, timeout=60, check=False)
+        return done.returncode, done.stdout, done.stderr
+    pty = pytest.importorskip("pty")
+    terminal, stderr = pty.openpty()
+    try:
+        process = subprocess.Popen(command, env=env, cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=stderr)
+        os.close(stderr)
+        stdout, _ = process.communicate(timeout=60)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(terminal)
+    return process.returncode, stdout, drawn.decode("utf-8", "replace")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BANT, Baton, add_ready_lead, as_json, json_lines, sign_off
+from conftest import BANT, Baton, add_ready_lead, as_json, json_lines, run_process, sign_off
 from test_database import expected_hash, reading, snapshot
 
 SUMMARY = "the chain is intact, every transition was legal, the leads table matches the log"
@@ -173,34 +173,11 @@ def run_verify(db: Path, stderr_on_a_terminal: bool) -> tuple[int, str, str]:
     """`baton audit verify` as a real process: (exit code, stdout, stderr),
     its stderr a pseudo-terminal or a pipe."""
     import os
-    import subprocess
 
     from test_concurrency import baton_executable
 
-    pty = pytest.importorskip("pty")
     env = {**os.environ, "BATON_DB": str(db), "BATON_ACTOR": "auditor"}
-    if not stderr_on_a_terminal:
-        done = subprocess.run([baton_executable(), "audit", "verify"], env=env, text=True,
-                              capture_output=True, timeout=60, check=False)
-        return done.returncode, done.stdout, done.stderr
-    terminal, stderr = pty.openpty()
-    try:
-        process = subprocess.Popen([baton_executable(), "audit", "verify"], env=env, text=True,
-                                   stdout=subprocess.PIPE, stderr=stderr)
-        os.close(stderr)
-        stdout, _ = process.communicate(timeout=60)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # EIO: the process closed its end
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(terminal)
-    return process.returncode, stdout, drawn.decode("utf-8", "replace")
+    return run_process([baton_executable(), "audit", "verify"], env, stderr_on_a_terminal)
 
 
 def test_verify_draws_a_progress_bar_on_a_terminal_only(story: Path) -> None:

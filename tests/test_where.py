@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BANT, MONDAY_9AM, READY, ROOT, Baton, as_json, json_lines, to_sql
+from conftest import BANT, MONDAY_9AM, READY, ROOT, Baton, as_json, json_lines, run_process, to_sql
 
 import statemachine.bulk_advance
 from statemachine.bulk_advance import BulkAdvance, Outcome
@@ -373,34 +373,13 @@ def run_advance(db: Path, stderr_on_a_terminal: bool) -> tuple[int, str, str]:
     """`baton lead advance --where` as a real process running this checkout:
     (exit code, stdout, stderr), its stderr a pseudo-terminal or a pipe."""
     import os
-    import subprocess
     import sys
 
-    pty = pytest.importorskip("pty")
     command = [sys.executable, "-c", "from cli.main import main; main()",
                "lead", "advance", "--where", "score >= 60 and persona", "hand_over"]
     env = {**os.environ, "BATON_DB": str(db), "BATON_ACTOR": "jane", "BATON_NOW": MONDAY_9AM,
            "PYTHONPATH": str(ROOT)}
-    if not stderr_on_a_terminal:
-        done = subprocess.run(command, env=env, cwd=ROOT, text=True, capture_output=True, timeout=60, check=False)
-        return done.returncode, done.stdout, done.stderr
-    terminal, stderr = pty.openpty()
-    try:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=stderr)
-        os.close(stderr)
-        stdout, _ = process.communicate(timeout=60)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # EIO: the process closed its end
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(terminal)
-    return process.returncode, stdout, drawn.decode("utf-8", "replace")
+    return run_process(command, env, stderr_on_a_terminal, cwd=ROOT)
 
 
 def test_advance_where_draws_a_progress_bar_on_a_terminal_only(baton: Baton, mixed: Path, tmp_path: Path) -> None:
