@@ -21,27 +21,28 @@ class DuplicateLead(BatonError):
         self.lead = lead
 
 
+def _not_in_policy(kind: str, name: str, known: list[str]) -> str:
+    """`no field 'emial' in the policy; did you mean 'email'? (fields: ...)`."""
+    near = closest(name, known)
+    hint = f"; did you mean '{near}'?" if near else ""
+    return f"no {kind} '{name}' in the policy{hint} ({kind}s: {', '.join(known)})"
+
+
 class UnknownTrigger(BatonError):
     def __init__(self, trigger: str, known: list[str]):
-        near = closest(trigger, known)
-        hint = f"; did you mean '{near}'?" if near else ""
-        super().__init__(f"no transition '{trigger}' in the policy{hint} (transitions: {', '.join(known)})")
+        super().__init__(_not_in_policy("transition", trigger, known))
         self.trigger = trigger
 
 
 class UnknownField(BatonError):
     def __init__(self, field: str, known: list[str]):
-        near = closest(field, known)
-        hint = f"; did you mean '{near}'?" if near else ""
-        super().__init__(f"no field '{field}' in the policy{hint} (fields: {', '.join(known)})")
+        super().__init__(_not_in_policy("field", field, known))
         self.field = field
 
 
 class UnknownState(BatonError):
     def __init__(self, state: str, known: list[str]):
-        near = closest(state, known)
-        hint = f"; did you mean '{near}'?" if near else ""
-        super().__init__(f"no state '{state}' in the policy{hint} (states: {', '.join(known)})")
+        super().__init__(_not_in_policy("state", state, known))
         self.state = state
 
 
