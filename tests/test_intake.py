@@ -154,3 +154,17 @@ def test_a_post_that_is_not_an_object_is_refused(policy: Policy) -> None:
         intake_lead(policy, "web_form", ["ana@northwind.example"])  # type: ignore[arg-type]
     assert str(caught.value) == ('intake \'web_form\': a lead is posted as one JSON object of keys and values, '
                                  'like {"email": "jane@example.com"}; no lead was added')
+
+
+def test_the_readme_example_is_a_policy_part_that_reads_as_it_says() -> None:
+    readme = (DEFAULT_POLICY.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Leads from web forms and other tools", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    documented = parse_policy(DEFAULT_POLICY.read_text(encoding="utf-8") + example, "README.md")
+    assert intake_lead(documented, "web_form", {"E-mail": "ana@northwind.example", "Job title": "CFO",
+                                                 "Company name": "N/A", "submit": "Send", "utm": "x"}) == (
+        None, [("email", "ana@northwind.example"), ("title", "CFO"), ("company", "")])
+    assert intake_lead(documented, "hubspot", {"vid": 51, "firstname": "Ana", "hs_lead_score": "80"}) == (
+        "51", [("first_name", "Ana"), ("score", "80")])
+    with pytest.raises(BadIntake, match="a posted key that matches no field: 'hs_object_source'"):
+        intake_lead(documented, "hubspot", {"vid": 51, "hs_object_source": "FORM"})

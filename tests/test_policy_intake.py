@@ -175,3 +175,28 @@ def test_a_blank_null_token_is_refused() -> None:
           web_form: {"null": [" "]}
         """)
     assert problem.startswith("p.yaml:19:23: intake 'web_form': null token ' ' is blank")
+
+
+# --- the editors' schema refuses what the loader refuses ------------------------------
+
+@pytest.mark.parametrize(("extra", "schema_path"), [
+    ("api: {admins: []}\n", "api.admins"),
+    ("api: {admin: [sales]}\n", "api.admin"),
+    ("intake:\n  web form: {}\n", "intake"),
+    ("intake:\n  web_form: {extra: maybe}\n", "intake.web_form.extra"),
+    ("intake:\n  web_form: {nul: [N/A]}\n", "intake.web_form.nul"),
+    ("intake:\n  web_form: {map: {E-mail: [email]}}\n", "intake.web_form.map.E-mail"),
+    ("intake:\n  web_form: {\"null\": [\" \"]}\n", "intake.web_form.null[0]"),
+], ids=["no admins", "admin", "name", "extra", "unknown key", "map to a list", "blank null token"])
+def test_the_schema_refuses_what_the_loader_refuses(extra: str, schema_path: str) -> None:
+    from cli.policy_schema import schema_problems
+    from statemachine.policy.json_schema import policy_data
+
+    assert problems(extra) != []
+    assert [path for path, _ in schema_problems(policy_data(BASE + extra))] == [schema_path]
+
+
+def test_a_null_key_reads_as_the_name_null_for_the_schema_too() -> None:
+    from statemachine.policy.json_schema import policy_data
+
+    assert policy_data(BASE + WEB_FORM.replace("    ", "", 1))["intake"]["web_form"]["null"] == ["N/A", "-"]
