@@ -168,3 +168,11 @@ def test_the_readme_example_is_a_policy_part_that_reads_as_it_says() -> None:
         "51", [("first_name", "Ana"), ("score", "80")])
     with pytest.raises(BadIntake, match="a posted key that matches no field: 'hs_object_source'"):
         intake_lead(documented, "hubspot", {"vid": 51, "hs_object_source": "FORM"})
+
+
+def test_a_post_with_many_unknown_keys_names_ten_and_counts_the_rest(policy: Policy) -> None:
+    posted = {"vid": 1, **{f"hs_{n:02}": "x" for n in range(25)}}
+    with pytest.raises(BadIntake) as caught:
+        intake_lead(policy, "hubspot", posted)
+    assert ("posted keys that match no field: 'hs_00', 'hs_01', 'hs_02', 'hs_03', 'hs_04', 'hs_05', 'hs_06', "
+            "'hs_07', 'hs_08', 'hs_09' and 15 more. Map each") in str(caught.value)
