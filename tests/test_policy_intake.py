@@ -4,6 +4,7 @@ loader, the cached plain form and the editors' schema."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -200,3 +201,20 @@ def test_a_null_key_reads_as_the_name_null_for_the_schema_too() -> None:
     from statemachine.policy.json_schema import policy_data
 
     assert policy_data(BASE + WEB_FORM.replace("    ", "", 1))["intake"]["web_form"]["null"] == ["N/A", "-"]
+
+
+def test_policy_check_names_intake_and_api_problems_with_their_place(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE + "api: {admins: [sales_manger]}\nintake:\n  web_form:\n    map: {E-mail: emial}\n")
+    result = CliRunner().invoke(cli, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:18:16: api admins name unknown role 'sales_manger' (roles: sales, sales_manager); "
+        "did you mean 'sales_manager'?",
+        f"{path}:21:19: intake 'web_form' maps 'E-mail' to 'emial', which is not a field; did you mean 'email'? "
+        "(fields: email, company, score; or id for the lead id)",
+    ]
