@@ -97,6 +97,10 @@ def test_intakes_are_read_with_their_maps_null_tokens_extra_and_id() -> None:
     }
 
 
+def test_an_intake_with_nothing_under_it_takes_keys_named_as_fields() -> None:
+    assert policy("intake:\n  web_form:\n").intake == {"web_form": Intake("web_form", {}, (), "ignore", None)}
+
+
 def test_a_policy_without_intake_has_none() -> None:
     assert dict(policy("").intake) == {}
 

@@ -60,6 +60,8 @@ class ApiChecks(CheckerCore):
 
     def _one_intake(self, name: str, node: Node, fields: dict[str, Field]) -> Intake | None:
         what = f"intake '{name}'"
+        if node.value is None:
+            return Intake(name, {})  # `web_form:` alone: keys fill fields of their name, others are left out
         if not node.is_map:
             self.err(node, f"{what} must be a set of entries like `map: {{their_name: field}}`")
             return None
