@@ -35,8 +35,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import Baton
 from crash_receivers import WAIT_SECONDS, Deliveries, Kill, Mail, Webhook
 from test_concurrency import baton_executable
+from test_notify import breach, init_with_notify, send
 
 from cli.main import cli
 
@@ -335,3 +337,19 @@ def test_a_webhook_delivery_cut_before_its_record_is_sent_again_with_the_same_id
     assert got.got[before].body == cut.body
     check_final(story, template, got)
 
+
+def test_a_line_a_crash_left_half_written_does_not_swallow_the_next_one(
+        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+    """A process killed in the middle of appending to the `file:` channel can
+    leave a line without its end. The next notification starts a line of its
+    own, so a reader loses only the broken line, not the one sent after it."""
+    init_with_notify(baton, tmp_path, "file: notices.jsonl\n")
+    breach(baton)
+    notices = db_path.parent / "notices.jsonl"
+    notices.write_text('{"id": 7, "lead": "L-9", "te')
+    assert send(baton).exit_code == 0
+    breach(baton, "L-2")
+    assert send(baton).exit_code == 0  # after a whole line, the next follows at once
+    broken, *lines = notices.read_text().splitlines()
+    assert broken == '{"id": 7, "lead": "L-9", "te'
+    assert [(json.loads(line)["id"], json.loads(line)["lead"]) for line in lines] == [(1, "L-1"), (2, "L-2")]
