@@ -13,6 +13,7 @@ import email
 import email.policy
 import json
 import os
+import select
 import signal
 import sqlite3
 import threading
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from test_notify import free_port
 
 WAIT_SECONDS = 30.0
@@ -31,8 +33,9 @@ SMTP_KILL_DELAY = 0.05  # the 250 leaves after handle_DATA returns: kill a momen
 
 @dataclass(frozen=True)
 class Kill:
-    """Where one run is killed. `events`, `marks`: once the log's last seq, or
-    the number of destinations recorded in the outbox, reaches `count`.
+    """Where one run is killed. `ms`: `count` milliseconds after it started.
+    `events`, `marks`: once the log's last seq, or the number of destinations
+    recorded in the outbox, reaches `count`.
     `delivery`: at the `count`th delivery the receivers get in the run (of
     `channel` only, when given), before answering it (`answer` "none"), after
     answering ("free"), or after answering with the write lock held ("held")."""
@@ -63,6 +66,7 @@ class Deliveries:
     victim: int | None = None
     count: int = 0
     lock_holder: sqlite3.Connection | None = None
+    connections: int = 0  # that the receivers are still serving
     _kill_after_answer: Delivery | None = None
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,8 +110,17 @@ class Deliveries:
             if self.victim == victim:  # not yet reaped by the test
                 os.kill(victim, signal.SIGKILL)
 
-    def release(self) -> None:
-        """After the run: give the write lock back, if it was held."""
+    def opened(self, change: int) -> None:
+        with self._guard:
+            self.connections += change
+
+    def release(self, listening: list[Any]) -> None:
+        """After the run (its process gone): wait until the receivers have
+        served every connection it made, then give the write lock back."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while self.connections or select.select(listening, [], [], 0)[0]:
+            assert time.monotonic() < deadline, "the receivers are still busy with a dead sender"
+            time.sleep(0.001)
         with self._guard:
             self.victim = None
         if self.lock_holder is not None:
@@ -124,11 +137,29 @@ class Deliveries:
         return self.victim
 
 
+class _CountingServer(ThreadingHTTPServer):
+    """Counts the connections it serves, from accept to close."""
+
+    deliveries: Deliveries
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.deliveries.opened(+1)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.deliveries.opened(-1)
+
+
 class Webhook:
     def __init__(self, deliveries: Deliveries) -> None:
         self.url = f"http://127.0.0.1:{free_port()}/baton"
         port = int(self.url.split(":")[2].split("/")[0])
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler(deliveries))
+        self._server = _CountingServer(("127.0.0.1", port), self._handler(deliveries))
+        self._server.deliveries = deliveries
+        self.socket = self._server.socket
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
     @staticmethod
@@ -165,14 +196,38 @@ class Webhook:
         self._server.server_close()
 
 
+class _CountingSession(SMTP):
+    """Counts its connection while it lasts: a message a dead sender left
+    in the socket is handled, or dropped, before the connection is lost."""
+
+    def __init__(self, handler: Mail, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.deliveries = handler.deliveries
+
+    def connection_made(self, transport: Any) -> None:
+        self.deliveries.opened(+1)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        self.deliveries.opened(-1)
+
+
+class _CountingController(Controller):
+    def factory(self) -> SMTP:
+        return _CountingSession(self.handler, **self.SMTP_kwargs)
+
+
 class Mail:
     """aiosmtpd: one delivery per accepted message, its id from X-Baton-Notification."""
 
     def __init__(self, deliveries: Deliveries) -> None:
         self.deliveries = deliveries
-        self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self._controller = _CountingController(self, hostname="127.0.0.1", port=free_port())
         self._controller.start()
         self.server = f"127.0.0.1:{self._controller.port}"
+        assert isinstance(self._controller.server, asyncio.Server)
+        self.socket = self._controller.server.sockets[0]
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -189,3 +244,19 @@ class Mail:
 
     def down(self) -> None:
         self._controller.stop()
+
+
+class Receivers:
+    """The webhook and the mail server, keeping one record of deliveries."""
+
+    def __init__(self, addresses: dict[str, str]) -> None:
+        self.got = Deliveries({address: actor for actor, address in addresses.items()})
+        self.webhook, self.mail = Webhook(self.got), Mail(self.got)
+
+    def release(self) -> None:
+        """After a run: every connection of the dead sender served, the write lock given back."""
+        self.got.release([self.webhook.socket, self.mail.socket])
+
+    def down(self) -> None:
+        self.webhook.down()
+        self.mail.down()

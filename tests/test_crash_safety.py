@@ -6,10 +6,11 @@ is sent again, with the same `id`; no other is sent twice.
 
 Each seed copies a database of 24 leads whose `respond` and `chase` clocks
 are due, with a webhook and a mail server (tests/crash_receivers.py), starts
-the real command as a process and kills it at a seeded point: when the log
-reaches a seeded number of events, when the outbox has recorded a seeded
-number of deliveries, or at the receivers' Nth delivery (before answering,
-after answering, or after answering while the test holds the write lock).
+the real command as a process and kills it at a seeded point: N
+milliseconds after it started, when the log reaches N events, when the
+outbox has recorded N deliveries, or at the receivers' Nth delivery (before
+answering, after answering, or after answering while the test holds the
+write lock).
 One to three killed runs, then a complete `sla sweep` and `notify send`.
 BATON_CRASH_RUNS seeds per command (default 4); BATON_CRASH_SEED is the
 first seed, to replay a failure. The long run (README, Development):
@@ -36,7 +37,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from conftest import Baton
-from crash_receivers import WAIT_SECONDS, Deliveries, Kill, Mail, Webhook
+from crash_receivers import WAIT_SECONDS, Deliveries, Kill, Receivers
 from test_concurrency import baton_executable
 from test_notify import breach, init_with_notify, send
 
@@ -94,18 +95,16 @@ PROGRESS = {"events": "SELECT coalesce(max(seq), 0) FROM events",
 
 
 @pytest.fixture
-def deliveries() -> Iterator[tuple[Deliveries, Webhook, Mail]]:
-    got = Deliveries({address: actor for actor, address in ADDRESSES.items()})
-    webhook, mail = Webhook(got), Mail(got)
-    yield got, webhook, mail
-    webhook.down()
-    mail.down()
+def receivers() -> Iterator[Receivers]:
+    both = Receivers(ADDRESSES)
+    yield both
+    both.down()
 
 
 @pytest.fixture
-def template(tmp_path: Path, deliveries: tuple[Deliveries, Webhook, Mail]) -> Path:
+def template(tmp_path: Path, receivers: Receivers) -> Path:
     """24 leads created at 09:00, routed to alice and bob; at 12:00 both clocks of each are due."""
-    _, webhook, mail = deliveries
+    webhook, mail = receivers.webhook, receivers.mail
     policy = tmp_path / "crash-policy.yaml"
     policy.write_text(POLICY.replace("WEBHOOK", webhook.url).replace("SMTP", mail.server)
                       .replace("ADDRESSES", json.dumps(ADDRESSES)))
@@ -158,7 +157,8 @@ class Row:
 
 def outbox(db: Path) -> dict[int, Row]:
     rows = query(db, "SELECT id, kind, lead, sla, status, recipients, delivered, breach_seq FROM outbox")
-    return {row[0]: Row(*row[:5], json.loads(row[5]), json.loads(row[6]), row[7]) for row in rows}
+    return {id_: Row(id_, kind, lead, sla, status, json.loads(recipients), json.loads(delivered), breach_seq)
+            for id_, kind, lead, sla, status, recipients, delivered, breach_seq in rows}
 
 
 @dataclass
@@ -175,10 +175,11 @@ class Story:
 ARGS = {"sweep": ["sla", "sweep"], "send": ["notify", "send"], "serve": ["serve", "--every", "0.1"]}
 
 
-def run_killed(story: Story, db: Path, got: Deliveries, kill: Kill, log: Path) -> None:
+def run_killed(story: Story, db: Path, receivers: Receivers, kill: Kill, log: Path) -> None:
     """Start the command, kill it where `kill` says (or let it end), then check the database."""
     env = {**os.environ, "BATON_DB": str(db), "BATON_NOW": SWEEP_AT, "BATON_ACTOR": "jane",
            "BATON_BUSY_TIMEOUT_MS": "10000", "BATON_LOG": "error"}
+    got = receivers.got
     already = len(got.got)
     got.arm(kill, db)
     watch = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
@@ -188,8 +189,11 @@ def run_killed(story: Story, db: Path, got: Deliveries, kill: Kill, log: Path) -
     try:
         got.victim = process.pid
         deadline = time.monotonic() + WAIT_SECONDS
+        started = time.monotonic()
         while process.poll() is None:
             if kill.when in PROGRESS and watch.execute(PROGRESS[kill.when]).fetchone()[0] >= kill.count:
+                process.kill()
+            if kill.when == "ms" and (time.monotonic() - started) * 1000 >= kill.count:
                 process.kill()
             assert time.monotonic() < deadline, f"{story.command} was neither killed nor done in {WAIT_SECONDS}s"
             time.sleep(0.001)
@@ -197,7 +201,7 @@ def run_killed(story: Story, db: Path, got: Deliveries, kill: Kill, log: Path) -
         if process.poll() is None:
             process.kill()
         process.wait()
-        got.release()
+        receivers.release()
         watch.close()
     assert "Traceback" not in log.read_text(), log.read_text()
     if process.returncode == -signal.SIGKILL:
@@ -235,7 +239,7 @@ def check_invariants(story: Story, db: Path, got: Deliveries) -> None:
     assert all(row.destinations <= set(row.delivered) for row in rows.values() if row.status == "sent")
     # Each breach (each of these clocks notifies) has its one outbox row, written with it.
     breach_seqs = sorted(seq for (seq,) in query(db, "SELECT seq FROM events WHERE event = 'sla_breach'"))
-    assert sorted(row.breach_seq for row in rows.values() if row.kind == "sla_breach") == breach_seqs
+    assert sorted(row.breach_seq or 0 for row in rows.values() if row.kind == "sla_breach") == breach_seqs
     assert sum(1 for row in rows.values() if row.kind == "witness") <= (1 if story.command == "serve" else 0)
     # Every notification a receiver got carries the id of its outbox row, and goes where that row goes.
     for delivery in got.got:
@@ -268,10 +272,12 @@ def plan(rng: random.Random, story: Story, db: Path) -> Kill | None:
     rows = outbox(db).values()
     # deliveries still to make: those of the pending rows, and at least the webhook of each breach to come
     waiting = sum(len(row.destinations - set(row.delivered)) for row in rows if row.status == "pending") + left
-    choices = ["events"] if story.command == "sweep" else ["delivery", "delivery", "delivery", "marks"]
+    choices = ["events", "events"] if story.command == "sweep" else ["delivery", "delivery", "delivery", "marks"]
     if story.command == "serve" and left:
         choices.append("events")
-    when = rng.choice(choices)
+    when = rng.choice([*choices, "ms"])
+    if when == "ms":  # any moment, starting up included
+        return Kill("ms", rng.randint(0, 600))
     if when == "events":
         return Kill("events", query(db, PROGRESS["events"])[0][0] + rng.randint(1, left)) if left else None
     if not waiting:
@@ -283,8 +289,8 @@ def plan(rng: random.Random, story: Story, db: Path) -> Kill | None:
 
 @pytest.mark.parametrize("command", ["sweep", "send", "serve"])
 def test_killed_at_any_point_every_breach_once_and_every_notification_sent(
-        command: str, template: Path, deliveries: tuple[Deliveries, Webhook, Mail], tmp_path: Path) -> None:
-    got = deliveries[0]
+        command: str, template: Path, receivers: Receivers, tmp_path: Path) -> None:
+    got = receivers.got
     if command == "send":
         result = baton(template, "sla", "sweep")  # the outbox is full, the sender is what is killed
         assert result.exit_code == 0, result.output
@@ -302,7 +308,7 @@ def test_killed_at_any_point_every_breach_once_and_every_notification_sent(
                 kill = plan(rng, story, db)
                 if kill is None:
                     break
-                run_killed(story, db, got, kill, tmp_path / f"{command}-{seed}-{number}.log")
+                run_killed(story, db, receivers, kill, tmp_path / f"{command}-{seed}-{number}.log")
             got.arm(None, db)
             for args in (["sla", "sweep"], ["notify", "send"]):
                 result = baton(db, *args)
@@ -317,15 +323,15 @@ def test_killed_at_any_point_every_breach_once_and_every_notification_sent(
 
 
 def test_a_webhook_delivery_cut_before_its_record_is_sent_again_with_the_same_id(
-        template: Path, deliveries: tuple[Deliveries, Webhook, Mail], tmp_path: Path) -> None:
+        template: Path, receivers: Receivers, tmp_path: Path) -> None:
     """The webhook answers the second notification 200, and `notify send` dies
     before it can record that: the next send offers it first, the same body
     with the same `id` (which is why receivers keep `id` as the idempotency
     key), and sends nothing else twice, not even the emails of that row."""
-    got = deliveries[0]
+    got = receivers.got
     assert baton(template, "sla", "sweep").exit_code == 0
     story = Story("send", set(breaches(template)))
-    run_killed(story, template, got, Kill("delivery", 2, "held", channel="webhook"), tmp_path / "send.log")
+    run_killed(story, template, receivers, Kill("delivery", 2, "held", channel="webhook"), tmp_path / "send.log")
     assert story.killed == 1
     first, cut = [d for d in got.got if d.destination == "webhook"]
     assert first.answered and cut.answered and cut.id is not None
