@@ -117,7 +117,8 @@ def template(tmp_path: Path, receivers: Receivers) -> Path:
     return db
 
 
-def baton(db: Path, *args: str) -> Result:
+def run(db: Path, *args: str) -> Result:
+    """`baton` in this process, at noon."""
     return CliRunner().invoke(cli, ["--db", str(db), "--as", "jane", "--now", SWEEP_AT, *args],
                               catch_exceptions=False)
 
@@ -229,7 +230,7 @@ def run_killed(story: Story, db: Path, receivers: Receivers, kill: Kill, log: Pa
 
 def check_invariants(story: Story, db: Path, got: Deliveries) -> None:
     """What holds after any run, killed or not."""
-    verify = baton(db, "audit", "verify")
+    verify = run(db, "audit", "verify")
     assert verify.exit_code == 0, verify.output
     counted = breaches(db)
     assert set(counted) <= story.expected, f"breaches of clocks that were not due: {set(counted) - story.expected}"
@@ -292,7 +293,7 @@ def test_killed_at_any_point_every_breach_once_and_every_notification_sent(
         command: str, template: Path, receivers: Receivers, tmp_path: Path) -> None:
     got = receivers.got
     if command == "send":
-        result = baton(template, "sla", "sweep")  # the outbox is full, the sender is what is killed
+        result = run(template, "sla", "sweep")  # the outbox is full, the sender is what is killed
         assert result.exit_code == 0, result.output
     due = query(template, f"SELECT lead, name FROM clocks WHERE breached_at IS NULL AND due_at <= '{SWEEP_AT}:00+00:00'")
     expected = {(lead, name) for lead, name in due} | set(breaches(template))
@@ -311,7 +312,7 @@ def test_killed_at_any_point_every_breach_once_and_every_notification_sent(
                 run_killed(story, db, receivers, kill, tmp_path / f"{command}-{seed}-{number}.log")
             got.arm(None, db)
             for args in (["sla", "sweep"], ["notify", "send"]):
-                result = baton(db, *args)
+                result = run(db, *args)
                 assert result.exit_code == 0, result.output
             check_final(story, db, got)
         except AssertionError as failure:
@@ -327,9 +328,9 @@ def test_a_webhook_delivery_cut_before_its_record_is_sent_again_with_the_same_id
     """The webhook answers the second notification 200, and `notify send` dies
     before it can record that: the next send offers it first, the same body
     with the same `id` (which is why receivers keep `id` as the idempotency
-    key), and sends nothing else twice, not even the emails of that row."""
+    key), and sends nothing else twice."""
     got = receivers.got
-    assert baton(template, "sla", "sweep").exit_code == 0
+    assert run(template, "sla", "sweep").exit_code == 0
     story = Story("send", set(breaches(template)))
     run_killed(story, template, receivers, Kill("delivery", 2, "held", channel="webhook"), tmp_path / "send.log")
     assert story.killed == 1
@@ -339,7 +340,7 @@ def test_a_webhook_delivery_cut_before_its_record_is_sent_again_with_the_same_id
     assert (rows[first.id or 0].status, rows[cut.id].status, rows[cut.id].delivered) == ("sent", "pending", [])
     assert story.cuts == Counter({(cut.id, "webhook"): 1})
     before = len(got.got)
-    assert baton(template, "notify", "send").exit_code == 0
+    assert run(template, "notify", "send").exit_code == 0
     assert got.got[before].body == cut.body
     check_final(story, template, got)
 
