@@ -161,8 +161,10 @@ class JsonLines:
                 self.stdout.write(line)
                 self.stdout.flush()
                 return
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(line)
+            with open(self.path, "a+b") as handle:
+                end = handle.seek(0, os.SEEK_END)
+                torn = end > 0 and os.pread(handle.fileno(), 1, end - 1) != b"\n"  # a crash cut the last line short
+                handle.write(b"\n" * torn + line.encode())  # so ours starts a line of its own
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as error:
