@@ -16,6 +16,7 @@ HEADINGS = {
     "role": "Roles", "state": "States", "routing": "Routing", "sla": "SLAs",
     "business_hours": "Business hours", "notify": "Notifications", "approvals": "Approvals",
     "erasure": "Erasure",
+    "api": "API", "intake": "Intakes",
 }
 
 

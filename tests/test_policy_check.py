@@ -267,7 +267,7 @@ def test_top_level_list_is_refused() -> None:
     ("initial: new", "initial: new\nstats: {}",
      "p.yaml:13:1: unknown key 'stats' in the policy (keys: policy, version, "
      "description, timezone, business_hours, roles, fields, states, initial, checklists, transitions, "
-     "routing, sla, notify, approvals, erasure, clock, identity, logins, audit); did you mean 'states'?"),
+     "routing, sla, notify, approvals, erasure, clock, identity, logins, audit, api, intake); did you mean 'states'?"),
     ("{type: integer}", "{type: integer, persnal: true}",
      "p.yaml:7:26: unknown key 'persnal' in field 'score'"
      " (keys: type, personal, values, default, description); did you mean 'personal'?"),

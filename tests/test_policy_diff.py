@@ -628,3 +628,60 @@ def test_both_broken_files_are_reported(baton: Baton, tmp_path: Path) -> None:
     result = run(baton, old, new)
     assert result.exit_code == 1
     assert result.stderr == baton("policy", "check", str(old)).stderr + baton("policy", "check", str(new)).stderr
+
+
+# -- the HTTP API: token admins and intakes --------------------------------------------
+INTAKES = """
+intake:
+  web_form:
+    map: {E-mail: email, Company name: company, submit: }
+    null: [N/A]
+"""
+
+
+def test_api_admins_added_and_removed(baton: Baton, tmp_path: Path) -> None:
+    old = variant(tmp_path, ("erasure:\n", "api: {admins: [sales_manager, marketing_head]}\nerasure:\n"), name="old.yaml")
+    new = variant(tmp_path, ("erasure:\n", "api: {admins: [sales_manager, sales_head]}\nerasure:\n"))
+    assert lines(baton, old, new) == [
+        "API",
+        "  sales_head may now create and revoke API tokens",
+        "  marketing_head may no longer create and revoke API tokens",
+        "2 changes.",
+    ]
+
+
+def test_api_admins_written_as_the_default_are_no_change(baton: Baton, tmp_path: Path) -> None:
+    new = variant(tmp_path, ("erasure:\n", "api: {admins: [sales_manager]}\nerasure:\n"))
+    assert lines(baton, DEFAULT_POLICY, new) == ["No changes: the two policies say the same thing."]
+
+
+def test_an_intake_added_and_removed(baton: Baton, tmp_path: Path) -> None:
+    new = tmp_path / "new.yaml"
+    new.write_text(DEFAULT_POLICY.read_text() + INTAKES)
+    assert lines(baton, DEFAULT_POLICY, new) == [
+        "Intakes",
+        "  web_form added: 'E-mail' fills email, 'Company name' fills company, 'submit' is left out, "
+        'no value: "N/A", other keys left out',
+        "1 change.",
+    ]
+    assert lines(baton, new, DEFAULT_POLICY)[1].startswith("  web_form removed (was 'E-mail' fills email, ")
+
+
+def test_an_intakes_keys_null_tokens_id_and_extra(baton: Baton, tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text(DEFAULT_POLICY.read_text() + INTAKES)
+    new = tmp_path / "new.yaml"
+    new.write_text(DEFAULT_POLICY.read_text() + INTAKES.replace("E-mail: email, Company name: company",
+                                                                "E-mail: email, Company name: title, Phone: phone")
+                   .replace("submit: }", "}\n    id: form_id\n    extra: error").replace("[N/A]", '["-"]'))
+    assert lines(baton, old, new) == [
+        "Intakes",
+        "  web_form: posted key 'Company name' now fills title (it fills company before)",
+        "  web_form: posted key 'Phone' now fills phone",
+        "  web_form: posted key 'form_id' now gives the lead id",
+        "  web_form: posted key 'submit' is no longer mapped (it was left out)",
+        '  web_form: a posted "-" now means no value',
+        '  web_form: a posted "N/A" no longer means no value',
+        "  web_form: posted keys that fill no field are now refused (they were left out)",
+        "7 changes.",
+    ]

@@ -102,7 +102,7 @@ def test_the_committed_schema_is_the_commands_output(baton: Baton) -> None:
 @pytest.mark.parametrize(("old", "new", "loader_says", "schema_path"), [
     ("\ntransitions:\n", "\ntransitons:\n",
      "unknown key 'transitons' in the policy (keys: policy, version, description, timezone, business_hours, roles, "
-     "fields, states, initial, checklists, transitions, routing, sla, notify, approvals, erasure, clock, identity, logins, audit); did you mean 'transitions'?",
+     "fields, states, initial, checklists, transitions, routing, sla, notify, approvals, erasure, clock, identity, logins, audit, api, intake); did you mean 'transitions'?",
      "transitons"),
     ("    from: MQL\n", "    form: MQL\n",
      "unknown key 'form' in transition 'hand_over' (keys: from, to, by, when, checklist, requires, description); "

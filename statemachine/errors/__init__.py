@@ -47,6 +47,9 @@ from .commands import (
     BadImportRow as BadImportRow,
 )
 from .commands import (
+    BadIntake as BadIntake,
+)
+from .commands import (
     BadMapOption as BadMapOption,
 )
 from .commands import (
@@ -84,6 +87,9 @@ from .commands import (
 )
 from .commands import (
     UnknownGrouping as UnknownGrouping,
+)
+from .commands import (
+    UnknownIntake as UnknownIntake,
 )
 from .commands import (
     VersionNotHigher as VersionNotHigher,

@@ -160,3 +160,24 @@ class BadExpectedHead(BadUsage):
 
 class ErasureRefused(BatonError):
     """`lead forget` refused: the policy names no one who may erase, the actor is not named, or nothing to erase."""
+
+
+class UnknownIntake(BatonError):
+    """A post to an intake the policy does not name."""
+
+    def __init__(self, name: str, known: list[str]):
+        near = closest(name, known)
+        hint = f"; did you mean '{near}'?" if near else ""
+        have = f"intakes: {', '.join(known)}" if known else "it has none yet; add one under intake:"
+        super().__init__(f"no intake '{name}' in the policy{hint} ({have})")
+        self.name, self.known = name, known
+
+
+class BadIntake(BatonError):
+    """A lead posted through an intake that cannot be taken as it is: a bad
+    value, a bad id, two keys filling one field, or keys that fill no field
+    when the intake says `extra: error`; `reason` is the import's words."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"intake '{name}': {reason}; no lead was added")
+        self.name, self.reason = name, reason

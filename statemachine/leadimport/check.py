@@ -6,7 +6,8 @@ problem with the whole file, then streams one `Row` or `BadRow` per record
 that `read.ExportFile` reads, in file order, without reading the file into
 memory. It writes nothing: the caller decides what to import.
 
-Which field each column or key fills is `columns`' to say. A value is null
+Which field each column or key fills is `columns`' to say; a JSON
+object is judged by `objects`, as a lead posted through an intake is. A value is null
 when it is blank or equals one of the `--null` tokens (the whole value, after
 stripping spaces). JSON lines have no header: the keys of the first 64 KiB
 are checked when the file is opened, later keys row by row (an unknown one
@@ -19,17 +20,18 @@ cells, which spreadsheets leave behind.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ImportRefused
 from ..limits import SURELY_FITS, oversize
-from ..values import BadValue, json_parser, lead_id_problem
-from .columns import ID, FieldSpec, Matching, clashing_keys, plan_columns
-from .read import BAD_UTF8, HAS_NUL, BadRow, ExportFile, line_problem
+from ..values import BadValue
+from .columns import FieldSpec, Matching, plan_columns
+from .objects import ObjectJudge
+from .objects import id_problem as _id_problem
+from .read import BadRow, ExportFile
 
 EXTRA_CHOICES = ("error", "ignore")
 
@@ -41,9 +43,6 @@ class Row:
     fields: dict[str, Any]  # parsed values, only the fields that are not null
     # fields the record gives but leaves empty: null, not the field's default
     blank: frozenset[str] = field(default=frozenset(), compare=False)
-
-
-_KeyEntry = tuple[str | None, Callable[[Any], Any] | None, bool]
 
 
 class LeadFile:
@@ -173,100 +172,15 @@ class LeadFile:
         return [self._matching.unknown_message(list(unknown), "key")] if unknown else []
 
     def _json_rows(self) -> Iterator[Row | BadRow]:
-        matching, nulls = self._matching, self._nulls
-        extra_error = self._extra == "error"
-        known: dict[str, _KeyEntry] = {}  # key -> (target, parser, understood)
-        # Two keys can fill one field ("Email" and "email") only once two
-        # different keys have been seen for it; until then skip that check.
-        key_of_target: dict[str, str] = {}
-        ambiguous = False
-
-        def resolve(key: str) -> _KeyEntry:
-            nonlocal ambiguous
-            target, understood = matching.target(key)
-            parse = None
-            if target is not None:
-                if key_of_target.setdefault(target, key) != key:
-                    ambiguous = True
-                if target != ID:
-                    spec = matching.fields[target]
-                    parse = json_parser(spec.type, tuple(spec.choices))
-            entry = (target, parse, understood)
-            if len(known) < 10_000:  # ever new keys must not grow memory
-                known[key] = entry
-            return entry
-
+        judge = ObjectJudge(self._matching, self._nulls, self._extra,
+                            lambda keys: self._matching.unknown_message(keys, "key"))
         for record in self._file.json_objects():
             if isinstance(record, BadRow):
                 yield record
                 continue
             number, obj = record
-            fields: dict[str, Any] = {}
-            blank: list[str] | None = None
-            lead_id: str | None = None
-            unknown: list[str] = []
-            problems: list[str] = []
-            bad: str | None = None
-            for key, value in obj.items():
-                target, parse, understood = known.get(key) or resolve(key)
-                if target is None:
-                    if not understood:
-                        unknown.append(key)
-                    continue
-                empty = value is None or (
-                    isinstance(value, str) and (not value.strip() or value.strip() in nulls)
-                )
-                if empty:
-                    if parse is not None:
-                        if blank is None:
-                            blank = []
-                        blank.append(target)
-                    continue
-                if parse is None:  # the id
-                    lead_id, id_bad = _json_id(value)
-                    if id_bad is not None:
-                        problems.append(id_bad)
-                    continue
-                try:
-                    fields[target] = parse(value)
-                except BadValue as e:
-                    problems.append(f"field {target!r}: {e.reason}")
-            if problems:
-                bad = "; ".join(problems)
-            if bad is None and ambiguous:
-                bad = clashing_keys(obj, lambda k: (known.get(k) or resolve(k))[0])
-            if bad is None and unknown and extra_error:
-                bad = matching.unknown_message(unknown, "key")
+            lead_id, fields, blank, bad = judge.judge(obj)
             if bad is not None:
                 yield BadRow(number, bad)
                 continue
             yield Row(number, lead_id, fields, frozenset(blank) if blank else frozenset())
-
-
-def _id_with_line_break(lead_id: str) -> str:
-    return f"the id {lead_id!r} has a line break (an id is a single line)"
-
-
-def _id_problem(lead_id: str) -> str | None:
-    """Why a (stripped) id from the file cannot be a lead id, or None."""
-    if "\n" in lead_id or "\r" in lead_id:
-        return _id_with_line_break(lead_id)
-    problem = lead_id_problem(lead_id)
-    return None if problem is None else f"the id {problem}"
-
-
-def _json_id(value: Any) -> tuple[str | None, str | None]:
-    """(the lead id or None, the reason it is bad or None)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        shown = json.dumps(value, ensure_ascii=False)
-        return None, f"the id {shown} is not text or a whole number"
-    lead_id = value.strip() if isinstance(value, str) else str(value)
-    if "\x00" in lead_id:
-        return None, HAS_NUL
-    if "\n" in lead_id or "\r" in lead_id:
-        return None, _id_with_line_break(lead_id)
-    if line_problem(lead_id) is not None:
-        return None, BAD_UTF8
-    if lead_id and (problem := _id_problem(lead_id)) is not None:
-        return None, problem
-    return lead_id or None, None

@@ -15,6 +15,7 @@ name and version, and who must approve a new version.
 from __future__ import annotations
 
 from ..errors import PolicyProblem
+from .check_api import ApiChecks
 from .check_audit import AuditChecks
 from .check_calendar import CLOCK, COUNTRY, DAYS, CalendarChecks, _day_minutes
 from .check_clock import ClockChecks
@@ -36,11 +37,12 @@ TOP_KEYS = (
     "policy", "version", "description", "timezone", "business_hours", "roles", "fields",
     "states", "initial", "checklists", "transitions", "routing", "sla", "notify", "approvals",
     "erasure", "clock", "identity", "logins", "audit",
+    "api", "intake",
 )
 
 
 class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyChecks, ClockChecks,
-              AuditChecks):
+              AuditChecks, ApiChecks):
     """The whole check: every part, run in the order a policy's parts depend on each other."""
 
     def run(self, root: Node) -> Policy | None:
@@ -72,6 +74,8 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
         now_on_writes = self._clock(top.get("clock"))
         identity, logins = self._identity(top.get("identity"), top.get("logins"), roles)
         witness = self._audit(top.get("audit"), top.get("notify"))
+        api_admins = self._api(top.get("api"), roles)
+        intake = self._intake(top.get("intake"), fields)
         if self.problems:
             return None
         return Policy(
@@ -81,6 +85,7 @@ class Checker(CalendarChecks, LifecycleChecks, RoutingChecks, SlaChecks, NotifyC
             sla=tuple(sla), notify=notify, approvals=tuple(approvals),
             description=self.text(top.get("description"), "description"), erasure=erasure,
             now_on_writes=now_on_writes, identity=identity, logins=logins, witness=witness,
+            api_admins=api_admins, intake=intake,
         )
 
     def _version(self, root: Node) -> int:

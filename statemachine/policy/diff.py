@@ -56,12 +56,15 @@ class Change:
 
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
     """Every change from `old` to `new`, grouped by kind: policy, transition,
-    checklist, field, role, state, routing, sla, business_hours, notify, approvals, erasure."""
+    checklist, field, role, state, routing, sla, business_hours, notify, approvals, erasure, api, intake."""
+    from .diff_api import api_changes  # it builds on this module
+
     return [
         *_policy(old, new), *_transitions(old, new), *_checklists(old, new), *_fields(old, new),
         *_roles(old, new), *_states(old, new), *_routing(old, new), *_slas(old, new),
         *_business_hours(old, new), *_notify(old, new), *_approvals(old, new),
         *_erasure(old, new),
+        *api_changes(old, new),
     ]
 
 

@@ -37,6 +37,10 @@ TURNS = {
 
 def sentence(change: Change) -> str:
     name, attribute, old, new = change.name, change.attribute, change.old, change.new
+    if change.kind == "api" or (change.kind == "intake" and attribute):
+        from .diff_api import api_sentence
+
+        return api_sentence(change)
     if attribute == "":
         if change.change == "added":
             detail = summary(change.kind, new)
@@ -177,6 +181,12 @@ def _routing(routing: dict[str, Any]) -> str:
     return f"on {listed(routing['on'])}: " + "; ".join(rule_words(r) for r in routing["rules"])
 
 
+def _intake(intake: dict[str, Any]) -> str:
+    from .diff_api import intake_summary  # it builds on diff.py, which needs this module's words
+
+    return intake_summary(intake)
+
+
 def _sla(s: dict[str, Any]) -> str:
     words = f"in {s['state']} within {written_duration(s['within'], s['business'])}"
     actions = []
@@ -197,4 +207,5 @@ SUMMARIES: dict[str, Callable[[Any], str]] = {
     "checklist": _checklist,
     "routing": _routing,
     "sla": _sla,
+    "intake": lambda intake: _intake(intake),
 }

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..values import FIELD_TYPES
 from .check import CLOCK, COUNTRY, DAYS, IDENTIFIER, NAME, RESERVED_FIELDS, STRATEGIES, TOP_KEYS, TRANSITION_KEYS
+from .check_api import EXTRA, LEAD_ID
 from .check_audit import WITNESSES
 from .check_clock import IDENTITIES, NOW_ON_WRITES
 from .model import OWNER, RESERVED_KEYS, SYSTEM
@@ -232,6 +233,26 @@ def _notify() -> Schema:
     return notify
 
 
+def _intake() -> Schema:
+    target = {"anyOf": [{"type": "null"}, {"const": ""}, {"const": LEAD_ID},
+                        {"type": "string", "pattern": IDENTIFIER.pattern}]}
+    one = _object("intake.NAME", {
+        "map": _property("intake.NAME.map", {
+            "type": ["object", "null"],
+            "additionalProperties": _property("intake.NAME.map.KEY", target),
+        }),
+        "null": _property("intake.NAME.null", _one_or_list({"type": ["string", "integer"], "pattern": NOT_BLANK},
+                                                          nullable=True)),
+        "extra": _property("intake.NAME.extra", {"enum": [*EXTRA, None]}),
+        "id": _text("intake.NAME.id"),
+    })
+    return _property("intake", {
+        "type": ["object", "null"],
+        "propertyNames": {"pattern": IDENTIFIER.pattern},
+        "additionalProperties": one,
+    })
+
+
 def policy_schema() -> Schema:
     """The JSON Schema of the whole policy language."""
     properties = {
@@ -263,6 +284,10 @@ def policy_schema() -> Schema:
             "witness": _property("audit.witness", {"enum": [*WITNESSES, None]}),
         }, nullable=True),
     }
+    properties["api"] = _object("api", {
+        "admins": _property("api.admins", _one_or_list(ROLE, at_least_one=True)),
+    }, nullable=True)
+    properties["intake"] = _intake()
     assert tuple(properties) == TOP_KEYS, "a key of the policy is missing from the schema"
     return {
         "$schema": DRAFT,
@@ -302,7 +327,8 @@ def policy_data(text: str) -> Any:
 def _as_json(value: Any) -> Any:
     """Keys as text: YAML may type a role `42:`, and the loader takes it as the name "42"."""
     if isinstance(value, dict):
-        return {str(key): _as_json(item) for key, item in value.items()}
+        # a key `null:` (intake's null tokens) is the name null, as the loader reads it
+        return {"null" if key is None else str(key): _as_json(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_as_json(item) for item in value]
     return value

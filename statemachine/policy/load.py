@@ -163,6 +163,8 @@ def _convert(node: Any, text: str, file: str, problems: list[PolicyProblem]) -> 
         key_at: dict[str, tuple[int, int]] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, ScalarNode) else None
+            if key is None and isinstance(key_node, ScalarNode) and key_node.value:
+                key = key_node.value  # a key is a name: `null:` (intake's null tokens) is the name null
             kline, kcol = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 problems.append(PolicyProblem(file, kline, kcol, "keys must be plain names"))

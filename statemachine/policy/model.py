@@ -8,13 +8,15 @@ re-validation; only the small expressions are compiled again into closures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..expr import Expr, compile_expr
 from ..record import Record
 
 # Bumped whenever the plain form changes, so an old cache is rebuilt from text.
-PLAIN_FORMAT = 7
+PLAIN_FORMAT = 8
 
 # Names every expression may read besides the fields.
 LEAD_NAMES = ("state", "owner", "actor", "attempts", "hours_in_state")
@@ -25,6 +27,8 @@ OWNER, SYSTEM = "owner", "system"
 # reads `released` back (it clears the owner), so no caller may supply them.
 # `recorded_at` holds the wall clock of a write whose --now was far from it.
 RESERVED_KEYS = ("released", "recorded_at")
+# The roles that create and revoke API tokens when the policy has no `api:`.
+DEFAULT_API_ADMINS = ("sales_manager",)
 
 
 class Field(Record):
@@ -104,6 +108,19 @@ class Sla(Record):
     within_text: str = ""
 
 
+class Intake(Record):
+    """`intake: {NAME: ...}`: how one tool's posted keys become a lead's fields."""
+
+    name: str
+    # posted key -> the field it fills, "id" for the lead id, "" to leave it out
+    mapping: dict[str, str]
+    nulls: tuple[str, ...] = ()
+    # keys that fill nothing: "ignore" leaves them out, "error" refuses the lead
+    extra: str = "ignore"
+    # the posted key that gives the lead id (also in `mapping`, as "id")
+    id_key: str | None = None
+
+
 class Policy(Record):
     name: str
     version: int
@@ -130,6 +147,10 @@ class Policy(Record):
     logins: dict[str, str] | None = None
     # `audit: {witness: daily}`: `baton serve` sends the log's head once a day; None for no witness
     witness: str | None = None
+    # `api: {admins: [...]}`: the roles that create and revoke API tokens
+    api_admins: tuple[str, ...] = DEFAULT_API_ADMINS
+    # `intake: {NAME: ...}`: the mappings tools post leads through
+    intake: Mapping[str, Intake] = MappingProxyType({})
 
     @property
     def expression_names(self) -> tuple[str, ...]:
@@ -185,6 +206,8 @@ def to_plain(policy: Policy) -> dict[str, Any]:
         "identity": policy.identity,
         "logins": policy.logins,
         "witness": policy.witness,
+        "api_admins": list(policy.api_admins),
+        "intake": {k: vars(i) for k, i in policy.intake.items()},
     }
 
 
@@ -243,4 +266,6 @@ def from_plain(data: dict[str, Any]) -> Policy:
         identity=data["identity"],
         logins=data["logins"],
         witness=data["witness"],
+        api_admins=tuple(data["api_admins"]),
+        intake={k: Intake(**tup(i, "nulls")) for k, i in data["intake"].items()},
     )

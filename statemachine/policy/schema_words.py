@@ -187,4 +187,26 @@ WORDS: dict[str, str] = {
         "channels, so an auditor can later check with `baton audit verify --expect SEQ:HASH` that the log "
         "was not rewritten. Leave it out for no witness."
     ),
+    # the HTTP API
+    "api": "The HTTP API (`baton serve --http`): who manages its tokens.",
+    "api.admins": (
+        "The roles whose people may create and revoke API tokens with `baton token create` and "
+        "`baton token revoke`, like [sales_manager] (the default)."
+    ),
+    "intake": (
+        "Intakes: how a web form or another tool posts leads with its own names for the fields, to "
+        "POST /v1/intake/NAME. Each intake is named like web_form."
+    ),
+    "intake.NAME": "One intake: which field each posted key fills, and what counts as no value.",
+    "intake.NAME.map": (
+        "Posted keys and the field each fills, like {E-mail: email, Company name: company}; id fills the "
+        "lead id and an empty entry leaves the key out. A key not listed fills the field of the same name."
+    ),
+    "intake.NAME.map.KEY": "The field this posted key fills, id for the lead id, or nothing to leave it out.",
+    "intake.NAME.null": 'Posted values that mean "no value", like [N/A, "-"]. Blank values are no value already.',
+    "intake.NAME.extra": (
+        "ignore (the default): posted keys that fill no field are left out, as web forms post extra things; "
+        "error: such a key refuses the lead, naming it."
+    ),
+    "intake.NAME.id": "The posted key that gives the lead id, like vid; without it Baton makes one.",
 }
