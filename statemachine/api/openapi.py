@@ -86,8 +86,11 @@ def document(policy: Policy) -> dict[str, Any]:
     written = _ref("LeadWritten")
     fields = {"type": "object", "additionalProperties": False,
               "properties": {name: field_input(field) for name, field in policy.fields.items()}}
-    lead_with_events = {"allOf": [_ref("Lead"), {"type": "object", "properties": {
-        "events": {"type": "array", "items": _ref("Event")}}}]}
+    lead = lead_schema(policy)
+    # A change answers with the lead and the events it wrote, as `lead add --json` prints them.
+    lead_with_events = {**lead, "title": f"{lead['title']}, with the events a change wrote",
+                        "properties": {**lead["properties"], "events": {"type": "array", "items": _ref("Event")}},
+                        "required": [*lead["required"], "events"]}
     return {
         "openapi": "3.1.0",
         "info": {"title": f"Baton: {policy.name}", "version": str(policy.version),
@@ -118,7 +121,7 @@ def document(policy: Policy) -> dict[str, Any]:
                 "requestBody": _body("Attempt"),
                 "responses": _answers("201", "The lead", written, "403", "404", "409", "413", "422")}},
             "/v1/intake/{name}": {"parameters": [{"name": "name", "in": "path", "required": True,
-                                                  "schema": {"enum": list(getattr(policy, "intake", None) or {})}}],
+                                                  "schema": {"enum": list(policy.intake)}}],
                                   "post": {"summary": "Add a lead posted with another tool's field names (the policy's intake)",
                                            "parameters": [idempotency],
                                            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -139,7 +142,7 @@ def document(policy: Policy) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "A token from `baton token create ACTOR`."}},
             "schemas": {
-                "Lead": lead_schema(policy),
+                "Lead": lead,
                 "LeadWritten": lead_with_events,
                 "Event": event_schema(),
                 "Fields": fields,

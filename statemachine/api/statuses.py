@@ -20,6 +20,7 @@ from ..errors import (
     NotAllowedHere,
     PolicyChanged,
     Refused,
+    UnknownIntake,
     UnknownLead,
     WrongState,
 )
@@ -47,7 +48,7 @@ def status_of(error: BatonError) -> int:
         return 401
     if isinstance(error, FORBIDDEN):
         return 403
-    if isinstance(error, (UnknownLead, NotFound)) or type(error).__name__ == "UnknownIntake":
+    if isinstance(error, (UnknownLead, UnknownIntake, NotFound)):
         return 404
     if isinstance(error, CONFLICT):
         return 409

@@ -30,7 +30,7 @@ def token_hash(token: str) -> str:
 
 def api_admins(policy: Policy) -> tuple[str, ...]:
     """The roles that may make and revoke tokens (`api: {admins: [...]}`)."""
-    return tuple(getattr(policy, "api_admins", ("sales_manager",)))  # TODO(api-intake): Policy.api_admins
+    return policy.api_admins
 
 
 def may_manage_tokens(ws: Workspace) -> None:
