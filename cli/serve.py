@@ -18,7 +18,7 @@ from .app import App
               help="Also serve the HTTP JSON API there (PORT alone: on loopback, 127.0.0.1).")
 @click.pass_obj
 def serve(app: App, every: float, address: str | None) -> None:
-    """Sweep and send in a loop, until stopped; with --http, serve the API too.
+    """Sweep and send in a loop; --http: the API too.
 
     Runs `sla sweep` and `notify send` every SECONDS until SIGTERM or Ctrl-C.
     With --http HOST:PORT, the API under /v1 answers requests that carry a

@@ -21,9 +21,10 @@ def token() -> None:
 @click.argument("actor")
 @click.pass_obj
 def create(app: App, actor: str) -> None:
-    """Make a new token for ACTOR, a person of the policy; the last line is the token.
+    """Make a new token for ACTOR (shown once).
 
-    Only its hash is kept: copy it now, it is shown once."""
+    ACTOR is a person of the policy; the token is the last line printed.
+    Only its hash is kept: copy it now."""
     from statemachine.api.tokens import create_token
 
     made = create_token(app.workspace(write=True), actor)
@@ -51,7 +52,9 @@ def revoke(app: App, actor: str) -> None:
 @token.command(name="list")
 @click.pass_obj
 def list_(app: App) -> None:
-    """Every token made: for whom, when and by whom, and whether it was revoked."""
+    """Every token: for whom, by whom, and if revoked.
+
+    When each was made, and when it was revoked and by whom."""
     from statemachine.api.tokens import token_list
 
     ws = app.workspace(write=True)  # an older database gets the tokens table on first use

@@ -321,3 +321,29 @@ def test_the_page_shows_the_reports_to_a_valid_token_only(client: Any, baton: Ba
     assert client.get("/v1/leads").status_code == 401  # the cookie opens the page, not the API
     client.cookies.clear()
     assert client.get("/", headers=auth(token)).status_code == 200
+
+
+def test_intake_maps_a_tools_own_field_names_onto_a_lead(baton: Baton, policy_file: Path, db_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from statemachine.api.app import build_app
+
+    policy_file.write_text(policy_file.read_text(encoding="utf-8") + """
+intake:
+  web_form:
+    map: {E-mail: email, Company name: company, submit: }
+    null: [N/A]
+""", encoding="utf-8")
+    assert baton("init", "--policy", str(policy_file)).exit_code == 0
+    jane = auth(token_for(baton, "jane"))
+    with TestClient(build_app(str(db_path), MONDAY_9AM)) as client:
+        posted = {"E-mail": "ana@northwind.example", "Company name": "Northwind", "score": 75, "title": "N/A",
+                  "submit": "Send"}
+        answer = client.post("/v1/intake/web_form", json=posted, headers=jane)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["fields"] == {"email": "ana@northwind.example", "company": "Northwind", "score": 75}
+        assert refused(client.post("/v1/intake/web_from", json=posted, headers=jane), 404) == (
+            "no intake 'web_from' in the policy; did you mean 'web_form'? (intakes: web_form)")
+        bad = client.post("/v1/intake/web_form", json={**posted, "score": "lots"}, headers=jane)
+        assert refused(bad, 422).startswith("intake 'web_form': ")
+        assert len(client.get("/v1/leads", headers=jane).json()) == 1
