@@ -2,10 +2,15 @@
 process and against `baton lead advance` run as a command.
 
 HTTP: `baton serve --http 127.0.0.1:PORT` in its own process (started here),
-and one httpx client with keep-alive sending `POST /v1/leads/{id}/advance
-{"trigger": "hand_over"}` for --leads leads, one after another, each answered
-(the lead as `lead show --json` prints it, and its event) before the next is
-sent. Every answer is checked: 200.
+and --clients httpx clients (default 4, threads of this process), each on one
+keep-alive connection, sending `POST /v1/leads/{id}/advance {"trigger":
+"hand_over"}` for their share of --leads leads, one after another, each
+answered (the lead as `lead show --json` prints it, and its event) before the
+next is sent. Every answer is checked: 200. The rate is the server's: leads
+advanced per second of wall time. One more round with a single client shows
+the latency a lone client sees (for information: on a busy machine it is
+mostly the wait for a CPU at each of the four hand-offs between processes
+and threads a request takes).
 
 In process (fire_rate.py's Baton side): `lifecycle.advance(ws, lead,
 "hand_over", {})` on as many other leads, each its own transaction.
@@ -66,16 +71,33 @@ def start_server(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     sys.exit(f"the server did not start; its log:\n{log.read_text()}")
 
 
-def http_fire(client: object, leads: list[str]) -> float:
+def http_fire(clients: list[object], leads: list[str]) -> float:
+    """Seconds for `clients` (httpx.Client) to advance `leads`, each its share."""
+    import threading
+
     import httpx
 
-    assert isinstance(client, httpx.Client)
+    failures: list[str] = []
+
+    def fire(client: object, share: list[str]) -> None:
+        assert isinstance(client, httpx.Client)
+        for lead in share:
+            answer = client.post(f"/v1/leads/{lead}/advance", json={"trigger": "hand_over"})
+            if answer.status_code != 200:
+                failures.append(f"{lead}: {answer.status_code} {answer.text}")
+                return
+
+    threads = [threading.Thread(target=fire, args=(client, leads[number::len(clients)]))
+               for number, client in enumerate(clients)]
     start = time.perf_counter()
-    for lead in leads:
-        answer = client.post(f"/v1/leads/{lead}/advance", json={"trigger": "hand_over"})
-        if answer.status_code != 200:
-            sys.exit(f"{lead}: {answer.status_code} {answer.text}")
-    return time.perf_counter() - start
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - start
+    if failures:
+        sys.exit(failures[0])
+    return seconds
 
 
 def command_fire(db: Path, leads: list[str]) -> float:
@@ -92,6 +114,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1000, help="triggers fired per round (default 1000)")
     parser.add_argument("--rounds", type=int, default=3, help="HTTP and in-process runs, taking turns (default 3)")
     parser.add_argument("--commands", type=int, default=20, help="`baton lead advance` runs (default 20)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
     options = parser.parse_args()
     import httpx
 
@@ -101,32 +124,39 @@ def main() -> None:
         db = tmp / "bench.db"
         init_db(db)
         leads_csv = tmp / "leads.csv"
-        write_csv(leads_csv, n * rounds * 2 + options.commands, with_id=True)
+        write_csv(leads_csv, n * rounds * 2 + n + options.commands, with_id=True)
         run_ok(baton(db, "lead", "import", str(leads_csv)))
         token = run_ok(baton(db, "token", "create", MARKETING, actor="sam")).stdout.strip().splitlines()[-1]
         port = free_port()
         server = start_server(db, port, tmp / "serve.log")
         try:
             headers = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as client:
+            clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30)
+                       for _ in range(options.clients)]
+            for client in clients:
                 assert client.get("/v1/leads/L-1").status_code == 200  # connected, and the server warm
-                http_times, engine_times = [], []
-                for number in range(rounds):
-                    first = number * 2 * n
-                    http_times.append(http_fire(client, [f"L-{i}" for i in range(first + 1, first + n + 1)]))
-                    engine_times.append(baton_fire(db, [f"L-{i}" for i in range(first + n + 1, first + 2 * n + 1)]))
+            http_times, engine_times = [], []
+            for number in range(rounds):
+                first = number * 2 * n
+                http_times.append(http_fire(clients, [f"L-{i}" for i in range(first + 1, first + n + 1)]))
+                engine_times.append(baton_fire(db, [f"L-{i}" for i in range(first + n + 1, first + 2 * n + 1)]))
+            first = rounds * 2 * n
+            lone = http_fire(clients[:1], [f"L-{i}" for i in range(first + 1, first + n + 1)])
+            for client in clients:
+                client.close()
         finally:
             server.terminate()
             code = server.wait(timeout=60)
         if code != 0:
             sys.exit(f"the server exited {code}; its log:\n{(tmp / 'serve.log').read_text()}")
-        first = n * rounds * 2
+        first = n * rounds * 2 + n
         command = command_fire(db, [f"L-{i}" for i in range(first + 1, first + options.commands + 1)])
 
     http_rate, engine_rate, command_rate = n / median(http_times), n / median(engine_times), 1 / command
     print(f"machine: {machine()}")
     print(f"{n:,} advances a round, {rounds} rounds, medians; {options.commands} commands")
-    print(f"HTTP (httpx, keep-alive, one client): {http_rate:>8,.0f} advances/s  ({1e6 / http_rate:.0f} µs each)")
+    print(f"HTTP ({options.clients} httpx clients, keep-alive):  {http_rate:>8,.0f} advances/s  ({1e6 / http_rate:.0f} µs each)")
+    print(f"HTTP (one client, for information):   {n / lone:>8,.0f} advances/s  ({lone / n * 1e6:.0f} µs each)")
     print(f"in process (lifecycle.advance):       {engine_rate:>8,.0f} advances/s  ({1e6 / engine_rate:.0f} µs each)")
     print(f"`baton lead advance` as a command:    {command_rate:>8,.1f} advances/s  ({command * 1e3:.0f} ms each)")
     engine_ratio, command_ratio = http_rate / engine_rate, http_rate / command_rate

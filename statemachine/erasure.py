@@ -1,11 +1,12 @@
 """Erasure on request: `baton lead forget ID --reason TEXT`.
 
 Every personal value a lead ever had lives in the `personal` table (the log
-holds only salted digests), in the lead's row of `leads` (its current ones)
-and in the `assigned` notifications of the outbox (the rep's handover). One
-transaction deletes the first, nulls the second, takes the values out of the
-third and appends an `erased` event (who, why, which fields), so the request
-and the erasure commit together or not at all.
+holds only salted digests), in the lead's row of `leads` (its current ones),
+in the `assigned` notifications of the outbox (the rep's handover) and in the
+HTTP API's kept answers (`api_answers`). One transaction deletes the first,
+nulls the second, takes the values out of the third, deletes the fourth and
+appends an `erased` event (who, why, which fields), so the request and the
+erasure commit together or not at all.
 
 Deleting a row leaves its bytes in the file's free space unless SQLite
 overwrites them: the erasing connection runs with `secure_delete` on, and a
