@@ -20,7 +20,9 @@ Command: `baton lead advance ID hand_over` as a child process, --commands times.
 All on one database made by `baton init` and `baton lead import` (not timed);
 HTTP and in process take turns for --rounds rounds, each on leads of its own.
 Targets (issue 15): HTTP at least 0.5x the in-process rate (the HTTP layer
-costs at most as much as the engine), and at least 20x the command's.
+costs at most as much as the engine), and at least 20x the command's. The
+CPU time the server spends a request (from /proc) beside the CPU time an
+in-process advance takes shows the same less at the mercy of other load.
 
     .venv/bin/python benchmarks/http_rate.py [--leads 1000] [--rounds 3] [--commands 20]
 """
@@ -100,6 +102,12 @@ def http_fire(clients: list[object], leads: list[str]) -> float:
     return seconds
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def command_fire(db: Path, leads: list[str]) -> float:
     times = []
     for lead in leads:
@@ -135,11 +143,15 @@ def main() -> None:
                        for _ in range(options.clients)]
             for client in clients:
                 assert client.get("/v1/leads/L-1").status_code == 200  # connected, and the server warm
-            http_times, engine_times = [], []
+            http_times, engine_times, server_cpu, engine_cpu = [], [], [], []
             for number in range(rounds):
                 first = number * 2 * n
+                cpu = cpu_seconds(server.pid)
                 http_times.append(http_fire(clients, [f"L-{i}" for i in range(first + 1, first + n + 1)]))
+                server_cpu.append(cpu_seconds(server.pid) - cpu)
+                cpu = time.process_time()
                 engine_times.append(baton_fire(db, [f"L-{i}" for i in range(first + n + 1, first + 2 * n + 1)]))
+                engine_cpu.append(time.process_time() - cpu)
             first = rounds * 2 * n
             lone = http_fire(clients[:1], [f"L-{i}" for i in range(first + 1, first + n + 1)])
             for client in clients:
@@ -159,6 +171,9 @@ def main() -> None:
     print(f"HTTP (one client, for information):   {n / lone:>8,.0f} advances/s  ({lone / n * 1e6:.0f} µs each)")
     print(f"in process (lifecycle.advance):       {engine_rate:>8,.0f} advances/s  ({1e6 / engine_rate:.0f} µs each)")
     print(f"`baton lead advance` as a command:    {command_rate:>8,.1f} advances/s  ({command * 1e3:.0f} ms each)")
+    cpu_http, cpu_engine = median(server_cpu) / n, median(engine_cpu) / n
+    print(f"CPU a request in the server: {cpu_http * 1e6:.0f} µs; a lead advanced in process: "
+          f"{cpu_engine * 1e6:.0f} µs ({cpu_http / cpu_engine:.2f}x; the HTTP layer: {(cpu_http - cpu_engine) * 1e6:.0f} µs)")
     engine_ratio, command_ratio = http_rate / engine_rate, http_rate / command_rate
     print(f"HTTP / in process: {engine_ratio:.3f}x  {verdict(engine_ratio >= ENGINE_TARGET)} (target >= {ENGINE_TARGET}x)")
     print(f"HTTP / command:    {command_ratio:.1f}x  {verdict(command_ratio >= COMMAND_TARGET)} (target >= {COMMAND_TARGET:.0f}x)")

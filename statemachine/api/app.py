@@ -168,6 +168,13 @@ async def not_found(http: HttpRequest, error: Exception) -> Response:
         f"there is no {http.url.path} here; the API's paths are under /v1 (see GET /v1/openapi.json)")))
 
 
+async def server_error(http: HttpRequest, error: Exception) -> Response:
+    """A bug, not a refusal: JSON all the same; uvicorn logs the traceback."""
+    message = ("Baton failed on this request: a fault of Baton's, not of the request; the server's log "
+               "says what happened (a change is written whole or not at all)")
+    return Response(encode({"error": message}), 500, media_type="application/json")
+
+
 def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> Starlette:
     """The API on database `db`; `now` is `serve --now` (None: the wall clock);
     `stopping` says when the server drains, so long polls answer at once."""
@@ -197,6 +204,6 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found, Exception: server_error})
     app.state.api = state
     return app

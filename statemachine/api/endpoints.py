@@ -59,14 +59,12 @@ def change(ws: Workspace, lead: str, body: bytes) -> Answer:
 
 def advance(ws: Workspace, lead: str, body: bytes) -> Answer:
     from ..lifecycle import advance as fire
-    from ..lifecycle import require_member
 
     given = json_object(body, ("trigger", "args"), '{"trigger": "recycle", "args": {"reason": "no budget"}}',
                         required=("trigger",))
     trigger = given["trigger"]
     if not isinstance(trigger, str):
         raise BadArgument('"trigger" must be a string, the name of a transition, like "hand_over"')
-    require_member(ws)  # as the CLI's App.acting_as: only a person of the policy fires
     return written(ws, fire(ws, lead, trigger, trigger_args(given.get("args"))))
 
 
