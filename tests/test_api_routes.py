@@ -347,3 +347,27 @@ intake:
         bad = client.post("/v1/intake/web_form", json={**posted, "score": "lots"}, headers=jane)
         assert refused(bad, 422).startswith("intake 'web_form': ")
         assert len(client.get("/v1/leads", headers=jane).json()) == 1
+
+
+def test_the_policys_api_admins_say_who_manages_tokens(baton: Baton, policy_file: Path, db_path: Path) -> None:
+    policy_file.write_text(policy_file.read_text(encoding="utf-8") + "\napi:\n  admins: [marketing]\n",
+                           encoding="utf-8")
+    assert baton("init", "--policy", str(policy_file)).exit_code == 0
+    assert baton("token", "create", "alice", actor="omar").exit_code == 0
+    refused_sam = baton("token", "create", "alice", actor="sam")
+    assert refused_sam.exit_code == 1
+    assert "only marketing (jane, omar) may" in refused_sam.stderr
+
+
+def test_a_database_made_before_the_api_gets_its_tables_on_first_use(baton: Baton, db: Path) -> None:
+    with sqlite3.connect(db) as connection:
+        connection.execute("DROP TABLE api_answers")
+        connection.execute("DROP TABLE api_tokens")
+    token = token_for(baton, "jane")
+    from starlette.testclient import TestClient
+
+    from statemachine.api.app import build_app
+
+    with TestClient(build_app(str(db), MONDAY_9AM)) as client:
+        answer = client.post("/v1/leads", json={"fields": {"score": 70}}, headers={**auth(token), "Idempotency-Key": "a"})
+        assert answer.status_code == 201, answer.text

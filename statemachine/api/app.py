@@ -38,24 +38,47 @@ class Api:
         self.stopping = stopping
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baton-db")
         self.changed: asyncio.Event | None = None
+        self.turn: asyncio.Lock | None = None  # one request at a time on the one connection
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        """A read (a Backend method): in the event loop, one request at a time
+        on the one connection. A read of the WAL waits for no lock, and handing
+        it to a thread would cost more than it takes; should another program
+        hold the database all the same (the reply says `busy`), it runs again
+        on the backend's thread, which waits as any command would."""
+        assert self.turn is not None
+        async with self.turn:
+            reply = function(*args)
+            if isinstance(reply, Reply) and reply.busy:
+                reply = await self._on_thread(function, args)
+            return reply
+
+    async def call_on_thread(self, function: Callable[..., Reply], *args: Any) -> Reply:
+        """A write: on the backend's thread, where its commit waits for the
+        disk (and another program's lock, if need be) while the event loop
+        reads the requests that come meanwhile."""
+        assert self.turn is not None
+        async with self.turn:
+            return await self._on_thread(function, args)
+
+    async def _on_thread(self, function: Callable[..., Reply], args: tuple[Any, ...]) -> Reply:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.backend.patiently, function, args)
 
     async def write(self, http: HttpRequest, work: Callable[[Any, bytes], endpoints.Answer]) -> Response:
         try:
             body = await read_body(http)
         except BatonError as error:
             return respond(refusal(error))
-        request = Request(http.method, http.url.path, bearer(http), http.headers.get("idempotency-key"), body)
-        reply = await self.call(self.backend.write, request, work)
+        request = Request(http.method, http.scope["path"], bearer(http), http.headers.get("idempotency-key"), body)
+        reply = await self.call_on_thread(self.backend.write, request, work)
         if reply.status < 300 and not reply.replayed and self.changed is not None:
             self.changed.set()  # wake the long polls
             self.changed.clear()
         return respond(reply)
 
     async def read(self, http: HttpRequest, work: Callable[..., endpoints.Answer]) -> Reply:
-        request = Request(http.method, http.url.path, bearer(http))
+        request = Request(http.method, http.scope["path"], bearer(http))
         reply: Reply = await self.call(self.backend.read, request, work)
         return reply
 
@@ -184,13 +207,14 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.changed = asyncio.Event()
-        await state.call(state.backend.open)
+        state.changed, state.turn = asyncio.Event(), asyncio.Lock()
+        state.backend.open()
         try:
             yield
         finally:
-            await state.call(state.backend.close)
-            state.executor.shutdown(wait=True)
+            async with state.turn:
+                state.executor.shutdown(wait=True)
+                state.backend.close()
 
     routes = [
         Route("/v1/leads", leads, methods=["GET", "POST"]),

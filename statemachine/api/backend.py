@@ -1,11 +1,13 @@
-"""The database side of the API: one connection, used by one thread.
+"""The database side of the API: one connection, one request at a time.
 
-Every request's database work runs here, one request at a time, in its own
-transaction: who the token is, the Workspace (the policy in force, the clock,
-the token's actor), the engine call, and for a POST with an Idempotency-Key
-the earlier answer or the keeping of this one, in the same transaction as
-the change. SQLite takes one writer at a time anyway; one thread keeps the
-HTTP side free while a request waits for a lock another program holds.
+Every request's database work runs here, in its own transaction: who the
+token is, the Workspace (the policy in force, the clock, the token's actor),
+the engine call, and for a POST with an Idempotency-Key the earlier answer or
+the keeping of this one, in the same transaction as the change. SQLite takes
+one writer at a time anyway. A write runs on a thread of its own
+(`patiently`), where its commit waits for the disk, and for another
+program's lock if need be, while the event loop reads the next requests; a
+read runs in the event loop, which it never makes wait for a lock.
 
 A refusal is an `Answer`-shaped reply too: the status `statuses.status_of`
 gives it and `{"error": SENTENCE}`, the sentence the CLI prints.
@@ -19,9 +21,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from ..errors import BatonError
+from ..errors import BatonError, DatabaseBusy
 from ..schema import ensure_api_tables
-from ..store import Store
+from ..store import Store, busy_timeout_ms
 from ..workspace import PinnedStore, Workspace
 from .endpoints import Answer
 from .idempotency import check_key, earlier_answer, keep_answer, request_digest
@@ -67,6 +69,7 @@ class Reply(NamedTuple):
     body: bytes
     value: Any = None  # what `body` encodes (None for a kept answer sent again)
     replayed: bool = False  # an Idempotency-Key's earlier answer
+    busy: bool = False  # another program held the database at once; nothing was written
 
 
 def encode(value: Any) -> bytes:
@@ -75,7 +78,7 @@ def encode(value: Any) -> bytes:
 
 def refusal(error: BatonError) -> Reply:
     value = {"error": str(error)}
-    return Reply(status_of(error), encode(value), value)
+    return Reply(status_of(error), encode(value), value, busy=isinstance(error, DatabaseBusy))
 
 
 class Backend:
@@ -89,7 +92,18 @@ class Backend:
         store = RequestStore.open(self.db, write=True)
         assert isinstance(store, RequestStore)  # `open` makes an instance of the class it is called on
         ensure_api_tables(store)
+        store.db.execute("PRAGMA busy_timeout = 0")  # see `patiently`
         self._store = store
+
+    def patiently(self, function: Callable[..., Reply], args: tuple[Any, ...]) -> Reply:
+        """`function(*args)`, waiting for another program's lock as long as
+        every command waits (BATON_BUSY_TIMEOUT_MS); on the event loop's
+        thread the connection waits not at all."""
+        self.store.db.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+        try:
+            return function(*args)
+        finally:
+            self.store.db.execute("PRAGMA busy_timeout = 0")
 
     def close(self) -> None:
         if self._store is not None:
