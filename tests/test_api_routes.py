@@ -214,6 +214,8 @@ def test_bad_bodies_are_422_with_a_plain_sentence(client: Any, jane: dict[str, s
         "the request body has no trigger")
     assert refused(post("/v1/leads", content=b"\xff\xfe", headers=jane), 422).startswith(
         "the request body is not UTF-8")
+    assert refused(post("/v1/leads", content=b'{"fields": {"budget": NaN}}', headers=jane), 422).startswith(
+        "the request body holds NaN, which is not a JSON number")
     assert event_count(db) == before
 
 

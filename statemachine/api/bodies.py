@@ -25,12 +25,16 @@ def parse_json(body: bytes, example: str) -> Any:
     if not text.strip():
         raise BadArgument(f"the request body is empty; send one JSON object, like {example}")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise BadArgument(
             f"the request body is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
             f"send one JSON object, like {example}"
         ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise BadArgument(f"the request body holds {name}, which is not a JSON number; give a number like 12.5, or null")
 
 
 def json_object(body: bytes, takes: tuple[str, ...], example: str, *, required: tuple[str, ...] = ()) -> dict[str, Any]:
