@@ -70,16 +70,23 @@ def _map_hint(intake: Intake, keys: list[str], policy: Policy) -> str:
 
 def _unknown_keys(intake: Intake, keys: list[str], policy: Policy) -> str:
     noun = "a posted key that matches" if len(keys) == 1 else "posted keys that match"
-    return (f"{noun} no field: {quoted_list(keys)}. {_capital(_map_hint(intake, keys, policy))}, "
+    return (f"{noun} no field: {_some(keys)}. {_capital(_map_hint(intake, keys, policy))}, "
             "or set `extra: ignore` there to leave such keys out")
 
 
 def _fills_nothing(intake: Intake, keys: list[str], policy: Policy) -> str:
     if not keys:
         return "the post has no keys, so there is no lead in it"
-    return (f"none of the posted keys ({quoted_list(keys[:10])}{', ...' if len(keys) > 10 else ''}) fills a field "
+    return (f"none of the posted keys ({_some(keys)}) fills a field "
             f"or the id; {_map_hint(intake, keys, policy)}")
 
 
 def _capital(sentence: str) -> str:
     return sentence[:1].upper() + sentence[1:]
+
+
+def _some(keys: list[str]) -> str:
+    """The keys quoted; past ten, the first ten and how many more (a post may hold thousands)."""
+    if len(keys) <= 10:
+        return quoted_list(keys)
+    return f"{', '.join(repr(key) for key in keys[:10])} and {len(keys) - 10} more"

@@ -154,3 +154,25 @@ def test_a_post_that_is_not_an_object_is_refused(policy: Policy) -> None:
         intake_lead(policy, "web_form", ["ana@northwind.example"])  # type: ignore[arg-type]
     assert str(caught.value) == ('intake \'web_form\': a lead is posted as one JSON object of keys and values, '
                                  'like {"email": "jane@example.com"}; no lead was added')
+
+
+def test_the_readme_example_is_a_policy_part_that_reads_as_it_says() -> None:
+    readme = (DEFAULT_POLICY.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Leads from web forms and other tools", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    documented = parse_policy(DEFAULT_POLICY.read_text(encoding="utf-8") + example, "README.md")
+    assert intake_lead(documented, "web_form", {"E-mail": "ana@northwind.example", "Job title": "CFO",
+                                                 "Company name": "N/A", "submit": "Send", "utm": "x"}) == (
+        None, [("email", "ana@northwind.example"), ("title", "CFO"), ("company", "")])
+    assert intake_lead(documented, "hubspot", {"vid": 51, "firstname": "Ana", "hs_lead_score": "80"}) == (
+        "51", [("first_name", "Ana"), ("score", "80")])
+    with pytest.raises(BadIntake, match="a posted key that matches no field: 'hs_object_source'"):
+        intake_lead(documented, "hubspot", {"vid": 51, "hs_object_source": "FORM"})
+
+
+def test_a_post_with_many_unknown_keys_names_ten_and_counts_the_rest(policy: Policy) -> None:
+    posted = {"vid": 1, **{f"hs_{n:02}": "x" for n in range(25)}}
+    with pytest.raises(BadIntake) as caught:
+        intake_lead(policy, "hubspot", posted)
+    assert ("posted keys that match no field: 'hs_00', 'hs_01', 'hs_02', 'hs_03', 'hs_04', 'hs_05', 'hs_06', "
+            "'hs_07', 'hs_08', 'hs_09' and 15 more. Map each") in str(caught.value)

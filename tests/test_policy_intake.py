@@ -4,6 +4,7 @@ loader, the cached plain form and the editors' schema."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -96,6 +97,10 @@ def test_intakes_are_read_with_their_maps_null_tokens_extra_and_id() -> None:
     }
 
 
+def test_an_intake_with_nothing_under_it_takes_keys_named_as_fields() -> None:
+    assert policy("intake:\n  web_form:\n").intake == {"web_form": Intake("web_form", {}, (), "ignore", None)}
+
+
 def test_a_policy_without_intake_has_none() -> None:
     assert dict(policy("").intake) == {}
 
@@ -175,3 +180,45 @@ def test_a_blank_null_token_is_refused() -> None:
           web_form: {"null": [" "]}
         """)
     assert problem.startswith("p.yaml:19:23: intake 'web_form': null token ' ' is blank")
+
+
+# --- the editors' schema refuses what the loader refuses ------------------------------
+
+@pytest.mark.parametrize(("extra", "schema_path"), [
+    ("api: {admins: []}\n", "api.admins"),
+    ("api: {admin: [sales]}\n", "api.admin"),
+    ("intake:\n  web form: {}\n", "intake"),
+    ("intake:\n  web_form: {extra: maybe}\n", "intake.web_form.extra"),
+    ("intake:\n  web_form: {nul: [N/A]}\n", "intake.web_form.nul"),
+    ("intake:\n  web_form: {map: {E-mail: [email]}}\n", "intake.web_form.map.E-mail"),
+    ("intake:\n  web_form: {\"null\": [\" \"]}\n", "intake.web_form.null[0]"),
+], ids=["no admins", "admin", "name", "extra", "unknown key", "map to a list", "blank null token"])
+def test_the_schema_refuses_what_the_loader_refuses(extra: str, schema_path: str) -> None:
+    from cli.policy_schema import schema_problems
+    from statemachine.policy.json_schema import policy_data
+
+    assert problems(extra) != []
+    assert [path for path, _ in schema_problems(policy_data(BASE + extra))] == [schema_path]
+
+
+def test_a_null_key_reads_as_the_name_null_for_the_schema_too() -> None:
+    from statemachine.policy.json_schema import policy_data
+
+    assert policy_data(BASE + WEB_FORM.replace("    ", "", 1))["intake"]["web_form"]["null"] == ["N/A", "-"]
+
+
+def test_policy_check_names_intake_and_api_problems_with_their_place(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE + "api: {admins: [sales_manger]}\nintake:\n  web_form:\n    map: {E-mail: emial}\n")
+    result = CliRunner().invoke(cli, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:18:16: api admins name unknown role 'sales_manger' (roles: sales, sales_manager); "
+        "did you mean 'sales_manager'?",
+        f"{path}:21:19: intake 'web_form' maps 'E-mail' to 'emial', which is not a field; did you mean 'email'? "
+        "(fields: email, company, score; or id for the lead id)",
+    ]

@@ -140,3 +140,17 @@ def test_a_lead_shape_follows_its_policy() -> None:
     schema = lead_schema(parse_policy(text, "p.yaml"))
     assert schema["properties"]["fields"]["properties"]["region"]["enum"] == ["emea", "apac"]
     assert schema["properties"]["state"]["enum"][:3] == ["MQL", "SAL", "SQL"]
+
+
+def _documented_keys(table_heading: str) -> list[str]:
+    """The keys the README's table after `table_heading` names, in order."""
+    readme = (DEFAULT_POLICY.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The JSON shapes", 1)[1].split(table_heading, 1)[1]
+    rows = [line for line in section.split("\n\n", 2)[1].splitlines() if line.startswith("| `")]
+    return [key.strip(" `") for row in rows for key in row.split("|")[1].split(",")]
+
+
+def test_the_readme_documents_every_key_of_both_shapes(policy_file: Path) -> None:
+    lead = lead_schema(read_policy_file(str(policy_file))[1])
+    assert _documented_keys("A lead:") == list(lead["properties"])
+    assert _documented_keys("An event:") == list(event_schema()["properties"])

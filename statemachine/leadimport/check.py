@@ -6,10 +6,10 @@ problem with the whole file, then streams one `Row` or `BadRow` per record
 that `read.ExportFile` reads, in file order, without reading the file into
 memory. It writes nothing: the caller decides what to import.
 
-Which field each column or key fills is `columns`' to say; a JSON
-object is judged by `objects`, as a lead posted through an intake is. A value is null
-when it is blank or equals one of the `--null` tokens (the whole value, after
-stripping spaces). JSON lines have no header: the keys of the first 64 KiB
+Which field each column or key fills is `columns`' to say; a JSON object
+is judged by `objects`, as a lead posted through an intake is. A value is
+null when it is blank or equals one of the `--null` tokens (the whole value,
+after stripping spaces). JSON lines have no header: the keys of the first 64 KiB
 are checked when the file is opened, later keys row by row (an unknown one
 makes a bad row), and a `--map` key that the file never uses is not an error.
 

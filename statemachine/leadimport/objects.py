@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..values import BadValue, json_parser, lead_id_problem
 from .columns import ID, Matching, clashing_keys
@@ -24,13 +24,11 @@ from .read import BAD_UTF8, HAS_NUL, line_problem
 _KeyEntry = tuple[str | None, Callable[[Any], Any] | None, bool]
 
 
-class Judged(NamedTuple):
-    """What one object gives a new lead, or why it cannot."""
-
-    id: str | None  # the lead id it gives, or None: generate one
-    fields: dict[str, Any]  # parsed values, only the fields that are not null
-    blank: list[str] | None  # fields it gives empty: null, not the field's default
-    problem: str | None  # why the object is refused; then the rest means nothing
+# What one object gives a new lead, or why it cannot: (the lead id it gives,
+# or None to make one; the parsed values, only of the fields that are not
+# null; the fields it gives empty, null rather than their default, or None;
+# why the object is refused, or None). A plain tuple: one is made a record.
+Judged = tuple[str | None, dict[str, Any], list[str] | None, str | None]
 
 
 class ObjectJudge:
@@ -94,12 +92,13 @@ class ObjectJudge:
                 fields[target] = parse(value)
             except BadValue as e:
                 problems.append(f"field {target!r}: {e.reason}")
-        bad = "; ".join(problems) if problems else None
-        if bad is None and self._ambiguous:
-            bad = clashing_keys(obj, lambda k: (known.get(k) or resolve(k))[0])
-        if bad is None and unknown and self._extra_error:
-            bad = self._unknown_message(unknown)
-        return Judged(lead_id, fields, blank, bad)
+        if problems:
+            return lead_id, fields, blank, "; ".join(problems)
+        if self._ambiguous and (clash := clashing_keys(obj, lambda k: (known.get(k) or resolve(k))[0])):
+            return lead_id, fields, blank, clash
+        if unknown and self._extra_error:
+            return lead_id, fields, blank, self._unknown_message(unknown)
+        return lead_id, fields, blank, None
 
 
 def _id_with_line_break(lead_id: str) -> str:

@@ -46,8 +46,9 @@ class ApiChecks(CheckerCore):
 
     def _intake(self, node: Node | None, fields: dict[str, Field]) -> dict[str, Intake]:
         out: dict[str, Intake] = {}
+        if node is None:
+            return out
         for name, spec_node in self.mapping(node, "intake").items():
-            assert node is not None
             if not IDENTIFIER.match(name):
                 self.err(self.key(node, name), f"intake name '{name}' must be a plain name (letters, digits and _, "
                                                "not starting with a digit), like web_form; it is part of the address "
@@ -59,6 +60,8 @@ class ApiChecks(CheckerCore):
 
     def _one_intake(self, name: str, node: Node, fields: dict[str, Field]) -> Intake | None:
         what = f"intake '{name}'"
+        if node.value is None:
+            return Intake(name, {})  # `web_form:` alone: keys fill fields of their name, others are left out
         if not node.is_map:
             self.err(node, f"{what} must be a set of entries like `map: {{their_name: field}}`")
             return None
@@ -76,7 +79,6 @@ class ApiChecks(CheckerCore):
 
         map_node = entries.get("map")
         for key, target_node in self.mapping(map_node, f"{what}: map").items():
-            assert map_node is not None
             if target_node.value is None or target_node.value == "":
                 mapping[key] = ""  # left out, as `--map "KEY="` leaves a column out
                 continue

@@ -245,7 +245,7 @@ def _intake() -> Schema:
                                                           nullable=True)),
         "extra": _property("intake.NAME.extra", {"enum": [*EXTRA, None]}),
         "id": _text("intake.NAME.id"),
-    })
+    }, nullable=True)
     return _property("intake", {
         "type": ["object", "null"],
         "propertyNames": {"pattern": IDENTIFIER.pattern},
