@@ -297,6 +297,12 @@ def test_openapi_names_the_policys_fields_and_triggers(client: Any, jane: dict[s
     assert {"/v1/leads", "/v1/leads/{id}", "/v1/leads/{id}/advance", "/v1/events"} <= set(document["paths"])
     add_ready_lead(baton, "L-1")
     jsonschema.validate(client.get("/v1/leads/L-1", headers=jane).json(), schemas["Lead"])
+    written = client.post("/v1/leads/L-1/advance", json={"trigger": "hand_over"}, headers=jane).json()
+    jsonschema.validate(written, {**document, "$ref": "#/components/schemas/LeadWritten"})
+    advance = {**document, "$ref": "#/components/schemas/Advance"}
+    jsonschema.validate({"trigger": "recycle", "args": {"reason": "no budget"}}, advance)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"trigger": "hand_ovr"}, advance)
 
 
 def test_the_page_shows_the_reports_to_a_valid_token_only(client: Any, baton: Baton, tmp_path: Path) -> None:
