@@ -2,7 +2,8 @@
 
 The HTTP side only reads what arrives (a body of at most MAX_REQUEST_BYTES,
 the token, the Idempotency-Key) and hands the database work to the
-`Backend`'s one thread; everything it answers is what the backend replied.
+`Backend`, one request at a time: a read in the event loop, a write on the
+backend's thread. Everything it answers is what the backend replied.
 Starlette is imported here, and this module only by `server.py`.
 """
 
