@@ -82,7 +82,7 @@ def refusal(error: BatonError) -> Reply:
 
 
 class Backend:
-    """The API's database connection and the one thread that uses it."""
+    """The API's database connection: reads use it in the event loop, writes on its thread."""
 
     def __init__(self, db: str, now: str | None):
         self.db, self.now = db, now
