@@ -22,7 +22,7 @@ from .app import App
 # neither the audit nor the notification code.
 COMMANDS = {
     "init": "init", "policy": "policy", "lead": "lead", "rep": "rep", "sla": "sla",
-    "notify": "notify", "serve": "serve", "audit": "audit", "report": "report", "demo": "demo",
+    "notify": "notify", "serve": "serve", "token": "token", "audit": "audit", "report": "report", "demo": "demo",
 }
 
 

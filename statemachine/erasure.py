@@ -1,11 +1,12 @@
 """Erasure on request: `baton lead forget ID --reason TEXT`.
 
 Every personal value a lead ever had lives in the `personal` table (the log
-holds only salted digests), in the lead's row of `leads` (its current ones)
-and in the `assigned` notifications of the outbox (the rep's handover). One
-transaction deletes the first, nulls the second, takes the values out of the
-third and appends an `erased` event (who, why, which fields), so the request
-and the erasure commit together or not at all.
+holds only salted digests), in the lead's row of `leads` (its current ones),
+in the `assigned` notifications of the outbox (the rep's handover) and in the
+HTTP API's kept answers (`api_answers`). One transaction deletes the first,
+nulls the second, takes the values out of the third, deletes the fourth and
+appends an `erased` event (who, why, which fields), so the request and the
+erasure commit together or not at all.
 
 Deleting a row leaves its bytes in the file's free space unless SQLite
 overwrites them: the erasing connection runs with `secure_delete` on, and a
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .api.idempotency import forget_answers
 from .assigned_notice import summary
 from .errors import BadArgument, ErasureRefused
 from .events import CREATED, ERASED, UPDATED
@@ -76,6 +78,7 @@ def forget(ws: Workspace, lead: str, reason: str) -> Recorder:
         recorder.row = {**recorder.row, "fields": {k: v for k, v in recorder.row["fields"].items() if k not in gone}}
         recorder.save()
         _clear_outbox(ws, lead, set(fields), [_text(value) for _, value in values])
+        forget_answers(store, lead)  # the HTTP API's kept answers about the lead hold its values too
     _empty_wal(store)
     return recorder
 

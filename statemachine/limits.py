@@ -10,6 +10,9 @@ from __future__ import annotations
 
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_POLICY_BYTES = 1024 * 1024
+# The body of one HTTP API request (`baton serve --http`): one lead's values
+# fit, and a client that streams more is cut off as soon as it passes this.
+MAX_REQUEST_BYTES = 1024 * 1024
 # A text of this many characters or fewer is within MAX_VALUE_BYTES whatever
 # they are (UTF-8 takes at most 4 bytes a character): only a longer one is
 # encoded to be measured, so the check costs one `len` a value.

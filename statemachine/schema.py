@@ -84,7 +84,40 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     )
     db.execute("CREATE INDEX outbox_pending ON outbox(next_try_at) WHERE status = 'pending'")
     sdb.table("meta").create({"key": str, "value": str}, pk="key")
+    for statement in API_TABLES:
+        db.execute(statement)
     sdb.enable_wal()
+
+
+# The HTTP API's tables (`baton serve --http`, `baton token`), written as
+# plain SQL that SQLite and PostgreSQL both take. `api_tokens`: one row a
+# token, keyed by the SHA-256 of the token (the token itself is never
+# stored); revoked ones stay, with who revoked them and when. `api_answers`:
+# the answer to a POST that carried an Idempotency-Key, keyed by the token's
+# actor and the key, with the SHA-256 of the request it answered and the lead
+# it concerns (so `lead forget` can delete answers holding personal values).
+API_TABLES = (
+    "CREATE TABLE IF NOT EXISTS api_tokens (hash TEXT PRIMARY KEY, actor TEXT NOT NULL, "
+    "created_at TEXT NOT NULL, created_by TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT)",
+    "CREATE INDEX IF NOT EXISTS api_tokens_by_actor ON api_tokens(actor)",
+    "CREATE TABLE IF NOT EXISTS api_answers (actor TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, "
+    "status INTEGER NOT NULL, body TEXT NOT NULL, lead TEXT, created_at TEXT NOT NULL, PRIMARY KEY (actor, key))",
+    "CREATE INDEX IF NOT EXISTS api_answers_by_lead ON api_answers(lead)",
+    "CREATE INDEX IF NOT EXISTS api_answers_by_age ON api_answers(created_at)",
+)
+
+
+def ensure_api_tables(store: Store) -> None:
+    """Give a database made before the HTTP API its tables, on first use
+    (`CREATE TABLE IF NOT EXISTS`, so running it again changes nothing).
+    Inside the caller's transaction when there is one, else in one of its own."""
+    if store.db.in_transaction:
+        for statement in API_TABLES:
+            store.db.execute(statement)
+        return
+    with store.transaction():
+        for statement in API_TABLES:
+            store.db.execute(statement)
 
 
 def ensure_outbox_fields(store: Store) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
-from .errors import BadArgument, DatabaseProblem
+from .errors import BadArgument, DatabaseBusy, DatabaseProblem
 from .events import EVENT_COLUMNS as EVENT_COLUMNS  # the store reads and writes events: re-exported
 from .events import Event as Event
 from .oplog import log
@@ -42,9 +42,13 @@ def busy_timeout_ms() -> int:
     return value
 
 
-def _locked(path: str) -> DatabaseProblem:
+def _locked(path: str) -> DatabaseBusy:
     log("info", "database locked", db=path, busy_timeout_ms=busy_timeout_ms())
-    return DatabaseProblem(f"{path} is locked by another Baton command or program; try again in a moment")
+    return DatabaseBusy(f"{path} is locked by another Baton command or program; try again in a moment")
+
+
+# real path -> how many Stores of this process have it open (see Store.open)
+_open_files: dict[str, int] = {}
 
 
 class Store:
@@ -53,6 +57,7 @@ class Store:
     # The wall-clock time every event of this command records, when its
     # --now is far from it (`clock.write_clock`); None: nothing to record.
     recorded_at: str | None = None
+    _file: str | None = None  # the real path, while this Store counts in `_open_files`
 
     def __init__(self, path: str, db: sqlite3.Connection):
         self.path = path
@@ -70,13 +75,19 @@ class Store:
             )
         if os.path.isdir(path):
             raise DatabaseProblem(f"{path} is a folder, not a Baton database; point --db at the database file")
-        try:
-            with open(path, "rb") as handle:
-                header = handle.read(16)
-        except OSError as error:
-            raise DatabaseProblem(f"cannot read {path}: {error.strerror}") from None
-        if header != SQLITE_HEADER:
-            raise DatabaseProblem(f"{path} is not a Baton database (not an SQLite file); check --db")
+        if _open_files.get(os.path.realpath(path), 0) == 0:
+            # Only while this process has no connection to the file: closing any
+            # other descriptor of it drops every POSIX lock the process holds on
+            # it, and a connection that lost its shared lock lets another
+            # process checkpoint and delete the WAL under it (`serve --http`
+            # holds two connections, and opens more for the reports page).
+            try:
+                with open(path, "rb") as handle:
+                    header = handle.read(16)
+            except OSError as error:
+                raise DatabaseProblem(f"cannot read {path}: {error.strerror}") from None
+            if header != SQLITE_HEADER:
+                raise DatabaseProblem(f"{path} is not a Baton database (not an SQLite file); check --db")
         writable = os.access(path, os.W_OK) and os.stat(path).st_mode & 0o222 != 0
         if write and not writable:
             raise DatabaseProblem(f"{path} is read-only; make it writable (chmod u+w) or work on a copy")
@@ -106,10 +117,16 @@ class Store:
         # Zero what a write frees or rewrites, whatever SQLite's build default:
         # an old value left in free space would survive its erasure (`lead forget`).
         db.execute("PRAGMA secure_delete = ON")
-        return cls(path, db)
+        store = cls(path, db)
+        store._file = os.path.realpath(path)
+        _open_files[store._file] = _open_files.get(store._file, 0) + 1
+        return store
 
     def close(self) -> None:
         self.db.close()
+        if self._file is not None:
+            _open_files[self._file] -= 1
+            self._file = None
 
     # -- transactions -----------------------------------------------------------
     @contextmanager

@@ -20,6 +20,9 @@ from .base import (
     ClockRefused as ClockRefused,
 )
 from .base import (
+    DatabaseBusy as DatabaseBusy,
+)
+from .base import (
     DatabaseProblem as DatabaseProblem,
 )
 from .base import (

@@ -53,6 +53,12 @@ class DatabaseProblem(BatonError):
     """The database file is missing, locked, read-only, or not a Baton database."""
 
 
+class DatabaseBusy(DatabaseProblem):
+    """Another command holds the database's write lock longer than Baton
+    waits (BATON_BUSY_TIMEOUT_MS): nothing was written, and trying again
+    later may well succeed (the HTTP API answers 409)."""
+
+
 class BadArgument(BatonError):
     """An option or argument value of the right shape that Baton refuses
     (exit 1), like an id with a space or a time already past."""

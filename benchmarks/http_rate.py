@@ -1,0 +1,185 @@
+"""Triggers fired per second over the HTTP API, against the engine in this
+process and against `baton lead advance` run as a command.
+
+HTTP: `baton serve --http 127.0.0.1:PORT` in its own process (started here),
+and --clients httpx clients (default 4, threads of this process), each on one
+keep-alive connection, sending `POST /v1/leads/{id}/advance {"trigger":
+"hand_over"}` for their share of --leads leads, one after another, each
+answered (the lead as `lead show --json` prints it, and its event) before the
+next is sent. Every answer is checked: 200. The rate is the server's: leads
+advanced per second of wall time. One more round with a single client shows
+the latency a lone client sees (for information: on a busy machine it is
+mostly the wait for a CPU at each of the four hand-offs between processes
+and threads a request takes).
+
+In process (fire_rate.py's Baton side): `lifecycle.advance(ws, lead,
+"hand_over", {})` on as many other leads, each its own transaction.
+
+Command: `baton lead advance ID hand_over` as a child process, --commands times.
+
+All on one database made by `baton init` and `baton lead import` (not timed);
+HTTP and in process take turns for --rounds rounds, each on leads of its own.
+Targets (issue 15): HTTP at least 0.5x the in-process rate (the HTTP layer
+costs at most as much as the engine), and at least 20x the command's. The
+CPU time the server spends a request (from /proc) beside the CPU time an
+in-process advance takes shows the same less at the mercy of other load.
+
+    .venv/bin/python benchmarks/http_rate.py [--leads 1000] [--rounds 3] [--commands 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _support import (
+    MARKETING, NOW, REPO, baton, baton_script, clean_env, init_db, machine, median, run_ok, verdict, write_csv,
+)
+from fire_rate import baton_fire
+
+sys.path.insert(0, str(REPO))
+
+ENGINE_TARGET = 0.5
+COMMAND_TARGET = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = clean_env()
+    server = subprocess.Popen(
+        [sys.executable, baton_script(), "--db", str(db), "--now", NOW, "serve", "--every", "3600",
+         "--http", f"127.0.0.1:{port}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    sys.exit(f"the server did not start; its log:\n{log.read_text()}")
+
+
+def http_fire(clients: list[object], leads: list[str]) -> float:
+    """Seconds for `clients` (httpx.Client) to advance `leads`, each its share."""
+    import threading
+
+    import httpx
+
+    failures: list[str] = []
+
+    def fire(client: object, share: list[str]) -> None:
+        assert isinstance(client, httpx.Client)
+        for lead in share:
+            answer = client.post(f"/v1/leads/{lead}/advance", json={"trigger": "hand_over"})
+            if answer.status_code != 200:
+                failures.append(f"{lead}: {answer.status_code} {answer.text}")
+                return
+
+    threads = [threading.Thread(target=fire, args=(client, leads[number::len(clients)]))
+               for number, client in enumerate(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - start
+    if failures:
+        sys.exit(failures[0])
+    return seconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def command_fire(db: Path, leads: list[str]) -> float:
+    times = []
+    for lead in leads:
+        start = time.perf_counter()
+        run_ok(baton(db, "lead", "advance", lead, "hand_over"))
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=1000, help="triggers fired per round (default 1000)")
+    parser.add_argument("--rounds", type=int, default=3, help="HTTP and in-process runs, taking turns (default 3)")
+    parser.add_argument("--commands", type=int, default=20, help="`baton lead advance` runs (default 20)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
+    options = parser.parse_args()
+    import httpx
+
+    n, rounds = options.leads, options.rounds
+    with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder:
+        tmp = Path(folder)
+        db = tmp / "bench.db"
+        init_db(db)
+        leads_csv = tmp / "leads.csv"
+        write_csv(leads_csv, n * rounds * 2 + n + options.commands, with_id=True)
+        run_ok(baton(db, "lead", "import", str(leads_csv)))
+        token = run_ok(baton(db, "token", "create", MARKETING, actor="sam")).stdout.strip().splitlines()[-1]
+        port = free_port()
+        server = start_server(db, port, tmp / "serve.log")
+        try:
+            headers = {"Authorization": f"Bearer {token}"}
+            clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30)
+                       for _ in range(options.clients)]
+            for client in clients:
+                assert client.get("/v1/leads/L-1").status_code == 200  # connected, and the server warm
+            http_times, engine_times, server_cpu, engine_cpu = [], [], [], []
+            for number in range(rounds):
+                first = number * 2 * n
+                cpu = cpu_seconds(server.pid)
+                http_times.append(http_fire(clients, [f"L-{i}" for i in range(first + 1, first + n + 1)]))
+                server_cpu.append(cpu_seconds(server.pid) - cpu)
+                cpu = time.process_time()
+                engine_times.append(baton_fire(db, [f"L-{i}" for i in range(first + n + 1, first + 2 * n + 1)]))
+                engine_cpu.append(time.process_time() - cpu)
+            first = rounds * 2 * n
+            lone = http_fire(clients[:1], [f"L-{i}" for i in range(first + 1, first + n + 1)])
+            for client in clients:
+                client.close()
+        finally:
+            server.terminate()
+            code = server.wait(timeout=60)
+        if code != 0:
+            sys.exit(f"the server exited {code}; its log:\n{(tmp / 'serve.log').read_text()}")
+        first = n * rounds * 2 + n
+        command = command_fire(db, [f"L-{i}" for i in range(first + 1, first + options.commands + 1)])
+
+    http_rate, engine_rate, command_rate = n / median(http_times), n / median(engine_times), 1 / command
+    print(f"machine: {machine()}")
+    print(f"{n:,} advances a round, {rounds} rounds, medians; {options.commands} commands")
+    print(f"HTTP ({options.clients} httpx clients, keep-alive):  {http_rate:>8,.0f} advances/s  ({1e6 / http_rate:.0f} µs each)")
+    print(f"HTTP (one client, for information):   {n / lone:>8,.0f} advances/s  ({lone / n * 1e6:.0f} µs each)")
+    print(f"in process (lifecycle.advance):       {engine_rate:>8,.0f} advances/s  ({1e6 / engine_rate:.0f} µs each)")
+    print(f"`baton lead advance` as a command:    {command_rate:>8,.1f} advances/s  ({command * 1e3:.0f} ms each)")
+    cpu_http, cpu_engine = median(server_cpu) / n, median(engine_cpu) / n
+    print(f"CPU a request in the server: {cpu_http * 1e6:.0f} µs; a lead advanced in process: "
+          f"{cpu_engine * 1e6:.0f} µs ({cpu_http / cpu_engine:.2f}x; the HTTP layer: {(cpu_http - cpu_engine) * 1e6:.0f} µs)")
+    engine_ratio, command_ratio = http_rate / engine_rate, http_rate / command_rate
+    print(f"HTTP / in process: {engine_ratio:.3f}x  {verdict(engine_ratio >= ENGINE_TARGET)} (target >= {ENGINE_TARGET}x)")
+    print(f"HTTP / command:    {command_ratio:.1f}x  {verdict(command_ratio >= COMMAND_TARGET)} (target >= {COMMAND_TARGET:.0f}x)")
+    sys.exit(0 if engine_ratio >= ENGINE_TARGET and command_ratio >= COMMAND_TARGET else 1)
+
+
+if __name__ == "__main__":
+    os.environ.pop("BATON_LOG", None)
+    main()

@@ -1,0 +1,234 @@
+"""The Starlette application: routes, request bodies, the events long poll.
+
+The HTTP side only reads what arrives (a body of at most MAX_REQUEST_BYTES,
+the token, the Idempotency-Key) and hands the database work to the
+`Backend`, one request at a time: a read in the event loop, a write on the
+backend's thread. Everything it answers is what the backend replied.
+Starlette is imported here, and this module only by `server.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request as HttpRequest
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import BatonError
+from ..limits import MAX_REQUEST_BYTES
+from . import endpoints
+from .backend import Backend, Reply, Request, encode, refusal
+from .statuses import NotFound, TooLarge
+
+MAX_WAIT_SECONDS = 60.0  # the longest long poll of GET /v1/events
+POLL_SECONDS = 0.25  # how often a long poll looks for events other programs wrote
+
+
+class Api:
+    """The app's state: the backend, its thread, and the long polls' wake-up."""
+
+    def __init__(self, db: str, now: str | None, stopping: Callable[[], bool]):
+        self.backend = Backend(db, now)
+        self.stopping = stopping
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baton-db")
+        self.changed: asyncio.Event | None = None
+        self.turn: asyncio.Lock | None = None  # one request at a time on the one connection
+
+    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """A read (a Backend method): in the event loop, one request at a time
+        on the one connection. A read of the WAL waits for no lock, and handing
+        it to a thread would cost more than it takes; should another program
+        hold the database all the same (the reply says `busy`), it runs again
+        on the backend's thread, which waits as any command would."""
+        assert self.turn is not None
+        async with self.turn:
+            reply = function(*args)
+            if isinstance(reply, Reply) and reply.busy:
+                reply = await self._on_thread(function, args)
+            return reply
+
+    async def call_on_thread(self, function: Callable[..., Reply], *args: Any) -> Reply:
+        """A write: on the backend's thread, where its commit waits for the
+        disk (and another program's lock, if need be) while the event loop
+        reads the requests that come meanwhile."""
+        assert self.turn is not None
+        async with self.turn:
+            return await self._on_thread(function, args)
+
+    async def _on_thread(self, function: Callable[..., Reply], args: tuple[Any, ...]) -> Reply:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.backend.patiently, function, args)
+
+    async def write(self, http: HttpRequest, work: Callable[[Any, bytes], endpoints.Answer]) -> Response:
+        try:
+            body = await read_body(http)
+        except BatonError as error:
+            return respond(refusal(error))
+        request = Request(http.method, http.scope["path"], bearer(http), http.headers.get("idempotency-key"), body)
+        reply = await self.call_on_thread(self.backend.write, request, work)
+        if reply.status < 300 and not reply.replayed and self.changed is not None:
+            self.changed.set()  # wake the long polls
+            self.changed.clear()
+        return respond(reply)
+
+    async def read(self, http: HttpRequest, work: Callable[..., endpoints.Answer]) -> Reply:
+        request = Request(http.method, http.scope["path"], bearer(http))
+        reply: Reply = await self.call(self.backend.read, request, work)
+        return reply
+
+
+def bearer(http: HttpRequest) -> str | None:
+    scheme, _, token = http.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def read_body(http: HttpRequest) -> bytes:
+    """The body, refused (TooLarge) as soon as it passes the limit."""
+    length = http.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        raise _too_large(int(length))
+    chunks, size = [], 0
+    async for chunk in http.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise _too_large(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int) -> TooLarge:
+    return TooLarge(f"the request body is {size:,} bytes or more, over the limit of 1 MB "
+                    f"({MAX_REQUEST_BYTES:,} bytes); send one lead's values at a time")
+
+
+def respond(reply: Reply) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
+    if reply.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="baton"'
+    return Response(reply.body, reply.status, headers, media_type="application/json")
+
+
+def api(http: HttpRequest) -> Api:
+    state: Api = http.app.state.api
+    return state
+
+
+# -- routes ---------------------------------------------------------------------------
+async def leads(http: HttpRequest) -> Response:
+    if http.method == "POST":
+        return await api(http).write(http, lambda ws, body: endpoints.add(ws, body))
+    query = dict(http.query_params)
+    return respond(await api(http).read(http, lambda ws: endpoints.listing(ws, query)))
+
+
+async def lead(http: HttpRequest) -> Response:
+    lead_id = http.path_params["lead_id"]
+    if http.method == "PATCH":
+        return await api(http).write(http, lambda ws, body: endpoints.change(ws, lead_id, body))
+    return respond(await api(http).read(http, lambda ws: endpoints.show(ws, lead_id)))
+
+
+async def advance(http: HttpRequest) -> Response:
+    lead_id = http.path_params["lead_id"]
+    return await api(http).write(http, lambda ws, body: endpoints.advance(ws, lead_id, body))
+
+
+async def attempts(http: HttpRequest) -> Response:
+    lead_id = http.path_params["lead_id"]
+    return await api(http).write(http, lambda ws, body: endpoints.attempt(ws, lead_id, body))
+
+
+async def intake(http: HttpRequest) -> Response:
+    name = http.path_params["name"]
+    return await api(http).write(http, lambda ws, body: endpoints.intake(ws, name, body))
+
+
+async def events(http: HttpRequest) -> Response:
+    """GET /v1/events?after=SEQ[&limit=N][&wait=SECONDS]: the events after SEQ,
+    oldest first; with `wait`, an empty answer waits up to SECONDS for one."""
+    query = dict(http.query_params)
+    try:
+        endpoints.known_query(query, ("after", "limit", "wait"))
+        after = endpoints.whole_number(query, "after", 0)
+        limit = max(1, endpoints.whole_number(query, "limit", endpoints.MAX_EVENTS, endpoints.MAX_EVENTS))
+        wait = min(float(endpoints.whole_number(query, "wait", 0)), MAX_WAIT_SECONDS)
+    except BatonError as error:
+        return respond(refusal(error))
+    state = api(http)
+    deadline = time.monotonic() + wait
+    while True:
+        reply = await state.read(http, lambda ws: endpoints.Answer(200, endpoints.events_after(ws, after, limit)))
+        left = deadline - time.monotonic()
+        if reply.status != 200 or reply.value or left <= 0 or state.stopping():
+            return respond(reply)
+        assert state.changed is not None
+        try:
+            await asyncio.wait_for(state.changed.wait(), timeout=min(left, POLL_SECONDS))
+        except TimeoutError:
+            pass  # look again: another program (the CLI, the sweep) may have written
+
+
+async def openapi(http: HttpRequest) -> Response:
+    from .openapi import document
+
+    return respond(await api(http).read(http, lambda ws: endpoints.Answer(200, document(ws.policy))))
+
+
+async def not_found(http: HttpRequest, error: Exception) -> Response:
+    """404 and 405 as every other refusal: `{"error": SENTENCE}`."""
+    if getattr(error, "status_code", 404) == 405:
+        allow = (getattr(error, "headers", None) or {}).get("Allow")
+        message = f"{http.url.path} does not take {http.method}" + (f"; it takes {allow}" if allow else "")
+        return Response(encode({"error": message}), 405, {"Allow": allow} if allow else {},
+                        media_type="application/json")
+    return respond(refusal(NotFound(
+        f"there is no {http.url.path} here; the API's paths are under /v1 (see GET /v1/openapi.json)")))
+
+
+async def server_error(http: HttpRequest, error: Exception) -> Response:
+    """A bug, not a refusal: JSON all the same; uvicorn logs the traceback."""
+    message = ("Baton failed on this request: a fault of Baton's, not of the request; the server's log "
+               "says what happened (a change is written whole or not at all)")
+    return Response(encode({"error": message}), 500, media_type="application/json")
+
+
+def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> Starlette:
+    """The API on database `db`; `now` is `serve --now` (None: the wall clock);
+    `stopping` says when the server drains, so long polls answer at once."""
+    from .page import login, logout, page
+
+    state = Api(db, now, stopping)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.changed, state.turn = asyncio.Event(), asyncio.Lock()
+        state.backend.open()
+        try:
+            yield
+        finally:
+            async with state.turn:
+                state.executor.shutdown(wait=True)
+                state.backend.close()
+
+    routes = [
+        Route("/v1/leads", leads, methods=["GET", "POST"]),
+        Route("/v1/leads/{lead_id}", lead, methods=["GET", "PATCH"]),
+        Route("/v1/leads/{lead_id}/advance", advance, methods=["POST"]),
+        Route("/v1/leads/{lead_id}/attempts", attempts, methods=["POST"]),
+        Route("/v1/intake/{name}", intake, methods=["POST"]),
+        Route("/v1/events", events, methods=["GET"]),
+        Route("/v1/openapi.json", openapi, methods=["GET"]),
+        Route("/", page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found, Exception: server_error})
+    app.state.api = state
+    return app
