@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from .diff import Change
 
 KINDS = ("identity", "logins", "clock", "audit")
+# Changes about people and the log rather than leads: `policy simulate`, which
+# judges leads, names these apart, so a head sees them there too.
+BEYOND_LEADS = ("approvals", "erasure", *KINDS)
+
+
+def beyond_leads(old: Policy, new: Policy) -> list[Change]:
+    from .diff import diff_policies
+
+    return [change for change in diff_policies(old, new) if change.kind in BEYOND_LEADS]
 
 
 def trust_changes(old: Policy, new: Policy) -> Iterator[Change]:
