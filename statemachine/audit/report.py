@@ -76,7 +76,7 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         head = None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash}
-        shown = {
+        shown: dict[str, Any] = {
             "ok": self.ok, "events": self.events, "leads": self.leads, "head": head,
             "problems": [p.as_json() for p in self.problems],
         }
