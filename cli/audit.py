@@ -106,6 +106,7 @@ def verify(app: App, expected: tuple[str, ...]) -> None:
     with fresh hashes passes the chain, but not this."""
     from statemachine.audit import event_count, parse_expected
     from statemachine.audit import verify as walk
+    from statemachine.audit.report import TABLE_HINT
 
     kept = [parse_expected(text) for text in expected]
     store = app.workspace(write=False).store
@@ -127,12 +128,7 @@ def verify(app: App, expected: tuple[str, ...]) -> None:
         for problem in report.problems:
             click.echo(str(problem), err=True)
         if report.table_differs:
-            click.echo(
-                "The leads table and the log disagree: either one may be the one that was altered. "
-                "`baton audit rebuild` rewrites the table from the log, so run it only once you trust the log "
-                "(`baton audit verify --expect SEQ:HASH` holds it against a head kept earlier).",
-                err=True,
-            )
+            click.echo(TABLE_HINT, err=True)
     if report.back_filled and not app.as_json:
         were = "event was" if report.back_filled == 1 else "events were"
         click.echo(f"{report.back_filled} {were} written with a --now more than five minutes off the clock "

@@ -16,6 +16,7 @@ HEADINGS = {
     "role": "Roles", "state": "States", "routing": "Routing", "sla": "SLAs",
     "business_hours": "Business hours", "notify": "Notifications", "approvals": "Approvals",
     "erasure": "Erasure",
+    "identity": "Who is acting", "logins": "Logins", "clock": "Dating changes", "audit": "Witness",
     "api": "API", "intake": "Intakes",
 }
 

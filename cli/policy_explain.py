@@ -14,17 +14,18 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("name", metavar="TRIGGER|STATE")
+@click.argument("name", metavar="TRIGGER|STATE|SETTING")
 @click.option("--file", "file", metavar="FILE", help="Explain this policy file (default: the policy in force).")
 @click.pass_obj
 def explain(app: App, name: str, file: str | None) -> None:
-    """A trigger or a state of the policy, in plain words.
+    """A trigger, a state or a setting of the policy, in plain words.
 
     For a trigger: who may fire it, from where to where, what must hold, the
     keys it needs, the SLA clocks it starts and stops, and whether routing
     runs. For a state: what leads into and out of it, its clocks, its
-    routing, and how many leads sit there now."""
-    from statemachine.policy.explain import TriggerExplained
+    routing, and how many leads sit there now. Settings: approvals, erasure,
+    identity, logins, clock, audit."""
+    from statemachine.policy.explain import StateExplained, TriggerExplained
     from statemachine.policy.explain import explain as explain_name
 
     if file is not None:
@@ -55,7 +56,9 @@ def explain(app: App, name: str, file: str | None) -> None:
     if app.as_json:
         app.emit_lines(x.as_json() for x in found)
         return
-    blocks = [trigger_lines(x) if isinstance(x, TriggerExplained) else state_lines(x) for x in found]
+    blocks = [trigger_lines(x) if isinstance(x, TriggerExplained)
+              else state_lines(x) if isinstance(x, StateExplained) else [f"{x.name}:", *(f"  {s}" for s in x.says)]
+              for x in found]
     click.echo("\n\n".join("\n".join(lines) for lines in blocks))
 
 

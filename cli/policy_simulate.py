@@ -70,6 +70,19 @@ def simulate(app: App, file: str, maps: tuple[str, ...], history: bool, since: s
                 click.echo(f"  {_change(change, sim, zone)}")
     if not app.as_json:
         _totals(sim, sim.totals)
+        _beyond_leads(ws.policy, candidate)
+
+
+def _beyond_leads(in_force: Any, candidate: Any) -> None:
+    """What the candidate changes for people rather than leads (who approves,
+    erases or is acting, --now on changes, the witness), which no lead shows."""
+    from statemachine.policy.diff_trust import beyond_leads
+
+    changes = beyond_leads(in_force, candidate)
+    if changes:
+        click.echo("\nIt also changes, for people rather than leads (`baton policy diff` lists every change):")
+        for change in changes:
+            click.echo(f"  {change.text}")
 
 
 def _change(change: dict[str, Any], sim: Simulation, zone: str) -> str:

@@ -130,7 +130,21 @@ def test_verify_json_lists_problems_and_exits_1(baton: Baton, story: Path) -> No
     assert json.loads(result.stdout) == {
         "ok": False, "events": last_seq(story), "leads": 2, "head": head_json(story),
         "problems": [{"lead": "L-2", "message": "the leads table does not match the log: state 'won' (log: 'MQL')"}],
+        "hint": TABLE_HINT,
     }
+
+
+def test_verify_json_gives_no_table_hint_when_only_an_event_is_wrong(baton: Baton, story: Path) -> None:
+    """The hint is about the leads table; an edited event of no lead leaves
+    the table agreeing with the log, so a script is not told to distrust it."""
+    assert baton("rep", "away", "bob", actor="sam").exit_code == 0
+    seq = last_seq(story)
+    tamper(story, "UPDATE events SET data = replace(data, 'bob', 'carol') WHERE seq = ?", seq)
+    result = baton("--json", "audit", "verify")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["problems"] == [{"seq": seq, "message": "its content does not match its hash (it was changed)"}]
+    assert "hint" not in report
 
 
 def test_verify_passes_after_personal_values_are_erased(baton: Baton, story: Path) -> None:

@@ -138,6 +138,77 @@ def test_tab_indentation_is_explained() -> None:
     assert problems(text) == ["p.yaml:9:1: this is not valid YAML: tabs cannot indent YAML; use spaces"]
 
 
+# -- a misindented line is named at its own line ----------------------------------------
+DEDENTED = ("this is not valid YAML: '{}' is not indented, so it reads as a section of its own, but the "
+            "entries above and below it are indented by 2 spaces; indent it like them")
+OFF_INDENT = ("this is not valid YAML: the indentation here does not match the lines above; "
+              "line it up with the entries it belongs to")
+
+
+def line_of(text: str, line: str) -> int:
+    return text.splitlines().index(line) + 1
+
+
+def test_a_key_dedented_to_column_1_is_named_at_its_own_line_not_the_next() -> None:
+    """YAML reads `working:` at column 1 as a section of its own and stumbles
+    only at `done:`, still indented; the head must be sent to `working`."""
+    text = edited("  working: {owner: sales}", "working: {owner: sales}")
+    assert problems(text) == [f"p.yaml:10:1: {DEDENTED.format('working')}"]
+
+
+def test_the_first_key_of_a_section_dedented_is_named_at_its_own_line() -> None:
+    text = edited("  sales: [alice, bob]", "sales: [alice, bob]")
+    assert problems(text) == [f"p.yaml:4:1: {DEDENTED.format('sales')}"]
+
+
+def test_a_dedented_key_is_named_across_comments_and_blank_lines() -> None:
+    text = edited("  sales_manager: [sam]\n", "sales_manager: [sam]\n\n  # the heads\n",
+                  DEFAULT_POLICY.read_text(encoding="utf-8"))
+    assert problems(text) == [f"p.yaml:{line_of(text, 'sales_manager: [sam]')}:1: {DEDENTED.format('sales_manager')}"]
+
+
+def test_a_key_of_a_list_item_dedented_to_column_1_is_named_at_its_own_line() -> None:
+    text = edited("      assign: [carol]", "assign: [carol]", DEFAULT_POLICY.read_text(encoding="utf-8"))
+    assert problems(text) == [
+        f"p.yaml:{line_of(text, 'assign: [carol]          # our senior rep takes the executives')}:1: this is not "
+        "valid YAML: 'assign' is not indented, so it reads as a section of its own, but it sits between "
+        "indented entries; indent it like the entries it belongs to"
+    ]
+
+
+def test_a_real_section_before_an_overindented_line_is_not_blamed() -> None:
+    """`initial:` belongs at column 1; the line after it is the slip."""
+    text = edited("initial: new\n", "initial: new\n  extra: x\n")
+    assert [problem.split(": ", 1)[0] for problem in problems(text)] == ["p.yaml:13:8"]
+
+
+def test_an_overindented_key_is_named_at_its_own_line() -> None:
+    text = edited("  finish:", "    finish:")
+    assert problems(text) == [f"p.yaml:15:5: {OFF_INDENT}"]
+
+
+@pytest.mark.parametrize("item", ["      - assign: [alice, bob]", "  - assign: [alice, bob]"])
+def test_a_list_item_indented_off_its_list_is_named_at_its_own_line(item: str) -> None:
+    text = edited("    - assign: [alice, bob]", item, DEFAULT_POLICY.read_text(encoding="utf-8"))
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if text_line.startswith(item))
+    assert problems(text) == [f"p.yaml:{line}:{item.index('-') + 1}: {OFF_INDENT}"]
+
+
+def test_a_tab_before_a_list_item_is_named_at_its_line() -> None:
+    text = edited("    - assign: [alice, bob]", "\t- assign: [alice, bob]", DEFAULT_POLICY.read_text(encoding="utf-8"))
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if text_line.startswith("\t"))
+    assert problems(text) == [f"p.yaml:{line}:1: this is not valid YAML: tabs cannot indent YAML; use spaces"]
+
+
+def test_policy_check_names_the_dedented_line(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    text = edited("  sales_manager: [sam]\n", "sales_manager: [sam]\n", DEFAULT_POLICY.read_text(encoding="utf-8"))
+    policy.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["policy", "check", str(policy)])
+    assert result.exit_code == 1
+    assert result.stderr == f"{policy}:{line_of(text, 'sales_manager: [sam]')}:1: {DEDENTED.format('sales_manager')}\n"
+
+
 def test_a_second_document_is_refused() -> None:
     assert problems(MINIMAL + "---\npolicy: other\n") == [
         "p.yaml:16:1: this is not valid YAML: a second document starts here ('---'); "

@@ -526,6 +526,70 @@ def test_approvals_required_roles(baton: Baton, tmp_path: Path) -> None:
     assert lines(baton, new, DEFAULT_POLICY)[1] == "  approvals: marketing no longer has to approve a new version"
 
 
+ERASURE = ("erasure:\n  by: [sales_manager]", "erasure:\n  by: [sales_manager, marketing_head]")
+# The keys a head changes to say who is acting, when a change is dated and who witnesses the log.
+TRUST = ("erasure:\n  by: [sales_manager]\n",
+         "erasure:\n  by: [sales_manager]\n"
+         "identity: login\nlogins: {jsmith: jane, obrown: omar}\n"
+         "clock: {now_on_writes: refuse}\n"
+         "audit: {witness: daily}\nnotify: {webhook: 'http://127.0.0.1:9000/baton'}\n")
+
+
+def test_erasure_roles_that_may_erase(baton: Baton, tmp_path: Path) -> None:
+    new = variant(tmp_path, ERASURE)
+    assert lines(baton, DEFAULT_POLICY, new) == [
+        "Erasure", "  erasure: marketing_head may now erase a person's data on request", "1 change."]
+    assert lines(baton, new, DEFAULT_POLICY)[1] == "  erasure: marketing_head may no longer erase a person's data"
+    assert json_lines(run(baton, DEFAULT_POLICY, new, "--json")) == [
+        {"kind": "erasure", "name": "erasure", "attribute": "eraser", "change": "added", "old": None,
+         "new": "marketing_head", "text": "erasure: marketing_head may now erase a person's data on request"}]
+
+
+def test_identity_logins_clock_and_witness_are_said_in_plain_words(baton: Baton, tmp_path: Path) -> None:
+    new = variant(tmp_path, TRUST)
+    assert lines(baton, DEFAULT_POLICY, new) == [
+        "Notifications", "  webhook added: http://127.0.0.1:9000/baton",
+        "Who is acting",
+        "  identity: who is acting is now the login name (identity: login, mapped through logins); "
+        "--as and BATON_ACTOR are refused",
+        "Logins", "  logins: login jsmith now acts as jane", "  logins: login obrown now acts as omar",
+        "Dating changes",
+        "  now_on_writes: a change may no longer give its own time with --now (refuse); it is dated when made",
+        "Witness",
+        "  witness: the log's head is now sent out once a day through the notify channels (witness: daily)",
+        "6 changes.",
+    ]
+    assert lines(baton, new, DEFAULT_POLICY)[2:9] == [
+        "Who is acting",
+        "  identity: who is acting is no longer the login name (login); --as or BATON_ACTOR says it again",
+        "Logins", "  logins: login jsmith no longer acts as jane (it acts as jsmith)",
+        "  logins: login obrown no longer acts as omar (it acts as obrown)",
+        "Dating changes",
+        "  now_on_writes: a change may give its own time with --now again (allow, was refuse); "
+        "one far from the clock records when it was really made",
+    ]
+
+
+def test_a_login_mapped_to_someone_else_is_one_change(baton: Baton, tmp_path: Path) -> None:
+    old = variant(tmp_path, TRUST, name="old.yaml")
+    new = variant(tmp_path, (TRUST[0], TRUST[1].replace("jsmith: jane", "jsmith: hana")))
+    assert lines(baton, old, new) == ["Logins", "  logins: login jsmith acted as jane, now acts as hana", "1 change."]
+    assert json_lines(run(baton, old, new, "--json")) == [
+        {"kind": "logins", "name": "jsmith", "attribute": "", "change": "changed", "old": "jane", "new": "hana",
+         "text": "logins: login jsmith acted as jane, now acts as hana"}]
+
+
+def test_json_of_identity_clock_and_witness_keeps_the_values_as_written(baton: Baton, tmp_path: Path) -> None:
+    changes = json_lines(run(baton, DEFAULT_POLICY, variant(tmp_path, TRUST), "--json"))
+    kept = {c["kind"]: (c["name"], c["change"], c["old"], c["new"]) for c in changes if c["kind"] != "logins"}
+    assert kept == {
+        "notify": ("webhook", "added", None, "http://127.0.0.1:9000/baton"),
+        "identity": ("identity", "changed", None, "login"),
+        "clock": ("now_on_writes", "changed", "allow", "refuse"),
+        "audit": ("witness", "changed", None, "daily"),
+    }
+
+
 def test_groups_come_in_a_fixed_order(baton: Baton, tmp_path: Path) -> None:
     new = variant(tmp_path, ("required: [marketing_head, sales_head]", "required: [marketing_head, sales_head, sales]"),
                   ("marketing: [jane, omar]", "marketing: [jane]"), SCORE_45, ("within: 14d", "within: 10d"))

@@ -1,5 +1,5 @@
-"""`baton policy explain TRIGGER|STATE`: what the agreement says about one
-trigger or one state, in the words a head of sales or marketing reads."""
+"""`baton policy explain TRIGGER|STATE|SETTING`: what the agreement says about one
+trigger, one state or one setting, in the words a head of sales or marketing reads."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ ACKNOWLEDGE = (
 )
 KNOWN = (
     "(transitions: hand_over, qualify, accept, contact, win, disqualify, recycle, renurture; "
-    "states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled)"
+    "states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled; "
+    "settings: approvals, erasure, identity, logins, clock, audit)"
 )
 
 
@@ -131,20 +132,75 @@ def test_an_unknown_trigger_gets_a_did_you_mean(baton: Baton, db: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"Error: no transition or state 'hand_ovr' in the policy; did you mean 'hand_over'? {KNOWN}\n"
+        f"Error: no transition, state or setting 'hand_ovr' in the policy; did you mean 'hand_over'? {KNOWN}\n"
     )
 
 
 def test_a_state_in_the_wrong_case_gets_a_did_you_mean(baton: Baton, db: Path) -> None:
     result = baton("policy", "explain", "sql")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: no transition or state 'sql' in the policy; did you mean 'SQL'? {KNOWN}\n"
+    assert result.stderr == f"Error: no transition, state or setting 'sql' in the policy; did you mean 'SQL'? {KNOWN}\n"
 
 
 def test_a_name_like_nothing_in_the_policy_lists_what_there_is(baton: Baton, db: Path) -> None:
     result = baton("policy", "explain", "zzzz")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: no transition or state 'zzzz' in the policy {KNOWN}\n"
+    assert result.stderr == f"Error: no transition, state or setting 'zzzz' in the policy {KNOWN}\n"
+
+
+def test_a_misspelt_setting_gets_a_did_you_mean(baton: Baton, db: Path) -> None:
+    result = baton("policy", "explain", "erasre")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: no transition, state or setting 'erasre' in the policy; did you mean 'erasure'? {KNOWN}\n"
+
+
+def test_erasure_and_approvals_name_the_roles_and_their_people(baton: Baton, db: Path) -> None:
+    assert lines(baton("policy", "explain", "erasure")) == [
+        "erasure:",
+        "  On a person's request, these may erase every personal value of their lead "
+        "(`baton lead forget ID --reason TEXT`): sales_manager (sam).",
+    ]
+    assert lines(baton("policy", "explain", "approvals")) == [
+        "approvals:",
+        "  A new version goes in force only once one person of each of these roles has approved its exact text "
+        "(`baton policy approve FILE`): marketing_head (hana), sales_head (sam).",
+    ]
+
+
+def test_without_erasure_it_says_nobody_may_erase(baton: Baton, tmp_path: Path) -> None:
+    policy = edited(tmp_path, "erasure:\n  by: [sales_manager]\n", "")
+    assert lines(baton("policy", "explain", "erasure", "--file", str(policy)))[1] == (
+        "  Nobody may erase a person's data: the policy does not say who may; add `erasure: {by: [ROLE, ...]}` "
+        "to let them.")
+
+
+def test_identity_clock_and_audit_say_what_the_policy_chose(baton: Baton, tmp_path: Path) -> None:
+    policy = edited(tmp_path, "erasure:\n", "identity: login\nlogins: {jsmith: jane}\nclock: {now_on_writes: refuse}\n"
+                    "audit: {witness: daily}\nnotify: {webhook: 'http://127.0.0.1:9000/baton'}\nerasure:\n")
+    said = {name: lines(baton("policy", "explain", name, "--file", str(policy)))
+            for name in ("identity", "logins", "clock", "audit")}
+    login = ["  Who is acting is the login name; --as and BATON_ACTOR are refused.", "  Login jsmith acts as jane."]
+    assert (said["identity"], said["logins"]) == (["identity:", *login], ["logins:", *login])
+    assert said["clock"] == ["clock:", "  A change may not give its own time with --now: each is dated when it is made."]
+    assert said["audit"][1].startswith("  Once a day `baton serve` sends the head of the log")
+    default = {name: lines(baton("policy", "explain", name, "--file", str(DEFAULT_POLICY)))[1]
+               for name in ("identity", "clock", "audit")}
+    assert default == {
+        "identity": "  Who is acting is given with --as (or BATON_ACTOR); without it, the login name.",
+        "clock": "  A change may give its own time with --now (to record one made earlier); one more than five "
+                 "minutes from the clock also records when it was really made.",
+        "audit": "  No witness: the head of the log is sent nowhere; keep it yourself with `baton audit head`.",
+    }
+
+
+def test_json_setting_holds_its_value_and_sentences(baton: Baton, tmp_path: Path) -> None:
+    policy = edited(tmp_path, "erasure:\n", "identity: login\nlogins: {jsmith: jane}\nerasure:\n")
+    [logins] = json_lines(baton("policy", "explain", "logins", "--file", str(policy), "--json"))
+    assert logins == {"kind": "setting", "name": "logins", "value": {"jsmith": "jane"},
+                      "says": ["Who is acting is the login name; --as and BATON_ACTOR are refused.",
+                               "Login jsmith acts as jane."]}
+    [erasure] = json_lines(baton("policy", "explain", "erasure", "--file", str(policy), "--json"))
+    assert (erasure["kind"], erasure["value"]) == ("setting", ["sales_manager"])
 
 
 def test_a_name_that_is_both_a_trigger_and_a_state_is_explained_as_both(baton: Baton, tmp_path: Path) -> None:

@@ -40,6 +40,32 @@ def test_a_lower_score_threshold_lets_marketing_hand_over_the_leads_below_the_ol
     ]
 
 
+def test_a_change_to_who_may_erase_or_who_is_acting_is_named_after_the_leads(
+        baton: Baton, db: Path, tmp_path: Path) -> None:
+    """No lead shows these, so the summary names them, in policy diff's words."""
+    add_ready_lead(baton, "L-1")
+    v2 = variant(tmp_path, 2, replace=("erasure:\n  by: [sales_manager]\n",
+                                       "erasure:\n  by: [sales_manager, marketing_head]\n"
+                                       "identity: login\nlogins: {jsmith: jane}\n"))
+    assert simulate(baton, v2) == [
+        HEADER.format(v2, "10:00"),
+        "",
+        "Nothing changes for the 1 open lead. Nothing was written.",
+        "",
+        "It also changes, for people rather than leads (`baton policy diff` lists every change):",
+        "  erasure: marketing_head may now erase a person's data on request",
+        "  identity: who is acting is now the login name (identity: login, mapped through logins); "
+        "--as and BATON_ACTOR are refused",
+        "  logins: login jsmith now acts as jane",
+    ]
+
+
+def test_a_change_only_to_leads_names_nothing_beyond_them(baton: Baton, db: Path, tmp_path: Path) -> None:
+    assert baton("lead", "add", "--id", "L-1", *LOW_SCORE).exit_code == 0
+    assert not any(line.startswith("It also changes")
+                   for line in simulate(baton, variant(tmp_path, 2, replace=SCORE_60)))
+
+
 def test_simulate_writes_nothing_to_the_database_file(baton: Baton, db: Path, tmp_path: Path) -> None:
     assert baton("lead", "add", "--id", "L-1", *LOW_SCORE).exit_code == 0
     to_sql(baton, "L-2")

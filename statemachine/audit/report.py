@@ -7,6 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# What an auditor is told once, after the problems, when the `leads` table (or
+# a rep's count) disagrees with the log: in the text on stderr, in --json as `hint`.
+TABLE_HINT = (
+    "The leads table and the log disagree: either one may be the one that was altered. "
+    "`baton audit rebuild` rewrites the table from the log, so run it only once you trust the log "
+    "(`baton audit verify --expect SEQ:HASH` holds it against a head kept earlier)."
+)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -68,10 +76,12 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         head = None if self.head is None else {"seq": self.head.seq, "hash": self.head.hash}
-        shown = {
+        shown: dict[str, Any] = {
             "ok": self.ok, "events": self.events, "leads": self.leads, "head": head,
             "problems": [p.as_json() for p in self.problems],
         }
+        if self.table_differs:  # only then, as the text says it
+            shown["hint"] = TABLE_HINT
         if self.back_filled:  # only when there are some, as the text says it
             shown["back_filled"] = self.back_filled
         return shown

@@ -49,12 +49,14 @@ class UnknownState(BatonError):
 class UnknownName(BatonError):
     """A name given where either a transition or a state would do (`policy explain`)."""
 
-    def __init__(self, name: str, transitions: list[str], states: list[str]):
-        near = closest(name, [*transitions, *states])
+    def __init__(self, name: str, transitions: list[str], states: list[str], settings: list[str] | None = None):
+        near = closest(name, [*transitions, *states, *(settings or [])])
         hint = f"; did you mean '{near}'?" if near else ""
+        what = "transition, state or setting" if settings else "transition or state"
+        listed = f"; settings: {', '.join(settings)}" if settings else ""
         super().__init__(
-            f"no transition or state '{name}' in the policy{hint} "
-            f"(transitions: {', '.join(transitions)}; states: {', '.join(states)})"
+            f"no {what} '{name}' in the policy{hint} "
+            f"(transitions: {', '.join(transitions)}; states: {', '.join(states)}{listed})"
         )
         self.name = name
 

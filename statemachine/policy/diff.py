@@ -19,6 +19,7 @@ from typing import Any
 
 from ..expr import Expr
 from .check import DAYS, parse_duration
+from .diff_trust import trust_changes
 from .model import Field, Guard, Policy, Routing, RoutingRule, Sla, State, Transition
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -56,15 +57,15 @@ class Change:
 
 def diff_policies(old: Policy, new: Policy) -> list[Change]:
     """Every change from `old` to `new`, grouped by kind: policy, transition,
-    checklist, field, role, state, routing, sla, business_hours, notify, approvals, erasure, api, intake."""
+    checklist, field, role, state, routing, sla, business_hours, notify, approvals, erasure,
+    then identity, logins, clock, audit (`diff_trust.py`), then api, intake (`diff_api.py`)."""
     from .diff_api import api_changes  # it builds on this module
 
     return [
         *_policy(old, new), *_transitions(old, new), *_checklists(old, new), *_fields(old, new),
         *_roles(old, new), *_states(old, new), *_routing(old, new), *_slas(old, new),
         *_business_hours(old, new), *_notify(old, new), *_approvals(old, new),
-        *_erasure(old, new),
-        *api_changes(old, new),
+        *_erasure(old, new), *trust_changes(old, new), *api_changes(old, new),
     ]
 
 

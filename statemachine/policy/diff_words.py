@@ -36,6 +36,10 @@ TURNS = {
 
 
 def sentence(change: Change) -> str:
+    from . import diff_trust
+
+    if change.kind in diff_trust.KINDS:
+        return diff_trust.sentence(change)
     name, attribute, old, new = change.name, change.attribute, change.old, change.new
     if change.kind == "api" or (change.kind == "intake" and attribute):
         from .diff_api import api_sentence

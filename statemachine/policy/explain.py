@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import UnknownName
 from ..lifecycle import OPTIONAL_KEYS
 from .check import _day_minutes
+from .explain_settings import SETTINGS, SettingExplained, explain_setting
 from .model import OWNER, SYSTEM, Policy, Sla, Transition
 
 
@@ -162,19 +163,22 @@ class StateExplained:
         }
 
 
-Explained = TriggerExplained | StateExplained
+Explained = TriggerExplained | StateExplained | SettingExplained
 
 
 def explain(policy: Policy, name: str, count_leads: Callable[[str], int] | None = None) -> list[Explained]:
-    """The trigger, the state, or both, called `name`; `count_leads(state)`
+    """The trigger, the state, or both, called `name` (else the setting,
+    `explain_settings.py`); `count_leads(state)`
     gives how many leads sit in a state now, when there is a database."""
     found: list[Explained] = []
     if name in policy.transitions:
         found.append(explain_trigger(policy, name))
     if name in policy.states:
         found.append(explain_state(policy, name, count_leads(name) if count_leads else None))
+    if not found and name in SETTINGS:
+        found.append(explain_setting(policy, name))
     if not found:
-        raise UnknownName(name, list(policy.transitions), list(policy.states))
+        raise UnknownName(name, list(policy.transitions), list(policy.states), list(SETTINGS))
     return found
 
 

@@ -74,7 +74,7 @@ def load_tree(text: str, file: str) -> tuple[Node | None, list[PolicyProblem]]:
         line, col = _position(text, error.position)
         return None, [PolicyProblem(file, line, col, _character_problem(error.character))]
     except MarkedYAMLError as error:
-        line, col, message = _yaml_problem(error)
+        line, col, message = _dedented_key(text, error) or _yaml_problem(error)
         return None, [PolicyProblem(file, line, col, f"this is not valid YAML: {message}")]
     except YAMLError as error:
         first_line = str(error).splitlines()[0] if str(error) else "unreadable"
@@ -154,6 +154,38 @@ def _yaml_problem(error: MarkedYAMLError) -> tuple[int, int, str]:
             problem = f"a value cannot start with {problem.split(' ')[2]}; put the value in quotes"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     return line, col, problem
+
+
+def _dedented_key(text: str, error: MarkedYAMLError) -> tuple[int, int, str] | None:
+    """A key of a section moved to column 1 reads, to YAML, as a top-level key
+    of its own, and the parser only stumbles at the next entry of the section,
+    indented as before. When the line above the stumble is such a key (at
+    column 1, not one of the policy's top-level keys) with the section above
+    it (an entry, or the section's key) and an entry below, the slip is that
+    line: name it, not the next."""
+    mark = error.problem_mark
+    if mark is None or "expected <block end>" not in (error.problem or "") or mark.column == 0:
+        return None
+    from .check import TOP_KEYS  # here: check imports this module
+
+    lines = text.splitlines()
+    content = [n for n in range(min(mark.line, len(lines))) if lines[n].strip() and not lines[n].lstrip().startswith("#")]
+    if len(content) < 2:
+        return None
+    above, before = content[-1], content[-2]
+    key = lines[above].split(":", 1)[0].strip()
+    indent = mark.column
+    if lines[above][:1].isspace() or ":" not in lines[above] or key in TOP_KEYS or key[:1] in ("-", "[", "{", "?"):
+        return None
+    opens = lines[before].split("#", 1)[0].rstrip().endswith(":")  # the section's own key, before its first entry
+    before_indent = len(lines[before]) - len(lines[before].lstrip(" "))
+    if before_indent < indent and not opens:
+        return None
+    if opens or (before_indent == indent and not lines[before].lstrip().startswith("-")):
+        how = f"the entries above and below it are indented by {indent} spaces; indent it like them"
+    else:  # among the keys of a list item, say: their column is not simply the next line's
+        how = "it sits between indented entries; indent it like the entries it belongs to"
+    return above + 1, 1, f"'{key}' is not indented, so it reads as a section of its own, but {how}"
 
 
 def _convert(node: Any, text: str, file: str, problems: list[PolicyProblem]) -> Node:
