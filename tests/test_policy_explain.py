@@ -22,7 +22,7 @@ ACKNOWLEDGE = (
 KNOWN = (
     "(transitions: hand_over, qualify, accept, contact, win, disqualify, recycle, renurture; "
     "states: MQL, SAL, SQL, accepted, contacted, won, disqualified, recycled; "
-    "settings: approvals, erasure, identity, logins, clock, audit)"
+    "settings: approvals, erasure, identity, logins, clock, audit, api, intake)"
 )
 
 
@@ -201,6 +201,24 @@ def test_json_setting_holds_its_value_and_sentences(baton: Baton, tmp_path: Path
                                "Login jsmith acts as jane."]}
     [erasure] = json_lines(baton("policy", "explain", "erasure", "--file", str(policy), "--json"))
     assert (erasure["kind"], erasure["value"]) == ("setting", ["sales_manager"])
+
+
+def test_api_and_intake_say_who_makes_tokens_and_how_a_post_is_read(baton: Baton, tmp_path: Path) -> None:
+    policy = edited(tmp_path, "erasure:\n", "api: {admins: [marketing]}\n"
+                    "intake:\n  web_form:\n    map: {E-mail: email, submit: }\n    extra: error\nerasure:\n")
+    assert lines(baton("policy", "explain", "api", "--file", str(policy))) == [
+        "api:",
+        "  API tokens (`baton token create ACTOR`, `revoke`) are made and ended by: marketing (jane, omar); "
+        "a request through the API acts as its token's person.",
+    ]
+    assert lines(baton("policy", "explain", "intake", "--file", str(policy))) == [
+        "intake:",
+        "  `POST /v1/intake/web_form` reads a posted lead: E-mail fills email; a post with any other key is refused.",
+    ]
+    [intake] = json_lines(baton("policy", "explain", "intake", "--file", str(policy), "--json"))
+    assert intake["value"] == {"web_form": {"map": {"E-mail": "email", "submit": ""}, "null": [], "extra": "error"}}
+    assert lines(baton("policy", "explain", "intake", "--file", str(DEFAULT_POLICY)))[1] == (
+        "  No intakes: other tools post leads with Baton's own field names (`POST /v1/leads`).")
 
 
 def test_a_name_that_is_both_a_trigger_and_a_state_is_explained_as_both(baton: Baton, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """What the policy's settings about people and the log say, in plain words:
 who approves a new version (`approvals`), who may erase a person's data
 (`erasure`), who is acting (`identity`, `logins`), whether a change may give
-its own time (`clock`) and who witnesses the log (`audit`).
+its own time (`clock`), who witnesses the log (`audit`), who manages the HTTP
+API's tokens (`api`) and how other tools' posted leads are read (`intake`).
 
 `baton policy explain SETTING` prints these sentences (`--json`: the setting,
 its value as the policy holds it, and the sentences); `explain.py` turns to
@@ -16,7 +17,7 @@ from typing import Any
 
 from .model import Policy
 
-SETTINGS = ("approvals", "erasure", "identity", "logins", "clock", "audit")
+SETTINGS = ("approvals", "erasure", "identity", "logins", "clock", "audit", "api", "intake")
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,29 @@ def _audit(policy: Policy) -> SettingExplained:
     return SettingExplained("audit", {"witness": policy.witness}, says)
 
 
+def _api(policy: Policy) -> SettingExplained:
+    says = (f"API tokens (`baton token create ACTOR`, `revoke`) are made and ended by: "
+            f"{_roles(policy, policy.api_admins)}; a request through the API acts as its token's person.",)
+    return SettingExplained("api", {"admins": list(policy.api_admins)}, says)
+
+
+def _intake(policy: Policy) -> SettingExplained:
+    if not policy.intake:
+        return SettingExplained("intake", {}, ("No intakes: other tools post leads with Baton's own field names "
+                                               "(`POST /v1/leads`).",))
+    says = []
+    for name, intake in policy.intake.items():
+        filled = ", ".join(f"{key} fills {field}" for key, field in intake.mapping.items() if field) or "nothing mapped"
+        extra = "other keys are left out" if intake.extra == "ignore" else "a post with any other key is refused"
+        says.append(f"`POST /v1/intake/{name}` reads a posted lead: {filled}; {extra}.")
+    value = {name: {"map": dict(i.mapping), "null": list(i.nulls), "extra": i.extra} for name, i in policy.intake.items()}
+    return SettingExplained("intake", value, tuple(says))
+
+
 _EXPLAIN: dict[str, Callable[[Policy], SettingExplained]] = {
     "approvals": _approvals, "erasure": _erasure, "identity": lambda p: _identity(p, "identity"),
     "logins": lambda p: _identity(p, "logins"), "clock": _clock, "audit": _audit,
+    "api": _api, "intake": _intake,
 }
 
 
