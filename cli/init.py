@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def init(app: App, policy_file: str) -> None:
     """Create the database and activate the policy."""
     from statemachine.backfill import write_clock
+    from statemachine.dburl import masked
     from statemachine.policy import read_policy_file
     from statemachine.policy.versions import command_time, store_policy
     from statemachine.schema import create_database
@@ -34,13 +35,13 @@ def init(app: App, policy_file: str) -> None:
 
     create_database(app.db, policy, first_version)
     summary = {
-        "db": app.db, "policy": policy.name, "version": policy.version,
+        "db": masked(app.db), "policy": policy.name, "version": policy.version,
         "states": len(policy.states), "transitions": len(policy.transitions),
     }
     if app.as_json:
         app.emit(summary)
     else:
         click.echo(
-            f"Created {app.db} with policy {policy.name} version {policy.version} "
+            f"Created {masked(app.db)} with policy {policy.name} version {policy.version} "
             f"({len(policy.states)} states, {len(policy.transitions)} transitions)."
         )

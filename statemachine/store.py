@@ -1,28 +1,57 @@
-"""SQLite: the file, its schema, one write transaction per command, the chain.
+"""A Baton database, on SQLite or PostgreSQL: opening it, one write
+transaction per command, the chain.
 
 The hot path uses the standard `sqlite3` module only; sqlite-utils (slow to
 import) builds the schema when a database is created. Every command that
 changes anything runs inside `Store.transaction()` (BEGIN IMMEDIATE), reads
 the state it depends on inside it, and appends its events there, so the event
 and the state change commit together or not at all.
+
+With --db postgresql://..., `store.db` is a `pg.PgConnection` standing in for
+the `sqlite3.Connection` (psycopg is imported only then), and every module's
+SQL runs on it unchanged. How to write SQL that runs on both stores:
+- Write SQLite's dialect with `?` placeholders through `store.db.execute` /
+  `executemany`; `pg.translate` turns it into PostgreSQL's once per text.
+  Keep to what both take: standard SELECT/INSERT/UPDATE/DELETE, `INSERT ...
+  ON CONFLICT(key) DO UPDATE SET col = excluded.col`, `count/min/max`, joins.
+  Translated for you: `INSERT OR IGNORE`, `x IS NOT y` (not NULL), `INDEXED
+  BY`, `instr`, `json_type(col, '$.key')`, `json_each(?)`, `CROSS JOIN t AS a
+  ON`, `SELECT * FROM leads` / `l.*` (PostgreSQL's `leads` has a hidden
+  `rowid`, so `ORDER BY rowid` works on both), `PRAGMA table_info(t)`.
+  Anything else SQLite-only (another json_* or date function, `sum()` (a
+  numeric, so a Decimal, on PostgreSQL), `typeof`): add a rule to
+  `pg._REWRITES` or a Store method that asks `self.postgres`.
+- In `ON CONFLICT ... DO UPDATE SET`, name the table's own column with the
+  table (`rep_load.open_leads + excluded.open_leads`): PostgreSQL refuses
+  the bare name as ambiguous.
+- Quote names the policy gives (fields) with double quotes; PostgreSQL folds
+  unquoted names to lower case.
+- Bind numbers to any column: they go untyped (as SQLite's affinity takes
+  them). Text compares byte by byte on both (`COLLATE "C"`).
+- Transactions only through `transaction()` / `snapshot()`; never BEGIN,
+  COMMIT or SAVEPOINT of your own. A new table goes in `schema.py` and in
+  `pg_schema.py`, and in `TABLES` if every Baton database has it.
+- Errors: on PostgreSQL every database error arrives as `DatabaseProblem`
+  (one sentence, the URL's password masked); catch that, not sqlite3's.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from .chain import GENESIS, canonical, event_hash
+from .dburl import is_postgres
 from .errors import BadArgument, DatabaseProblem
 from .events import EVENT_COLUMNS as EVENT_COLUMNS  # the store reads and writes events: re-exported
 from .events import Event as Event
 from .oplog import log
+from .statements import insert_many, update_lead_sql, upsert_lead_sql
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
@@ -60,9 +89,16 @@ class Store:
         self._tail: tuple[int, str] | None = None
 
     # -- opening ----------------------------------------------------------------
+    @property
+    def postgres(self) -> bool:
+        """Whether this is a PostgreSQL database (`pg.PgConnection` standing in for sqlite3's)."""
+        return not isinstance(self.db, sqlite3.Connection)
+
     @classmethod
     def open(cls, path: str, *, write: bool) -> Store:
         """Open an existing Baton database; refuse anything else, touching nothing."""
+        if is_postgres(path):
+            return cls._open_postgres(path)
         if not os.path.exists(path):
             raise DatabaseProblem(
                 f"no Baton database at {path}; create one with `baton init --policy policies/default.yaml`, "
@@ -93,20 +129,24 @@ class Store:
             raise DatabaseProblem(f"cannot open {path}: {error}") from None
         except sqlite3.DatabaseError:
             raise DatabaseProblem(f"{path} is not a Baton database (the SQLite file is damaged); check --db") from None
-        missing = [t for t in TABLES if t not in names]
-        if len(missing) == len(TABLES):
-            db.close()
-            raise DatabaseProblem(f"{path} is an SQLite file but not a Baton database; check --db")
-        if missing:
-            db.close()
-            raise DatabaseProblem(
-                f"{path} was made by another version of Baton (it has no {', '.join(missing)} table); "
-                "use the Baton that made it"
-            )
+        _check_tables(path, "an SQLite file", names, db.close)
         # Zero what a write frees or rewrites, whatever SQLite's build default:
         # an old value left in free space would survive its erasure (`lead forget`).
         db.execute("PRAGMA secure_delete = ON")
         return cls(path, db)
+
+    @classmethod
+    def _open_postgres(cls, url: str) -> Store:
+        from .pg import connect
+        from .pg_schema import table_names
+
+        db = connect(url, busy_timeout_ms())
+        try:
+            _check_tables(db.shown, "a PostgreSQL database", table_names(db), db.close)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db.shown, cast(sqlite3.Connection, db))
 
     def close(self) -> None:
         self.db.close()
@@ -219,7 +259,7 @@ class Store:
     def cache_compiled(self, version: int, compiled: str) -> None:
         try:
             self.db.execute("UPDATE policies SET compiled = ? WHERE version = ?", (compiled, version))
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, DatabaseProblem):
             pass  # a read-only or busy database simply keeps no cache
 
     # -- the leads projection ---------------------------------------------------
@@ -253,13 +293,13 @@ class Store:
         return {lead for (lead,) in rows}
 
     def write_lead(self, columns: dict[str, Any]) -> None:
-        self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
+        self.db.execute(upsert_lead_sql(tuple(columns)), tuple(columns.values()))
 
     def update_lead(self, lead: str, changed: dict[str, Any]) -> None:
         """Set only the columns that changed: SQLite then rewrites only the
         indexes over those columns."""
         if changed:
-            self.db.execute(_update_lead(tuple(changed)), (*changed.values(), lead))
+            self.db.execute(update_lead_sql(tuple(changed)), (*changed.values(), lead))
 
     def open_lead_counts(self, reps: tuple[str, ...]) -> dict[str, int]:
         """Open leads each rep owns, kept as a running count (see Recorder.save)
@@ -273,7 +313,7 @@ class Store:
     def adjust_load(self, rep: str, delta: int) -> None:
         self.db.execute(
             "INSERT INTO rep_load(rep, open_leads) VALUES (?, ?) "
-            "ON CONFLICT(rep) DO UPDATE SET open_leads = open_leads + excluded.open_leads",
+            "ON CONFLICT(rep) DO UPDATE SET open_leads = rep_load.open_leads + excluded.open_leads",
             (rep, delta),
         )
 
@@ -336,42 +376,14 @@ class Store:
         self.set_meta(f"round_robin:{key}", str(position))
 
 
-def insert_many(db: sqlite3.Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """INSERT `rows` (values in `columns` order) with one executemany,
-    naming only the columns that some row fills.
-
-    The sqlite3 module binds None through its adapter look-up (it raises and
-    clears an AttributeError for each one), which costs as much as binding
-    thirty numbers; a lead row holds a NULL for every field its file does not
-    have. A column left out is NULL all the same: Baton's tables declare no
-    DEFAULT."""
-    if not rows:
-        return
-    by_column = list(zip(*rows))
-    filled = [i for i, values in enumerate(by_column) if values.count(None) != len(values)]
-    sql = _insert(table, tuple(columns[i] for i in filled))
-    db.executemany(sql, zip(*(by_column[i] for i in filled)))
-
-
-@functools.lru_cache(maxsize=16)
-def _insert(table: str, names: tuple[str, ...]) -> str:
-    quoted = ", ".join(f'"{n}"' for n in names)
-    return f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
-
-
-@functools.lru_cache(maxsize=8)
-def _upsert_lead(names: tuple[str, ...]) -> str:
-    """The INSERT ... ON CONFLICT for a lead row of these columns (the same
-    columns every time under one policy, so built once)."""
-    quoted = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != "id")
-    return f"INSERT INTO leads ({quoted}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
-
-
-@functools.lru_cache(maxsize=64)
-def _update_lead(names: tuple[str, ...]) -> str:
-    """The UPDATE of these columns of one lead (a trigger changes a few, and
-    the same few each time it fires)."""
-    sets = ", ".join(f'"{n}" = ?' for n in names)
-    return f"UPDATE leads SET {sets} WHERE id = ?"
+def _check_tables(shown: str, what: str, names: set[str], close: Callable[[], object]) -> None:
+    missing = [t for t in TABLES if t not in names]
+    if len(missing) == len(TABLES):
+        close()
+        raise DatabaseProblem(f"{shown} is {what} but not a Baton database; check --db")
+    if missing:
+        close()
+        raise DatabaseProblem(
+            f"{shown} was made by another version of Baton (it has no {', '.join(missing)} table); "
+            "use the Baton that made it"
+        )

@@ -1,0 +1,212 @@
+"""PostgreSQL: the connection Baton's SQL runs on when --db is a postgresql:// URL.
+
+`PgConnection` offers what Baton uses of an `sqlite3.Connection`
+(`execute`, `executemany`, `in_transaction`, `close`; cursors with
+`fetchone`, `fetchmany`, `fetchall`, iteration and `description`), so the
+modules that run SQL on `store.db` run unchanged on both stores. It
+translates each statement once (cached) from the SQLite dialect Baton's SQL
+is written in; the rules for writing SQL that runs on both are in
+`statemachine/store.py`'s docstring.
+
+Transactions mirror SQLite's: the connection is in autocommit mode, and
+`BEGIN IMMEDIATE` (a command's write transaction) becomes BEGIN plus a
+transaction-level advisory lock per Baton database (database and schema),
+the serialization point for the chain head and every row a command reads
+then writes; plain `BEGIN` (a read snapshot) is REPEATABLE READ. A lock not
+granted within BATON_BUSY_TIMEOUT_MS is Baton's plain "locked" refusal.
+
+Values bind loosely, as SQLite takes them: numbers go as untyped literals
+that PostgreSQL reads as the type of the column they meet, and text columns
+compare byte by byte (COLLATE "C"), as SQLite's do.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
+from psycopg.pq import TransactionStatus
+
+from .dburl import masked
+from .errors import DatabaseProblem
+
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtext('baton:' || current_database() || ':' || current_schema()))"
+# The leads projection's stand-in for SQLite's rowid (insertion order); never shown.
+ROWID = "rowid"
+
+
+class _LooseNumber(Dumper):
+    """A number sent untyped, like a string literal: PostgreSQL gives it the
+    type of whatever it meets (a text column, a bigint key), as SQLite's
+    type affinity does, instead of refusing `text = bigint`."""
+
+    oid = 0
+
+    def dump(self, obj: Any) -> bytes:
+        if isinstance(obj, bool):
+            return b"1" if obj else b"0"
+        if isinstance(obj, float):
+            return repr(obj).encode()
+        return str(int(obj)).encode()
+
+
+def connect(url: str, busy_timeout_ms: int) -> PgConnection:
+    """Open `url`; a refused connection or a missing database is one plain sentence."""
+    shown = masked(url)
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as error:
+        raise DatabaseProblem(_connect_problem(shown, error)) from None
+    for kind in (int, bool, float):
+        conn.adapters.register_dumper(kind, _LooseNumber)
+    conn.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
+    return PgConnection(conn, shown)
+
+
+def _connect_problem(shown: str, error: psycopg.Error) -> str:
+    text = _first_line(error)
+    found = re.search(r'database "([^"]+)" does not exist', text)
+    if found:
+        return (f"there is no database {found.group(1)} on the PostgreSQL server of {shown}; "
+                f"create it (createdb {found.group(1)}) or check --db")
+    if "password authentication failed" in text or "no password supplied" in text:
+        return f"PostgreSQL refused the login of {shown}: {text}; check the user and password"
+    return f"cannot connect to PostgreSQL at {shown}: {text}; check the server is running and --db is right"
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return re.sub(r"^connection failed: ", "", text)
+
+
+class PgConnection:
+    """A psycopg connection that takes Baton's SQL as an sqlite3 one would."""
+
+    def __init__(self, conn: psycopg.Connection[Any], shown: str):
+        self.conn = conn
+        self.shown = shown
+        self._lead_columns: list[str] | None = None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
+        special = _SPECIAL.get(sql.strip().upper())
+        if special is not None:
+            return self._run(special[0], special[1])
+        pragma = _PRAGMA_TABLE.match(sql)
+        if pragma:
+            return self._run(_TABLE_INFO, (pragma.group(1),))
+        text = translate(sql)
+        if "\x00LEADCOLS" in text:
+            text = text.replace("\x00LEADCOLS\x00", self.lead_star("")).replace("\x00LEADCOLS_L\x00", self.lead_star("l."))
+        if text.startswith("ALTER TABLE leads"):
+            self._lead_columns = None
+        return self._run(text, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(translate(sql), rows)
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    def _run(self, texts: str | tuple[str, ...], params: Sequence[Any] | dict[str, Any]) -> psycopg.Cursor[Any]:
+        try:
+            if isinstance(texts, tuple):
+                for text in texts[:-1]:
+                    self.conn.execute(text)
+                texts = texts[-1]
+            return self.conn.execute(texts, params)
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    def lead_star(self, prefix: str) -> str:
+        """The leads table's columns but the rowid stand-in, for `SELECT *`."""
+        if self._lead_columns is None:
+            self._lead_columns = [name for (_, name, *_) in self._run(_TABLE_INFO, ("leads",)).fetchall()]
+        return ", ".join(f'{prefix}"{name}"' for name in self._lead_columns)
+
+    def problem(self, error: psycopg.Error) -> DatabaseProblem:
+        """A PostgreSQL error as Baton's one plain sentence (the URL masked)."""
+        text = _first_line(error)
+        if isinstance(error, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled)):
+            return DatabaseProblem(f"{self.shown} is locked by another Baton command or program; try again in a moment")
+        if isinstance(error, pg_errors.UndefinedTable):
+            return DatabaseProblem(f"{self.shown} is not a Baton database ({text}); check --db")
+        if isinstance(error, pg_errors.ReadOnlySqlTransaction):
+            return DatabaseProblem(f"{self.shown}: this command only reads, yet it tried to write ({text})")
+        if isinstance(error, psycopg.OperationalError) or self.conn.closed or self.conn.broken:
+            return DatabaseProblem(
+                f"lost the connection to PostgreSQL at {self.shown} ({text}); "
+                "this command's changes were not saved, run it again"
+            )
+        return DatabaseProblem(f"{self.shown}: database error: {text}")
+
+
+_SPECIAL: dict[str, tuple[str | tuple[str, ...], tuple[Any, ...]]] = {
+    "BEGIN IMMEDIATE": (("BEGIN", _LOCK_KEY), ()),
+    "BEGIN": ("BEGIN ISOLATION LEVEL REPEATABLE READ", ()),
+    # Freed space is SQLite's concern: PostgreSQL's VACUUM reclaims dead rows.
+    "PRAGMA SECURE_DELETE = ON": ("SELECT 1", ()),
+    "PRAGMA WAL_CHECKPOINT(TRUNCATE)": ("SELECT 0, 0, 0", ()),
+    "PRAGMA QUERY_ONLY = ON": ("SET default_transaction_read_only = on", ()),
+}
+_PRAGMA_TABLE = re.compile(r"\s*PRAGMA table_info\((\w+)\)\s*$", re.IGNORECASE)
+# PRAGMA table_info's row shape: (cid, name, type, notnull, default, pk).
+_TABLE_INFO = (
+    "SELECT ordinal_position - 1, column_name::text, data_type::text, (is_nullable = 'NO')::int, "
+    "column_default::text, 0 FROM information_schema.columns "
+    f"WHERE table_schema = current_schema() AND table_name = %s AND column_name <> '{ROWID}' ORDER BY ordinal_position"
+)
+
+_REWRITES = [
+    (re.compile(r"INSERT OR IGNORE INTO (.*)$", re.DOTALL), r"INSERT INTO \1 ON CONFLICT DO NOTHING"),
+    (re.compile(r"\bIS NOT (?!NULL\b)", re.IGNORECASE), "IS DISTINCT FROM "),
+    (re.compile(r" INDEXED BY \w+"), ""),
+    (re.compile(r"\binstr\("), "strpos("),
+    (re.compile(r"json_type\((\w+), '\$\.(\w+)'\)"), r"(\1::jsonb -> '\2')"),
+    (re.compile(r"json_each\(\?\)"), "json_array_elements_text(?::json)"),
+    (re.compile(r"CROSS JOIN (\w+ AS \w+) ON"), r"JOIN \1 ON"),
+    (re.compile(r"SELECT \* FROM leads\b"), "SELECT \x00LEADCOLS\x00 FROM leads"),
+]
+
+
+@functools.lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """Baton's SQL (SQLite's dialect, `?` placeholders) as PostgreSQL reads it."""
+    for pattern, replacement in _REWRITES:
+        sql = pattern.sub(replacement, sql)
+    sql = re.sub(r"\bl\.\*", "\x00LEADCOLS_L\x00", sql)
+    return _placeholders(sql)
+
+
+def _placeholders(sql: str) -> str:
+    """`?` -> `%s` and `%` -> `%%`, outside quoted text and names."""
+    out: list[str] = []
+    quote = ""
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = ""
+            out.append("%%" if char == "%" else char)
+        elif char in "'\"":
+            quote = char
+            out.append(char)
+        elif char == "?":
+            out.append("%s")
+        elif char == "%":
+            out.append("%%")
+        else:
+            out.append(char)
+    return "".join(out)
