@@ -35,7 +35,8 @@ from psycopg.pq import TransactionStatus
 from .dburl import masked
 from .errors import DatabaseProblem
 
-_LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtext('baton:' || current_database() || ':' || current_schema()))"
+# The write lock: one a Baton database (database and schema), held to commit.
+WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('baton:' || current_database() || ':' || current_schema()))"
 # The leads projection's stand-in for SQLite's rowid (insertion order); never shown.
 ROWID = "rowid"
 
@@ -155,12 +156,15 @@ class PgConnection:
 
 
 _SPECIAL: dict[str, tuple[str | tuple[str, ...], tuple[Any, ...]]] = {
-    "BEGIN IMMEDIATE": (("BEGIN", _LOCK_KEY), ()),
+    "BEGIN IMMEDIATE": (("BEGIN", WRITE_LOCK), ()),
     "BEGIN": ("BEGIN ISOLATION LEVEL REPEATABLE READ", ()),
     # Freed space is SQLite's concern: PostgreSQL's VACUUM reclaims dead rows.
     "PRAGMA SECURE_DELETE = ON": ("SELECT 1", ()),
     "PRAGMA WAL_CHECKPOINT(TRUNCATE)": ("SELECT 0, 0, 0", ()),
     "PRAGMA QUERY_ONLY = ON": ("SET default_transaction_read_only = on", ()),
+    # Emptied, SQLite's leads number their rows from 1 again (the rebuild);
+    # TRUNCATE restarts the stand-in's count the same way, and rolls back.
+    "DELETE FROM LEADS": ("TRUNCATE leads RESTART IDENTITY", ()),
 }
 _PRAGMA_TABLE = re.compile(r"\s*PRAGMA table_info\((\w+)\)\s*$", re.IGNORECASE)
 # PRAGMA table_info's row shape: (cid, name, type, notnull, default, pk).
