@@ -23,8 +23,9 @@ compare byte by byte (COLLATE "C"), as SQLite's do.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -37,6 +38,7 @@ from .errors import DatabaseProblem
 
 # The write lock: one a Baton database (database and schema), held to commit.
 WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('baton:' || current_database() || ':' || current_schema()))"
+_CURSORS = itertools.count(1)
 # The leads projection's stand-in for SQLite's rowid (insertion order); never shown.
 ROWID = "rowid"
 
@@ -54,6 +56,11 @@ class _LooseNumber(Dumper):
         if isinstance(obj, float):
             return repr(obj).encode()
         return str(int(obj)).encode()
+
+    def quote(self, obj: Any) -> bytes:
+        """A number as an SQL literal (psycopg's own FETCH sizes are formatted so)."""
+        text = self.dump(obj)
+        return b" " + text if text.startswith(b"-") else text
 
 
 def connect(url: str, busy_timeout_ms: int) -> PgConnection:
@@ -108,12 +115,25 @@ class PgConnection:
         pragma = _PRAGMA_TABLE.match(sql)
         if pragma:
             return self._run(_TABLE_INFO, (pragma.group(1),))
+        return self._run(self._text(sql), params)
+
+    def _text(self, sql: str) -> str:
         text = translate(sql)
         if "\x00LEADCOLS" in text:
             text = text.replace("\x00LEADCOLS\x00", self.lead_star("")).replace("\x00LEADCOLS_L\x00", self.lead_star("l."))
         if text.startswith("ALTER TABLE leads"):
             self._lead_columns = None
-        return self._run(text, params)
+        return text
+
+    def stream(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
+        """A SELECT's rows `size` at a time through a server-side cursor (in a transaction)."""
+        try:
+            with self.conn.cursor(name=f"baton_stream_{next(_CURSORS)}") as cursor:
+                cursor.execute(self._text(sql), params)
+                while rows := cursor.fetchmany(size):
+                    yield rows
+        except psycopg.Error as error:
+            raise self.problem(error) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         try:
@@ -178,6 +198,8 @@ _REWRITES = [
     (re.compile(r"INSERT OR IGNORE INTO (.*)$", re.DOTALL), r"INSERT INTO \1 ON CONFLICT DO NOTHING"),
     (re.compile(r"\bIS NOT (?!NULL\b)", re.IGNORECASE), "IS DISTINCT FROM "),
     (re.compile(r" INDEXED BY \w+"), ""),
+    # SQLite takes an empty list (`x IN ()` is false, `x NOT IN ()` true); PostgreSQL an empty query.
+    (re.compile(r"\bIN \(\)"), "IN (SELECT NULL WHERE false)"),
     (re.compile(r"\binstr\("), "strpos("),
     (re.compile(r"json_type\((\w+), '\$\.(\w+)'\)"), r"(\1::jsonb -> '\2')"),
     (re.compile(r"json_each\(\?\)"), "json_array_elements_text(?::json)"),

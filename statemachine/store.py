@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 from urllib.parse import quote
@@ -266,11 +266,30 @@ class Store:
     def lead_columns(self) -> list[str]:
         return [r[1] for r in self.db.execute("PRAGMA table_info(leads)")]
 
-    def add_field_columns(self, names: list[str]) -> None:
+    def add_field_columns(self, names: list[str], types: Mapping[str, str] | None = None) -> None:
+        """Add these fields' columns that `leads` lacks. SQLite's are untyped
+        (each value keeps its own type); PostgreSQL's take the field's type
+        from `types` (name -> policy field type), text when not given."""
         have = set(self.lead_columns())
         for name in names:
             if name not in have:
-                self.db.execute(f'ALTER TABLE leads ADD COLUMN "{name}"')
+                declared = ""
+                if self.postgres:
+                    from .pg_schema import column_type
+
+                    declared = " " + column_type((types or {}).get(name, "text"))
+                self.db.execute(f'ALTER TABLE leads ADD COLUMN "{name}"{declared}')
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 2000) -> Iterator[list[Any]]:
+        """The rows of a SELECT, `size` at a time, never all at once: flat
+        memory on both stores (on PostgreSQL a server-side cursor, so call it
+        inside a `snapshot()` or `transaction()`)."""
+        if self.postgres:
+            yield from cast(Any, self.db).stream(sql, params, size)
+            return
+        cursor = self.db.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield rows
 
     def lead_row(self, lead: str) -> dict[str, Any] | None:
         cursor = self.db.execute("SELECT * FROM leads WHERE id = ?", (lead,))
