@@ -22,7 +22,7 @@ from .app import App
 # neither the audit nor the notification code.
 COMMANDS = {
     "init": "init", "policy": "policy", "lead": "lead", "rep": "rep", "sla": "sla",
-    "notify": "notify", "serve": "serve", "audit": "audit", "report": "report", "demo": "demo",
+    "notify": "notify", "serve": "serve", "audit": "audit", "report": "report", "demo": "demo", "db": "db",
 }
 
 
@@ -136,7 +136,7 @@ def _wants_json(ctx: click.Context) -> bool:
 
 @click.group(cls=BatonGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="BATON_DB", default="baton.db", show_default=True, metavar="PATH",
-              help="The Baton database file (or BATON_DB).")
+              help="The Baton database: an SQLite file, or a postgresql:// URL (or BATON_DB).")
 @click.option("--as", "actor", envvar="BATON_ACTOR", metavar="ACTOR",
               help="Who is acting (or BATON_ACTOR); default: your login name.")
 @click.option("--now", envvar="BATON_NOW", metavar="ISO-8601",
