@@ -15,6 +15,13 @@ the serialization point for the chain head and every row a command reads
 then writes; plain `BEGIN` (a read snapshot) is REPEATABLE READ. A lock not
 granted within BATON_BUSY_TIMEOUT_MS is Baton's plain "locked" refusal.
 
+Rewritten for PostgreSQL: `?` -> `%s`, `INSERT OR IGNORE`, `x IS NOT y`
+(y not NULL), `INDEXED BY`, `instr`, `json_type(col, '$.key')`,
+`json_each(?)`, `CROSS JOIN t AS a ON`, empty `IN ()`, `SELECT * FROM
+leads` / `l.*` (without the hidden `rowid`), `DELETE FROM leads` (the
+rebuild: the rowid count restarts), `PRAGMA table_info(t)` and the other
+PRAGMAs Baton sends.
+
 Values bind loosely, as SQLite takes them: numbers go as untyped literals
 that PostgreSQL reads as the type of the column they meet, and text columns
 compare byte by byte (COLLATE "C"), as SQLite's do.

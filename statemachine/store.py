@@ -8,31 +8,16 @@ the state it depends on inside it, and appends its events there, so the event
 and the state change commit together or not at all.
 
 With --db postgresql://..., `store.db` is a `pg.PgConnection` standing in for
-the `sqlite3.Connection` (psycopg is imported only then), and every module's
-SQL runs on it unchanged. How to write SQL that runs on both stores:
-- Write SQLite's dialect with `?` placeholders through `store.db.execute` /
-  `executemany`; `pg.translate` turns it into PostgreSQL's once per text.
-  Keep to what both take: standard SELECT/INSERT/UPDATE/DELETE, `INSERT ...
-  ON CONFLICT(key) DO UPDATE SET col = excluded.col`, `count/min/max`, joins.
-  Translated for you: `INSERT OR IGNORE`, `x IS NOT y` (not NULL), `INDEXED
-  BY`, `instr`, `json_type(col, '$.key')`, `json_each(?)`, `CROSS JOIN t AS a
-  ON`, `SELECT * FROM leads` / `l.*` (PostgreSQL's `leads` has a hidden
-  `rowid`, so `ORDER BY rowid` works on both), `PRAGMA table_info(t)`.
-  Anything else SQLite-only (another json_* or date function, `sum()` (a
-  numeric, so a Decimal, on PostgreSQL), `typeof`): add a rule to
-  `pg._REWRITES` or a Store method that asks `self.postgres`.
-- In `ON CONFLICT ... DO UPDATE SET`, name the table's own column with the
-  table (`rep_load.open_leads + excluded.open_leads`): PostgreSQL refuses
-  the bare name as ambiguous.
-- Quote names the policy gives (fields) with double quotes; PostgreSQL folds
-  unquoted names to lower case.
-- Bind numbers to any column: they go untyped (as SQLite's affinity takes
-  them). Text compares byte by byte on both (`COLLATE "C"`).
-- Transactions only through `transaction()` / `snapshot()`; never BEGIN,
-  COMMIT or SAVEPOINT of your own. A new table goes in `schema.py` and in
-  `pg_schema.py`, and in `TABLES` if every Baton database has it.
-- Errors: on PostgreSQL every database error arrives as `DatabaseProblem`
-  (one sentence, the URL's password masked); catch that, not sqlite3's.
+the sqlite3 one (psycopg is imported only then). SQL that runs on both:
+- SQLite's dialect, `?` placeholders, through `store.db`; `pg.translate`
+  rewrites the few SQLite-only forms (listed in `pg.py`). Anything else
+  SQLite-only: a rule in `pg._REWRITES`, or a Store method asking `postgres`.
+- A total ORDER BY wherever the order reaches output or events (ties too:
+  `..., rowid`; `leads` and `clocks` have one on both): PostgreSQL keeps no
+  order of its own. In `DO UPDATE SET` name the table (`t.col + excluded.col`).
+- Double-quote policy names (fields); `sum()` is a Decimal on PostgreSQL.
+- Transactions only through `transaction()` / `snapshot()`; a new table in
+  `schema.py` and `pg_schema.py`. Errors on PostgreSQL: `DatabaseProblem`.
 """
 
 from __future__ import annotations
