@@ -136,6 +136,10 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def login(self) -> str | None:
+        """The database login acting (PostgreSQL's session_user); None on SQLite, a file."""
+        return str(self.db.execute("SELECT session_user").fetchone()[0]) if self.postgres else None
+
     # -- transactions -----------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Store]:

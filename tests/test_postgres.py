@@ -143,3 +143,48 @@ def test_a_server_gone_mid_command_is_one_line_and_nothing_is_written(
     assert query(pg_schema, "SELECT state FROM leads") == [("MQL",)]
     assert [e for (e,) in query(pg_schema, "SELECT event FROM events ORDER BY seq")] == ["policy_applied", "created"]
     assert run(pg_schema, "audit", "verify").exit_code == 0
+
+
+@pytest.fixture
+def login_role(pg_schema: PgUrl) -> Any:
+    """A PostgreSQL login of its own (trusted, as the test server trusts local
+    users), allowed to use the test's schema; dropped after."""
+    import uuid
+
+    import psycopg
+
+    role = f"baton_{uuid.uuid4().hex[:8]}"
+    schema = pg_schema.rsplit("%3D", 1)[1]
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
+        admin.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT ALL ON TABLES TO {role}")
+        admin.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT ALL ON SEQUENCES TO {role}")
+    yield role
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        admin.execute(f"DROP OWNED BY {role}")
+        admin.execute(f"DROP ROLE {role}")
+
+
+def test_identity_login_acts_as_the_database_login_mapped_through_logins(
+        pg_schema: PgUrl, login_role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the machine's login (that is `mallory` here): the login the server
+    authenticated. postgres maps to jane, the test's own role to alice."""
+    import getpass
+
+    from conftest import DEFAULT_POLICY
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "mallory")
+    policy = tmp_path / "login.yaml"
+    policy.write_text(DEFAULT_POLICY.read_text() + f"identity: login\nlogins: {{postgres: jane, {login_role}: alice}}\n")
+    assert run(pg_schema, "init", "--policy", str(policy), actor=None).exit_code == 0
+    as_role = pg_schema.replace("postgresql://postgres@", f"postgresql://{login_role}@", 1)
+    assert run(pg_schema, "lead", "add", "--id", "L-1", *READY, actor=None).exit_code == 0
+    assert run(pg_schema, "lead", "advance", "L-1", "hand_over", actor=None).exit_code == 0
+    result = run(as_role, "lead", "set", "L-1", *BANT, actor=None)
+    assert result.exit_code == 0, result.stderr
+    refused = run(as_role, "lead", "add", *READY, actor="jane")
+    assert refused.exit_code == 1
+    assert f"your login {login_role} acts as alice" in refused.stderr
+    assert query(pg_schema, "SELECT actor FROM events ORDER BY seq") == [
+        ("jane",), ("jane",), ("jane",), ("alice",)]
