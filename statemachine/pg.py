@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -41,7 +43,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
 
 from .dburl import masked
-from .errors import DatabaseProblem
+from .errors import AlreadyServing, DatabaseProblem
 
 # The write lock: one a Baton database (database and schema), held to commit.
 WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('baton:' || current_database() || ':' || current_schema()))"
@@ -81,6 +83,44 @@ def connect(url: str, busy_timeout_ms: int) -> PgConnection:
         conn.adapters.register_dumper(kind, _LooseNumber)
     conn.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
     return PgConnection(conn, shown)
+
+
+_SERVE_KEY = "SELECT hashtext('baton-serve:' || current_database() || ':' || current_schema())::bigint"
+_SERVE_NAME = "baton serve pid "
+
+
+@contextmanager
+def serving_lock(url: str, busy_timeout_ms: int) -> Iterator[str]:
+    """Hold the database's one-`serve` lock: a session advisory lock on a
+    connection of its own, held as long as serve runs (and freed by the
+    server if serve's machine dies); the holder's pid is in its
+    application_name, so a second serve names it."""
+    db = connect(url, busy_timeout_ms)
+    try:
+        key = int(_one(db, _SERVE_KEY))
+        if not _one(db, "SELECT pg_try_advisory_lock(?)", (key,)):
+            raise AlreadyServing(db.shown, _serving_pid(db, key))
+        db.execute("SELECT set_config('application_name', ?, false)", (f"{_SERVE_NAME}{os.getpid()}",))
+        yield db.shown
+    finally:
+        db.close()
+
+
+def _one(db: PgConnection, sql: str, params: Sequence[Any] = ()) -> Any:
+    row = db.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def _serving_pid(db: PgConnection, key: int) -> int | None:
+    """The pid of the serve holding lock `key` (in its application_name)."""
+    row = db.execute(
+        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database "
+        "WHERE datname = current_database()) AND l.classid::bigint = ? AND l.objid::bigint = ? LIMIT 1",
+        ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF),
+    ).fetchone()
+    text = str(row[0]) if row else ""
+    return int(text[len(_SERVE_NAME):]) if text.startswith(_SERVE_NAME) and text[len(_SERVE_NAME):].isdigit() else None
 
 
 def _connect_problem(shown: str, error: psycopg.Error) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from conftest import BANT, MONDAY_9AM, READY, PgUrl, query
+from test_serve import due_db, servers  # noqa: F401  (fixtures)
 
 from cli.main import cli
 
@@ -188,3 +189,29 @@ def test_identity_login_acts_as_the_database_login_mapped_through_logins(
     assert f"your login {login_role} acts as alice" in refused.stderr
     assert query(pg_schema, "SELECT actor FROM events ORDER BY seq") == [
         ("jane",), ("jane",), ("jane",), ("alice",)]
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
+        due_db: str, tmp_path: Path, servers: list[Any]) -> None:
+    import subprocess
+
+    from test_concurrency import baton_executable
+    from test_serve import Serve, wait_for
+
+    first = Serve(due_db, tmp_path / "first.log")  # type: ignore[arg-type]  (a URL where a path goes)
+    servers.append(first)
+    wait_for(lambda: first.logged("serving"), "the first serve to start")
+    second = subprocess.run([baton_executable(), "--db", str(due_db), "serve"], check=False, capture_output=True,
+                            text=True, timeout=30)
+    assert second.returncode == 1
+    assert second.stderr.endswith(
+        f"Error: another `baton serve` is already running on {due_db} (pid {first.process.pid}); "
+        "stop it first, only one may serve a database\n"
+    )
+    first.process.kill()  # no goodbye: the server frees the lock with the session
+    first.finish()
+    again = Serve(due_db, tmp_path / "again.log")  # type: ignore[arg-type]
+    servers.append(again)
+    wait_for(lambda: again.logged("cycle"), "the new serve's first round")
+    assert again.stop() == 0
