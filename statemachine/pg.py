@@ -173,7 +173,13 @@ class PgConnection:
         return text
 
     def stream(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
-        """A SELECT's rows `size` at a time through a server-side cursor (in a transaction)."""
+        """A SELECT's rows `size` at a time: through a server-side cursor
+        inside a transaction; outside one (autocommit) the rows come at once."""
+        if not self.in_transaction:
+            cursor = self.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                yield rows
+            return
         try:
             with self.conn.cursor(name=f"baton_stream_{next(_CURSORS)}") as cursor:
                 cursor.execute(self._text(sql), params)

@@ -720,7 +720,7 @@ def test_rebuild_after_wiping_leads_restores_the_table_exactly(baton: Baton, sto
 
 def clocks(db: Path) -> list[tuple[Any, ...]]:
     with reading(db) as conn:
-        return [tuple(r) for r in conn.execute("SELECT * FROM clocks ORDER BY lead, name")]
+        return [tuple(r) for r in conn.execute("SELECT lead, name, state, started_at, due_at, breached_at FROM clocks ORDER BY lead, name")]
 
 
 def test_rebuild_restores_the_sla_clocks_each_under_its_own_policy_version(
