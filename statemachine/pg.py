@@ -189,9 +189,17 @@ class PgConnection:
             raise self.problem(error) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """A plain INSERT of many rows goes by COPY (several times faster than
+        one INSERT each: `lead import`, `db copy`); anything else row by row."""
+        plain = _PLAIN_INSERT.match(sql)
         try:
             with self.conn.cursor() as cursor:
-                cursor.executemany(translate(sql), rows)
+                if plain is None:
+                    cursor.executemany(translate(sql), rows)
+                    return
+                with cursor.copy(f"COPY {plain.group(1)} ({plain.group(2)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
         except psycopg.Error as error:
             raise self.problem(error) from None
 
@@ -239,6 +247,7 @@ _SPECIAL: dict[str, tuple[str | tuple[str, ...], tuple[Any, ...]]] = {
     # TRUNCATE restarts the stand-in's count the same way, and rolls back.
     "DELETE FROM LEADS": ("TRUNCATE leads RESTART IDENTITY", ()),
 }
+_PLAIN_INSERT = re.compile(r'\s*INSERT INTO ("?\w+"?)\s*\(([^)]*)\)\s*VALUES\s*\((?:\s*\?\s*,)*\s*\?\s*\)\s*$', re.IGNORECASE)
 _PRAGMA_TABLE = re.compile(r"\s*PRAGMA table_info\((\w+)\)\s*$", re.IGNORECASE)
 # PRAGMA table_info's row shape: (cid, name, type, notnull, default, pk).
 _TABLE_INFO = (
