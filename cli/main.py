@@ -66,8 +66,10 @@ class BatonGroup(click.Group):
         except BatonError as error:
             failure = _failure(error)
         except sqlite3.Error as error:
+            from statemachine.dburl import masked
+
             app = ctx.find_object(App)
-            where = app.db if app else "the database"
+            where = masked(app.db) if app else "the database"
             failure = Failure(f"{where}: database error: {error}")
         except click.ClickException as error:  # click's own: a missing argument, an unknown option ...
             if not _wants_json(ctx):
