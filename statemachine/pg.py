@@ -74,15 +74,18 @@ class _LooseNumber(Dumper):
 
 def connect(url: str, busy_timeout_ms: int) -> PgConnection:
     """Open `url`; a refused connection or a missing database is one plain sentence."""
-    shown = masked(url)
+    return PgConnection(_open(url, busy_timeout_ms), masked(url), url, busy_timeout_ms)
+
+
+def _open(url: str, busy_timeout_ms: int) -> psycopg.Connection[Any]:
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:
-        raise DatabaseProblem(_connect_problem(shown, error)) from None
+        raise DatabaseProblem(_connect_problem(masked(url), error)) from None
     for kind in (int, bool, float):
         conn.adapters.register_dumper(kind, _LooseNumber)
     conn.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
-    return PgConnection(conn, shown)
+    return conn
 
 
 _SERVE_KEY = "SELECT hashtext('baton-serve:' || current_database() || ':' || current_schema())::bigint"
@@ -143,22 +146,36 @@ def _first_line(error: BaseException) -> str:
 class PgConnection:
     """A psycopg connection that takes Baton's SQL as an sqlite3 one would."""
 
-    def __init__(self, conn: psycopg.Connection[Any], shown: str):
+    def __init__(self, conn: psycopg.Connection[Any], shown: str, url: str, busy_timeout_ms: int):
         self.conn = conn
         self.shown = shown
+        self._reopen = (url, busy_timeout_ms)
+        self._began = False  # a transaction was begun and not yet ended
         self._lead_columns: list[str] | None = None
 
     @property
     def in_transaction(self) -> bool:
+        """As sqlite3's. A transaction whose connection broke is over: the
+        caller asks this on its way out (Store.transaction), and from then
+        on a new statement may reconnect."""
+        if self.conn.broken:
+            self._began = False
+            return False
         return self.conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
         self.conn.close()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
-        special = _SPECIAL.get(sql.strip().upper())
+        word = sql.strip().upper()
+        special = _SPECIAL.get(word)
         if special is not None:
-            return self._run(special[0], special[1])
+            begins = word.startswith("BEGIN")
+            cursor = self._run(special[0], special[1], fresh=begins)
+            self._began = self._began or begins
+            return cursor
+        if word in ("COMMIT", "ROLLBACK"):
+            self._began = False
         pragma = _PRAGMA_TABLE.match(sql)
         if pragma:
             return self._run(_TABLE_INFO, (pragma.group(1),))
@@ -203,15 +220,39 @@ class PgConnection:
         except psycopg.Error as error:
             raise self.problem(error) from None
 
-    def _run(self, texts: str | tuple[str, ...], params: Sequence[Any] | dict[str, Any]) -> psycopg.Cursor[Any]:
+    def _run(self, texts: str | tuple[str, ...], params: Sequence[Any] | dict[str, Any],
+             fresh: bool = False) -> psycopg.Cursor[Any]:
+        if self.conn.broken:
+            # The server went away. Inside a transaction that is its end (the
+            # rest must not go on elsewhere, committed bit by bit); a new
+            # transaction or a lone read starts on a new connection, so a
+            # long-running `serve` goes on with its next round.
+            if self._began and not fresh:
+                raise DatabaseProblem(f"lost the connection to PostgreSQL at {self.shown}; "
+                                      "this command's changes were not saved, run it again")
+            self.conn = _open(*self._reopen)
+            self._began = False
         try:
-            if isinstance(texts, tuple):
-                for text in texts[:-1]:
-                    self.conn.execute(text)
-                texts = texts[-1]
-            return self.conn.execute(texts, params)
+            return self._send(texts, params)
+        except psycopg.OperationalError as error:
+            if not (fresh and self.conn.broken):
+                raise self.problem(error) from None
         except psycopg.Error as error:
             raise self.problem(error) from None
+        # A transaction about to begin found its idle connection dropped (a
+        # server restart): nothing was done on it, so begin on a new one.
+        self.conn = _open(*self._reopen)
+        try:
+            return self._send(texts, params)
+        except psycopg.Error as error:
+            raise self.problem(error) from None
+
+    def _send(self, texts: str | tuple[str, ...], params: Sequence[Any] | dict[str, Any]) -> psycopg.Cursor[Any]:
+        if isinstance(texts, tuple):
+            for text in texts[:-1]:
+                self.conn.execute(text)
+            texts = texts[-1]
+        return self.conn.execute(texts, params)
 
     def lead_star(self, prefix: str) -> str:
         """The leads table's columns but the rowid stand-in, for `SELECT *`."""

@@ -215,3 +215,33 @@ def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
     servers.append(again)
     wait_for(lambda: again.logged("cycle"), "the new serve's first round")
     assert again.stop() == 0
+
+
+def test_after_the_server_drops_the_connection_the_next_transaction_runs_on_a_new_one(
+        pg_schema: PgUrl, policy_file: Path) -> None:
+    """What a long-running serve needs: the round that lost the connection
+    fails (nothing of it written), the next round reconnects and commits."""
+    import psycopg
+
+    from statemachine.errors import DatabaseProblem
+    from statemachine.store import Store
+
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    store = Store.open(pg_schema, write=True)
+    try:
+        def drop_the_connection() -> None:
+            with psycopg.connect(pg_schema, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (store.db.conn.info.backend_pid,))  # type: ignore[attr-defined]
+
+        with pytest.raises(DatabaseProblem, match="lost the connection to PostgreSQL"):
+            with store.transaction():
+                store.set_meta("probe", "one")
+                drop_the_connection()
+                store.set_meta("probe", "two")  # never runs on another connection, committed on its own
+        assert store.meta("probe") is None  # a lone read reconnects
+        drop_the_connection()
+        with store.transaction():
+            store.set_meta("probe", "three")
+    finally:
+        store.close()
+    assert query(pg_schema, "SELECT value FROM meta WHERE key = 'probe'") == [("three",)]
