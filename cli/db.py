@@ -9,7 +9,7 @@ from .app import App, plural
 
 @click.group()
 def db() -> None:
-    """The database itself: copy it between SQLite and PostgreSQL."""
+    """Copy a database between SQLite and PostgreSQL."""
 
 
 @db.command()
@@ -17,7 +17,7 @@ def db() -> None:
 @click.argument("target", metavar="TO")
 @click.pass_obj
 def copy(app: App, source: str, target: str) -> None:
-    """Copy the database FROM into a new database TO, then verify TO.
+    """Copy FROM into a new database TO, then verify TO.
 
     Each of FROM and TO is an SQLite file or a postgresql:// URL. TO must
     be a file that does not exist yet, or a PostgreSQL database without
