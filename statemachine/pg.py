@@ -280,9 +280,11 @@ class PgConnection:
 _SPECIAL: dict[str, tuple[str | tuple[str, ...], tuple[Any, ...]]] = {
     "BEGIN IMMEDIATE": (("BEGIN", WRITE_LOCK), ()),
     "BEGIN": ("BEGIN ISOLATION LEVEL REPEATABLE READ", ()),
-    # Freed space is SQLite's concern: PostgreSQL's VACUUM reclaims dead rows.
+    # Erasure: SQLite zeroes what it frees and empties its WAL; on PostgreSQL
+    # the rows an erasure replaced are vacuumed after its commit, so their
+    # space is reused (the server's WAL and backups are outside Baton's reach).
     "PRAGMA SECURE_DELETE = ON": ("SELECT 1", ()),
-    "PRAGMA WAL_CHECKPOINT(TRUNCATE)": ("SELECT 0, 0, 0", ()),
+    "PRAGMA WAL_CHECKPOINT(TRUNCATE)": (("VACUUM personal, leads, outbox", "SELECT 0, 0, 0"), ()),
     "PRAGMA QUERY_ONLY = ON": ("SET default_transaction_read_only = on", ()),
     # Emptied, SQLite's leads number their rows from 1 again (the rebuild);
     # TRUNCATE restarts the stand-in's count the same way, and rolls back.
