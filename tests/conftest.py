@@ -261,20 +261,37 @@ class PgTestConnection:
     def commit(self) -> None:
         self.conn.commit()
 
+    def __enter__(self) -> PgTestConnection:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        """As sqlite3's: commit what the block did (roll back on an error); stay open."""
+        if kind is None:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
+
     def close(self) -> None:
         self.conn.close()
 
 
 def connect_raw(db: Path | str) -> Any:
     """A connection of the test's own to its database, on either store: an
-    sqlite3 one (rows as sqlite3.Row) or a `PgTestConnection`. Close it."""
+    sqlite3 one or a `PgTestConnection`, rows as tuples that also answer by
+    column name (and `dict(row)`). Close it."""
     import sqlite3
 
     if str(db).startswith("postgresql://"):
         return PgTestConnection(str(db))
     conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
+    conn.row_factory = _sqlite_row
     return conn
+
+
+def _sqlite_row(cursor: Any, values: tuple[Any, ...]) -> _Row:
+    row = _Row(values)
+    row.names = tuple(column[0] for column in cursor.description)
+    return row
 
 
 def query(db: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
