@@ -193,7 +193,8 @@ def test_identity_login_acts_as_the_database_login_mapped_through_logins(
 
 @pytest.mark.parametrize("store", ["postgresql"], indirect=True)
 def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
-        due_db: str, tmp_path: Path, servers: list[Any]) -> None:
+        due_db: str, tmp_path: Path, servers: list[Any], webhook: Any) -> None:
+    """And serve's rounds work on PostgreSQL: the sweep records the breach, the send delivers it."""
     import subprocess
 
     from test_concurrency import baton_executable
@@ -202,6 +203,11 @@ def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
     first = Serve(due_db, tmp_path / "first.log")  # type: ignore[arg-type]  (a URL where a path goes)
     servers.append(first)
     wait_for(lambda: first.logged("serving"), "the first serve to start")
+    wait_for(lambda: webhook.accepted, "the webhook to receive the breach")
+    [body] = webhook.accepted
+    assert (body["lead"], body["sla"], body["recipients"]) == ("L-1", "acknowledge", ["alice", "sam"])
+    wait_for(lambda: query(due_db, "SELECT status FROM outbox WHERE lead = 'L-1' AND kind = 'sla_breach'")
+             == [("sent",)], "the breach's notification to be marked sent")
     second = subprocess.run([baton_executable(), "--db", str(due_db), "serve"], check=False, capture_output=True,
                             text=True, timeout=30)
     assert second.returncode == 1
