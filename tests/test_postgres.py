@@ -251,3 +251,28 @@ def test_after_the_server_drops_the_connection_the_next_transaction_runs_on_a_ne
     finally:
         store.close()
     assert query(pg_schema, "SELECT value FROM meta WHERE key = 'probe'") == [("three",)]
+
+
+@pytest.mark.parametrize("command", [("lead", "add", "score=70"), ("lead", "advance", "L-1", "hand_over")])
+def test_a_write_waits_for_the_lock_then_says_to_try_again_and_writes_nothing(
+        pg_schema: PgUrl, policy_file: Path, command: tuple[str, ...]) -> None:
+    """Another Baton command holds the database's write lock past
+    BATON_BUSY_TIMEOUT_MS (200 ms in the tests): the plain "locked" refusal;
+    reads go on meanwhile."""
+    import psycopg
+
+    from statemachine.pg import WRITE_LOCK
+
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    assert run(pg_schema, "lead", "add", "--id", "L-1", *READY).exit_code == 0
+    before = query(pg_schema, "SELECT seq, hash FROM events ORDER BY seq")
+    with psycopg.connect(pg_schema, autocommit=True) as holder:
+        holder.execute("BEGIN")
+        holder.execute(WRITE_LOCK)
+        result = run(pg_schema, *command)
+        read = run(pg_schema, "lead", "show", "L-1")
+        holder.execute("ROLLBACK")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {pg_schema} is locked by another Baton command or program; try again in a moment\n")
+    assert read.exit_code == 0 and read.stdout.startswith("L-1")
+    assert query(pg_schema, "SELECT seq, hash FROM events ORDER BY seq") == before
