@@ -246,6 +246,8 @@ class Store:
         return tuple(row) if row else None
 
     def cache_compiled(self, version: int, compiled: str) -> None:
+        if self.postgres and self.db.in_transaction:
+            return  # a failed write would abort the whole PostgreSQL transaction; the cache can wait
         try:
             self.db.execute("UPDATE policies SET compiled = ? WHERE version = ?", (compiled, version))
         except (sqlite3.OperationalError, DatabaseProblem):
