@@ -36,3 +36,20 @@ def masked(db: str) -> str:
         # Not a URL urllib can read: keep the scheme only, never the rest.
         text = db.split("://", 1)[0] + "://***"
     return _QUERY_PASSWORD.sub(r"\1***", text)
+
+
+_USER_PASSWORD = re.compile(r"^[a-z]+://[^/@:]*:([^@]*)@", re.IGNORECASE)
+_PARAM_PASSWORD = re.compile(r"(?i)password=([^&\s]*)")
+
+
+def scrubbed(text: str, db: str) -> str:
+    """`text` (a driver's message) without `db`'s password, however the
+    driver quoted the URL: the whole URL, then each password left, as ***."""
+    text = text.replace(db, masked(db))
+    found = _USER_PASSWORD.match(db)
+    secrets = [found.group(1)] if found else []
+    secrets += _PARAM_PASSWORD.findall(db)
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+

@@ -42,7 +42,7 @@ from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
 
-from .dburl import masked
+from .dburl import masked, scrubbed
 from .errors import AlreadyServing, DatabaseProblem
 
 # The write lock: one a Baton database (database and schema), held to commit.
@@ -81,7 +81,7 @@ def _open(url: str, busy_timeout_ms: int) -> psycopg.Connection[Any]:
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:
-        raise DatabaseProblem(_connect_problem(masked(url), error)) from None
+        raise DatabaseProblem(scrubbed(_connect_problem(masked(url), error), url)) from None
     for kind in (int, bool, float):
         conn.adapters.register_dumper(kind, _LooseNumber)
     conn.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
@@ -262,7 +262,7 @@ class PgConnection:
 
     def problem(self, error: psycopg.Error) -> DatabaseProblem:
         """A PostgreSQL error as Baton's one plain sentence (the URL masked)."""
-        text = _first_line(error)
+        text = scrubbed(_first_line(error), self._reopen[0])
         if isinstance(error, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled)):
             return DatabaseProblem(f"{self.shown} is locked by another Baton command or program; try again in a moment")
         if isinstance(error, pg_errors.UndefinedTable):

@@ -90,6 +90,10 @@ def test_a_password_in_the_url_never_shows_in_output_errors_or_the_log(
     ("postgresql://postgres:s3cret-Pw@127.0.0.1:5432/no_such_baton_db",
      "Error: there is no database no_such_baton_db on the PostgreSQL server of "
      "postgresql://postgres:***@127.0.0.1:5432/no_such_baton_db; create it (createdb no_such_baton_db) or check --db"),
+    # libpq quotes a URL it cannot read in its message: the password goes all the same
+    ("postgresql://postgres:s3cret-Pw@[::1", "Error: cannot connect to PostgreSQL at postgresql://***: "),
+    ("postgresql://postgres@127.0.0.1:5432/test?password=s3cret-Pw&foo=1",
+     "Error: cannot connect to PostgreSQL at postgresql://postgres@127.0.0.1:5432/test?password=***&foo=1: "),
 ])
 def test_a_refused_connection_or_a_wrong_database_is_one_plain_line(pg_schema: PgUrl, url: str, said: str) -> None:
     for args in (("lead", "list"), ("lead", "add", *READY), ("audit", "verify")):
