@@ -40,14 +40,19 @@ class App:
             raise BadArgument("'system' is Baton itself and cannot be used with --as; act as yourself, e.g. --as alice")
         return actor
 
-    def actor_for(self, policy: Policy, *, write: bool) -> str:
+    def actor_for(self, policy: Policy, *, write: bool, db_login: str | None = None) -> str:
         """Who is acting under `policy`: with `identity: login`, the login name
-        (through `logins`), and --as is refused; otherwise --as or the login."""
+        (through `logins`), and --as is refused; otherwise --as or the login.
+        On PostgreSQL the login is the database's (`db_login`, session_user):
+        the one the server authenticated, whatever machine runs Baton."""
         if policy.identity != "login":
             return self.acting_as() if write else self.actor_name()
-        import getpass  # only here: it imports the terminal's modules
+        if db_login is not None:
+            login = db_login
+        else:
+            import getpass  # only here: it imports the terminal's modules
 
-        login = getpass.getuser()
+            login = getpass.getuser()
         person = (policy.logins or {}).get(login, login)
         if self.actor is not None:
             raise BadArgument(
@@ -63,7 +68,7 @@ class App:
             provisional = self.actor.strip() if self.actor and self.actor.strip() else "-"
             ws = Workspace.open(self.db, provisional, self.now, write=write)
             try:
-                ws.actor = self.actor_for(ws.policy, write=write)
+                ws.actor = self.actor_for(ws.policy, write=write, db_login=ws.store.login())
             except BaseException:
                 ws.close()
                 raise

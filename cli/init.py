@@ -18,29 +18,32 @@ if TYPE_CHECKING:
 def init(app: App, policy_file: str) -> None:
     """Create the database and activate the policy."""
     from statemachine.backfill import write_clock
+    from statemachine.dburl import is_postgres, masked
     from statemachine.policy import read_policy_file
     from statemachine.policy.versions import command_time, store_policy
     from statemachine.schema import create_database
     from statemachine.times import from_iso
 
     text, policy = read_policy_file(policy_file)
-    actor = app.actor_for(policy, write=True)
+    # On PostgreSQL, `identity: login` acts as the database login, known once connected.
+    actor = None if is_postgres(app.db) else app.actor_for(policy, write=True)
     at = command_time(app.now, policy)
     recorded_at = write_clock(policy, from_iso(at)) if app.now else None
 
     def first_version(store: Store) -> dict[str, Any]:
         store.recorded_at = recorded_at
-        return store_policy(store, text, policy, actor, at)
+        who = actor if actor is not None else app.actor_for(policy, write=True, db_login=store.login())
+        return store_policy(store, text, policy, who, at)
 
     create_database(app.db, policy, first_version)
     summary = {
-        "db": app.db, "policy": policy.name, "version": policy.version,
+        "db": masked(app.db), "policy": policy.name, "version": policy.version,
         "states": len(policy.states), "transitions": len(policy.transitions),
     }
     if app.as_json:
         app.emit(summary)
     else:
         click.echo(
-            f"Created {app.db} with policy {policy.name} version {policy.version} "
+            f"Created {masked(app.db)} with policy {policy.name} version {policy.version} "
             f"({len(policy.states)} states, {len(policy.transitions)} transitions)."
         )

@@ -23,6 +23,7 @@ from .app import App
 COMMANDS = {
     "init": "init", "policy": "policy", "lead": "lead", "rep": "rep", "sla": "sla",
     "notify": "notify", "serve": "serve", "token": "token", "audit": "audit", "report": "report", "demo": "demo",
+    "db": "db",
 }
 
 
@@ -66,8 +67,10 @@ class BatonGroup(click.Group):
         except BatonError as error:
             failure = _failure(error)
         except sqlite3.Error as error:
+            from statemachine.dburl import masked
+
             app = ctx.find_object(App)
-            where = app.db if app else "the database"
+            where = masked(app.db) if app else "the database"
             failure = Failure(f"{where}: database error: {error}")
         except click.ClickException as error:  # click's own: a missing argument, an unknown option ...
             if not _wants_json(ctx):
@@ -136,7 +139,7 @@ def _wants_json(ctx: click.Context) -> bool:
 
 @click.group(cls=BatonGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="BATON_DB", default="baton.db", show_default=True, metavar="PATH",
-              help="The Baton database file (or BATON_DB).")
+              help="The Baton database: an SQLite file, or a postgresql:// URL (or BATON_DB).")
 @click.option("--as", "actor", envvar="BATON_ACTOR", metavar="ACTOR",
               help="Who is acting (or BATON_ACTOR); default: your login name.")
 @click.option("--now", envvar="BATON_NOW", metavar="ISO-8601",

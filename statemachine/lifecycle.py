@@ -386,10 +386,10 @@ def list_rows(ws: Workspace, state: str | None = None, owner: str | None = None,
         clauses.append(f"owner IS NULL AND state IN ({','.join('?' * len(routed)) or 'NULL'})")
         params.extend(routed)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    cursor = ws.store.db.execute(f"SELECT * FROM leads {where} ORDER BY created_at, rowid", params)
-    names = [d[0] for d in cursor.description]
-    for values in cursor:
-        yield columns_to_row(ws.policy, dict(zip(names, values)))
+    names = ws.store.lead_columns()  # `*`'s order; streamed (on PostgreSQL a server-side cursor in the snapshot)
+    with ws.store.snapshot():
+        for rows in ws.store.stream(f"SELECT * FROM leads {where} ORDER BY created_at, rowid", params):
+            yield from (columns_to_row(ws.policy, dict(zip(names, values))) for values in rows)
 
 
 def history(ws: Workspace, lead: str) -> list[Event]:

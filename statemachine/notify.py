@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol, TextIO
 
+from .dburl import is_postgres
 from .events import ASSIGNED, SLA_BREACH
 from .oplog import log
 from .store import Store
@@ -258,8 +259,9 @@ class Channels:
             return None
         path = notify.get("file")
         if path is not None and path != "-":
-            # relative to the database, so cron, serve and a person at a terminal write the same file
-            path = os.path.join(os.path.dirname(os.path.abspath(db_path)), os.path.expanduser(path))
+            # relative to the database file (PostgreSQL's: the working folder), so cron, serve and a person write one file
+            base = os.getcwd() if is_postgres(db_path) else os.path.dirname(os.path.abspath(db_path))
+            path = os.path.join(base, os.path.expanduser(path))
         return cls(notify.get("webhook"), path, notify.get("email"), stdout)
 
     @property

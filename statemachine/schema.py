@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from typing import cast
 
+from .dburl import is_postgres
 from .errors import DatabaseProblem
 from .policy.model import Policy
 from .store import Store
@@ -161,7 +163,14 @@ def _publish(temporary: str, path: str) -> None:
 
 
 def create_database(path: str, policy: Policy, fill: Callable[[Store], object]) -> None:
-    """Create `path` with the schema, then run `fill` in one transaction."""
+    """Create `path` with the schema, then run `fill` in one transaction
+    (on PostgreSQL: the tables in the existing database the URL names)."""
+    if is_postgres(path):
+        from .pg_schema import create_database as create_on_postgres
+        from .store import busy_timeout_ms
+
+        create_on_postgres(path, policy, cast(Callable[[object], object], fill), busy_timeout_ms())
+        return
     if os.path.exists(path):
         raise _already_exists(path)
     folder = os.path.dirname(os.path.abspath(path))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TextIO
 
+from .dburl import is_postgres
 from .errors import AlreadyServing, BatonError, DatabaseProblem
 from .notify import send_due
 from .oplog import log
@@ -37,7 +38,15 @@ def lock_path(db: str) -> str:
 
 @contextmanager
 def serving_lock(db: str) -> Iterator[str]:
-    """Hold the database's serve lock, or raise AlreadyServing naming the holder."""
+    """Hold the database's serve lock, or raise AlreadyServing naming the holder
+    (on PostgreSQL a session advisory lock: `pg.serving_lock`)."""
+    if is_postgres(db):
+        from .pg import serving_lock as on_postgres
+        from .store import busy_timeout_ms
+
+        with on_postgres(db, busy_timeout_ms()) as shown:
+            yield shown
+        return
     path = lock_path(db)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

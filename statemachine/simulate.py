@@ -137,7 +137,11 @@ class Simulation:
         with_clocks = self.sla_changed or bool(self.added_sla)
         clock_columns = ", c.name, c.started_at, c.due_at, c.breached_at" if with_clocks else ""
         join = " LEFT JOIN clocks c ON c.lead = l.id" if with_clocks else ""
-        cursor = store.db.execute(f"SELECT l.*{clock_columns} FROM leads l{join} WHERE l.state IN ({marks})", states)
+        # SQLite reads through leads_by_state: states in order, then rowid, a
+        # lead's clocks by their key; PostgreSQL is asked for that order.
+        order = f" ORDER BY l.state, l.rowid{', c.name' if with_clocks else ''}" if store.postgres else ""
+        cursor = store.db.execute(f"SELECT l.*{clock_columns} FROM leads l{join} WHERE l.state IN ({marks}){order}",
+                                  states)
         names = [d[0] for d in cursor.description]
         width = len(names) - (4 if with_clocks else 0)
         lead_names = names[:width]

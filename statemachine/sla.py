@@ -153,8 +153,8 @@ def lead_clocks(store: Store, lead: str) -> list[Clock]:
 # planner may otherwise take the full index on due_at and step over every
 # breached clock of a lead still sitting in its state.
 DUE_LEADS_SQL = (
-    "SELECT lead FROM clocks INDEXED BY clocks_due WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at"
-)
+    "SELECT lead FROM clocks INDEXED BY clocks_due WHERE breached_at IS NULL AND due_at <= ? ORDER BY due_at, rowid"
+)  # ties in the order the clocks started: SQLite's index holds it, PostgreSQL's clocks have a rowid for it
 
 
 def due_leads(store: Store, now: str) -> list[str]:

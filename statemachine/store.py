@@ -1,30 +1,43 @@
-"""SQLite: the file, its schema, one write transaction per command, the chain.
+"""A Baton database, on SQLite or PostgreSQL: opening it, one write
+transaction per command, the chain.
 
 The hot path uses the standard `sqlite3` module only; sqlite-utils (slow to
 import) builds the schema when a database is created. Every command that
 changes anything runs inside `Store.transaction()` (BEGIN IMMEDIATE), reads
 the state it depends on inside it, and appends its events there, so the event
 and the state change commit together or not at all.
+
+With --db postgresql://..., `store.db` is a `pg.PgConnection` standing in for
+the sqlite3 one (psycopg is imported only then). SQL that runs on both:
+- SQLite's dialect, `?` placeholders, through `store.db`; `pg.translate`
+  rewrites the few SQLite-only forms (listed in `pg.py`). Anything else
+  SQLite-only: a rule in `pg._REWRITES`, or a Store method asking `postgres`.
+- A total ORDER BY wherever the order reaches output or events (ties too:
+  `..., rowid`; `leads` and `clocks` have one on both): PostgreSQL keeps no
+  order of its own. In `DO UPDATE SET` name the table (`t.col + excluded.col`).
+- Double-quote policy names (fields); `sum()` is a Decimal on PostgreSQL.
+- Transactions only through `transaction()` / `snapshot()`; a new table in
+  `schema.py` and `pg_schema.py`. Errors on PostgreSQL: `DatabaseProblem`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
-from urllib.parse import quote
+from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash
+from .dburl import is_postgres
 from .errors import BadArgument, DatabaseBusy, DatabaseProblem
 from .events import EVENT_COLUMNS as EVENT_COLUMNS  # the store reads and writes events: re-exported
 from .events import Event as Event
 from .oplog import log
+from .sqlite_file import connect_file, open_files
+from .statements import insert_many, update_lead_sql, upsert_lead_sql
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
 TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox", "rep_load")
 PERSONAL_INSERT = "INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)"
@@ -47,17 +60,13 @@ def _locked(path: str) -> DatabaseBusy:
     return DatabaseBusy(f"{path} is locked by another Baton command or program; try again in a moment")
 
 
-# real path -> how many Stores of this process have it open (see Store.open)
-_open_files: dict[str, int] = {}
-
-
 class Store:
     """An open Baton database."""
 
     # The wall-clock time every event of this command records, when its
     # --now is far from it (`clock.write_clock`); None: nothing to record.
     recorded_at: str | None = None
-    _file: str | None = None  # the real path, while this Store counts in `_open_files`
+    _file: str | None = None  # the real path, while this Store counts in `open_files`
 
     def __init__(self, path: str, db: sqlite3.Connection):
         self.path = path
@@ -65,68 +74,48 @@ class Store:
         self._tail: tuple[int, str] | None = None
 
     # -- opening ----------------------------------------------------------------
+    @property
+    def postgres(self) -> bool:
+        """Whether this is a PostgreSQL database (`pg.PgConnection` standing in for sqlite3's)."""
+        return not isinstance(self.db, sqlite3.Connection)
+
     @classmethod
     def open(cls, path: str, *, write: bool) -> Store:
         """Open an existing Baton database; refuse anything else, touching nothing."""
-        if not os.path.exists(path):
-            raise DatabaseProblem(
-                f"no Baton database at {path}; create one with `baton init --policy policies/default.yaml`, "
-                "or point --db (or BATON_DB) at yours"
-            )
-        if os.path.isdir(path):
-            raise DatabaseProblem(f"{path} is a folder, not a Baton database; point --db at the database file")
-        if _open_files.get(os.path.realpath(path), 0) == 0:
-            # Only while this process has no connection to the file: closing any
-            # other descriptor of it drops every POSIX lock the process holds on
-            # it, and a connection that lost its shared lock lets another
-            # process checkpoint and delete the WAL under it (`serve --http`
-            # holds two connections, and opens more for the reports page).
-            try:
-                with open(path, "rb") as handle:
-                    header = handle.read(16)
-            except OSError as error:
-                raise DatabaseProblem(f"cannot read {path}: {error.strerror}") from None
-            if header != SQLITE_HEADER:
-                raise DatabaseProblem(f"{path} is not a Baton database (not an SQLite file); check --db")
-        writable = os.access(path, os.W_OK) and os.stat(path).st_mode & 0o222 != 0
-        if write and not writable:
-            raise DatabaseProblem(f"{path} is read-only; make it writable (chmod u+w) or work on a copy")
-        mode = "rw" if writable else "ro"
-        try:
-            db = sqlite3.connect(
-                f"file:{quote(os.path.abspath(path))}?mode={mode}", uri=True,
-                isolation_level=None, timeout=busy_timeout_ms() / 1000, check_same_thread=False,
-            )
-            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        except sqlite3.OperationalError as error:
-            if "locked" in str(error):
-                raise _locked(path) from None
-            raise DatabaseProblem(f"cannot open {path}: {error}") from None
-        except sqlite3.DatabaseError:
-            raise DatabaseProblem(f"{path} is not a Baton database (the SQLite file is damaged); check --db") from None
-        missing = [t for t in TABLES if t not in names]
-        if len(missing) == len(TABLES):
-            db.close()
-            raise DatabaseProblem(f"{path} is an SQLite file but not a Baton database; check --db")
-        if missing:
-            db.close()
-            raise DatabaseProblem(
-                f"{path} was made by another version of Baton (it has no {', '.join(missing)} table); "
-                "use the Baton that made it"
-            )
+        if is_postgres(path):
+            return cls._open_postgres(path)
+        db, names = connect_file(path, write=write, timeout_ms=busy_timeout_ms(), locked=_locked)
+        _check_tables(path, "an SQLite file", names, db.close)
         # Zero what a write frees or rewrites, whatever SQLite's build default:
         # an old value left in free space would survive its erasure (`lead forget`).
         db.execute("PRAGMA secure_delete = ON")
         store = cls(path, db)
         store._file = os.path.realpath(path)
-        _open_files[store._file] = _open_files.get(store._file, 0) + 1
+        open_files[store._file] = open_files.get(store._file, 0) + 1
         return store
+
+    @classmethod
+    def _open_postgres(cls, url: str) -> Store:
+        from .pg import connect
+        from .pg_schema import table_names
+
+        db = connect(url, busy_timeout_ms())
+        try:
+            _check_tables(db.shown, "a PostgreSQL database", table_names(db), db.close)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db.shown, cast(sqlite3.Connection, db))
 
     def close(self) -> None:
         self.db.close()
         if self._file is not None:
-            _open_files[self._file] -= 1
+            open_files[self._file] -= 1
             self._file = None
+
+    def login(self) -> str | None:
+        """The database login acting (PostgreSQL's session_user); None on SQLite, a file."""
+        return str(self.db.execute("SELECT session_user").fetchone()[0]) if self.postgres else None
 
     # -- transactions -----------------------------------------------------------
     @contextmanager
@@ -234,20 +223,41 @@ class Store:
         return tuple(row) if row else None
 
     def cache_compiled(self, version: int, compiled: str) -> None:
+        if self.postgres and self.db.in_transaction:
+            return  # a failed write would abort the whole PostgreSQL transaction; the cache can wait
         try:
             self.db.execute("UPDATE policies SET compiled = ? WHERE version = ?", (compiled, version))
-        except sqlite3.OperationalError:
+        except (sqlite3.OperationalError, DatabaseProblem):
             pass  # a read-only or busy database simply keeps no cache
 
     # -- the leads projection ---------------------------------------------------
     def lead_columns(self) -> list[str]:
         return [r[1] for r in self.db.execute("PRAGMA table_info(leads)")]
 
-    def add_field_columns(self, names: list[str]) -> None:
+    def add_field_columns(self, names: list[str], types: Mapping[str, str] | None = None) -> None:
+        """Add these fields' columns that `leads` lacks. SQLite's are untyped
+        (each value keeps its own type); PostgreSQL's take the field's type
+        from `types` (name -> policy field type), text when not given."""
         have = set(self.lead_columns())
         for name in names:
             if name not in have:
-                self.db.execute(f'ALTER TABLE leads ADD COLUMN "{name}"')
+                declared = ""
+                if self.postgres:
+                    from .pg_schema import column_type
+
+                    declared = " " + column_type((types or {}).get(name, "text"))
+                self.db.execute(f'ALTER TABLE leads ADD COLUMN "{name}"{declared}')
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 2000) -> Iterator[list[Any]]:
+        """The rows of a SELECT, `size` at a time, never all at once: flat
+        memory on both stores (on PostgreSQL a server-side cursor, so call it
+        inside a `snapshot()` or `transaction()`)."""
+        if self.postgres:
+            yield from cast(Any, self.db).stream(sql, params, size)
+            return
+        cursor = self.db.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield rows
 
     def lead_row(self, lead: str) -> dict[str, Any] | None:
         cursor = self.db.execute("SELECT * FROM leads WHERE id = ?", (lead,))
@@ -270,13 +280,13 @@ class Store:
         return {lead for (lead,) in rows}
 
     def write_lead(self, columns: dict[str, Any]) -> None:
-        self.db.execute(_upsert_lead(tuple(columns)), tuple(columns.values()))
+        self.db.execute(upsert_lead_sql(tuple(columns)), tuple(columns.values()))
 
     def update_lead(self, lead: str, changed: dict[str, Any]) -> None:
         """Set only the columns that changed: SQLite then rewrites only the
         indexes over those columns."""
         if changed:
-            self.db.execute(_update_lead(tuple(changed)), (*changed.values(), lead))
+            self.db.execute(update_lead_sql(tuple(changed)), (*changed.values(), lead))
 
     def open_lead_counts(self, reps: tuple[str, ...]) -> dict[str, int]:
         """Open leads each rep owns, kept as a running count (see Recorder.save)
@@ -290,7 +300,7 @@ class Store:
     def adjust_load(self, rep: str, delta: int) -> None:
         self.db.execute(
             "INSERT INTO rep_load(rep, open_leads) VALUES (?, ?) "
-            "ON CONFLICT(rep) DO UPDATE SET open_leads = open_leads + excluded.open_leads",
+            "ON CONFLICT(rep) DO UPDATE SET open_leads = rep_load.open_leads + excluded.open_leads",
             (rep, delta),
         )
 
@@ -353,42 +363,14 @@ class Store:
         self.set_meta(f"round_robin:{key}", str(position))
 
 
-def insert_many(db: sqlite3.Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """INSERT `rows` (values in `columns` order) with one executemany,
-    naming only the columns that some row fills.
-
-    The sqlite3 module binds None through its adapter look-up (it raises and
-    clears an AttributeError for each one), which costs as much as binding
-    thirty numbers; a lead row holds a NULL for every field its file does not
-    have. A column left out is NULL all the same: Baton's tables declare no
-    DEFAULT."""
-    if not rows:
-        return
-    by_column = list(zip(*rows))
-    filled = [i for i, values in enumerate(by_column) if values.count(None) != len(values)]
-    sql = _insert(table, tuple(columns[i] for i in filled))
-    db.executemany(sql, zip(*(by_column[i] for i in filled)))
-
-
-@functools.lru_cache(maxsize=16)
-def _insert(table: str, names: tuple[str, ...]) -> str:
-    quoted = ", ".join(f'"{n}"' for n in names)
-    return f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
-
-
-@functools.lru_cache(maxsize=8)
-def _upsert_lead(names: tuple[str, ...]) -> str:
-    """The INSERT ... ON CONFLICT for a lead row of these columns (the same
-    columns every time under one policy, so built once)."""
-    quoted = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n != "id")
-    return f"INSERT INTO leads ({quoted}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
-
-
-@functools.lru_cache(maxsize=64)
-def _update_lead(names: tuple[str, ...]) -> str:
-    """The UPDATE of these columns of one lead (a trigger changes a few, and
-    the same few each time it fires)."""
-    sets = ", ".join(f'"{n}" = ?' for n in names)
-    return f"UPDATE leads SET {sets} WHERE id = ?"
+def _check_tables(shown: str, what: str, names: set[str], close: Callable[[], object]) -> None:
+    missing = [t for t in TABLES if t not in names]
+    if len(missing) == len(TABLES):
+        close()
+        raise DatabaseProblem(f"{shown} is {what} but not a Baton database; check --db")
+    if missing:
+        close()
+        raise DatabaseProblem(
+            f"{shown} was made by another version of Baton (it has no {', '.join(missing)} table); "
+            "use the Baton that made it"
+        )

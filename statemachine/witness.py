@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from .audit.head import log_head
 from .audit.report import Head
+from .dburl import is_postgres
 from .policy.model import Policy
 from .store import Store
 from .times import iso
@@ -30,7 +31,8 @@ DAY_KEY = "witness_day"
 
 def witness_text(head: Head, day: str, db_path: str) -> str:
     """One sentence a person can keep, with the full hash `verify --expect` needs."""
-    return (f"Baton's log head of {os.path.basename(db_path)} on {day}: seq {head.seq}, hash {head.hash}; "
+    name = db_path if is_postgres(db_path) else os.path.basename(db_path)  # a URL's password is masked already
+    return (f"Baton's log head of {name} on {day}: seq {head.seq}, hash {head.hash}; "
             f"check it later with `baton audit verify --expect {head.seq}:{head.hash}`.")
 
 

@@ -3,7 +3,7 @@ tampered with, `audit replay` gives leads as they stood at a past moment,
 `audit rebuild` writes the projection afresh, and `audit log` filters and
 exports the log.
 
-Forgeries are written with sqlite3 and a chain recomputed from the SPEC's
+Forgeries are written with sqlite3 (psycopg on PostgreSQL) and a chain recomputed from the SPEC's
 rule (`test_database.expected_hash`), never with Baton's own code.
 """
 
@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BANT, Baton, add_ready_lead, as_json, json_lines, run_process, sign_off
+from conftest import BANT, Baton, add_ready_lead, as_json, connect_raw, json_lines, run_process, sign_off
 from test_database import expected_hash, reading, snapshot
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 SUMMARY = "the chain is intact, every transition was legal, the leads table matches the log"
 # What verify adds once after the problems when the leads table (or a rep's count) disagrees with the log.
@@ -31,7 +33,7 @@ AT = "2026-11-23T09:00:00+00:00"
 
 # -- building a history and tampering with it ------------------------------------------
 def tamper(db: Path, sql: str, *params: Any) -> None:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         conn.execute(sql, params)
         conn.commit()
 
@@ -48,8 +50,7 @@ def last_seq(db: Path) -> int:
 
 def rechain(db: Path, start: int = 1) -> None:
     """Recompute prev and hash from `start` on, as a forger who knows the rule would."""
-    with closing(sqlite3.connect(db)) as conn:
-        conn.row_factory = sqlite3.Row
+    with closing(connect_raw(db)) as conn:
         rows = [dict(r) for r in conn.execute("SELECT * FROM events WHERE seq >= ? - 1 ORDER BY seq", (start,))]
         prev = rows[0]["hash"] if rows[0]["seq"] == start - 1 else "0" * 64
         for row in rows:
@@ -65,7 +66,7 @@ def rechain(db: Path, start: int = 1) -> None:
 def forge(db: Path, lead: str | None, actor: str, event: str, from_: str | None, to: str | None,
           data: dict[str, Any] | None = None, version: int = 1, at: str = AT) -> int:
     """Append a fully chained forged event; returns its seq."""
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         seq, prev = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         row = {
             "seq": seq + 1, "lead": lead, "at": at, "actor": actor, "event": event, "from": from_, "to": to,
@@ -329,6 +330,7 @@ def test_edited_actor_is_named_by_its_seq(baton: Baton, story: Path) -> None:
     assert problems(baton("audit", "verify")) == [f"seq {seq}: its content does not match its hash (it was changed)"]
 
 
+@pytest.mark.sqlite_only  # a PostgreSQL text column cannot hold a blob
 @pytest.mark.parametrize("column", ["actor", "at", "lead", "hash"])
 def test_a_column_turned_into_a_blob_is_named_by_its_seq_not_a_crash(baton: Baton, story: Path, column: str) -> None:
     """Bytes have no canonical JSON, so no hash of them can match: verify must
@@ -732,7 +734,7 @@ def test_rebuild_after_wiping_leads_restores_the_table_exactly(baton: Baton, sto
 
 def clocks(db: Path) -> list[tuple[Any, ...]]:
     with reading(db) as conn:
-        return [tuple(r) for r in conn.execute("SELECT * FROM clocks ORDER BY lead, name")]
+        return [tuple(r) for r in conn.execute("SELECT lead, name, state, started_at, due_at, breached_at FROM clocks ORDER BY lead, name")]
 
 
 def test_rebuild_restores_the_sla_clocks_each_under_its_own_policy_version(

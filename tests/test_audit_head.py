@@ -13,9 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import Baton, as_json
 from test_audit import SUMMARY, TABLE_HINT, rechain, seq_of, tamper
 from test_database import reading, snapshot
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 
 def problems(result: Any) -> list[str]:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Baton
+from conftest import Baton, connect_raw
 from test_database import expected_hash
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 # Names, quotes, a backslash and text beyond ASCII, as real exports have them.
 EXPORT = '''id,first_name,last_name,email,phone,company,title,persona,source,product,awareness,score
@@ -41,19 +43,19 @@ def imported(baton: Baton, db: Path, tmp_path: Path) -> Path:
 
 
 def tamper(db: Path, sql: str, *params: Any) -> None:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         conn.execute(sql, params)
         conn.commit()
 
 
 def created_seq(db: Path, lead: str) -> int:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         return int(conn.execute("SELECT seq FROM events WHERE lead = ? AND event = 'created'", (lead,)).fetchone()[0])
 
 
 def rewrite_created(db: Path, lead: str, **changes: Any) -> None:
     """Change a lead's `created` event and recompute the chain from it on, as a forger who knows the rule would."""
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         conn.row_factory = sqlite3.Row
         start = created_seq(db, lead)
         rows = [dict(r) for r in conn.execute("SELECT * FROM events WHERE seq >= ? ORDER BY seq", (start - 1,))]
@@ -172,7 +174,7 @@ def test_an_edited_created_event_is_named_by_its_seq(
 
 def test_a_rechained_created_event_is_judged_and_compared(
         baton: Baton, imported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with closing(sqlite3.connect(imported)) as conn:
+    with closing(connect_raw(imported)) as conn:
         data = json.loads(conn.execute("SELECT data FROM events WHERE seq = ?",
                                        (created_seq(imported, "L-3"),)).fetchone()[0])
     data["fields"]["score"] = 95
@@ -189,7 +191,7 @@ def test_a_created_event_written_with_spaces_verifies(
         baton: Baton, imported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Data that is not in canonical form still hashes by the SPEC's rule and
     replays to the same row."""
-    with closing(sqlite3.connect(imported)) as conn:
+    with closing(connect_raw(imported)) as conn:
         text = conn.execute("SELECT data FROM events WHERE seq = ?", (created_seq(imported, "L-3"),)).fetchone()[0]
     rewrite_created(imported, "L-3", data=json.dumps(json.loads(text), indent=1))
     assert verify_lines(baton, monkeypatch) == [f"verified 7 events, 6 leads: {SUMMARY}"]

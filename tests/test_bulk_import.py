@@ -11,6 +11,8 @@ from conftest import DEFAULT_POLICY, Baton, as_json, json_lines
 
 import statemachine.leadimport.write
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,9 +111,10 @@ def test_the_event_data_an_import_writes_is_canonical_json(baton: Baton, db: Pat
     exactly `canonical` of what it holds, for every kind of value."""
     import csv
     import json
-    import sqlite3
 
     from statemachine.chain import canonical
+
+    from conftest import query
 
     rows = [
         ["id", "first_name", "email", "company", "need", "score", "budget", "authority", "timeline", "persona"],
@@ -126,8 +129,7 @@ def test_the_event_data_an_import_writes_is_canonical_json(baton: Baton, db: Pat
         csv.writer(handle).writerows(rows)
     result = baton("lead", "import", str(export))
     assert result.exit_code == 0, result.stderr
-    with sqlite3.connect(db) as connection:
-        stored = connection.execute("SELECT lead, data FROM events WHERE event = 'created' ORDER BY seq").fetchall()
+    stored = query(db, "SELECT lead, data FROM events WHERE event = 'created' ORDER BY seq")
     assert [lead for lead, _ in stored] == ["T-1", "T-2", "T-3"]
     for lead, text in stored:
         assert text == canonical(json.loads(text)), lead

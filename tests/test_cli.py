@@ -15,6 +15,8 @@ from conftest import ROOT, Baton, add_ready_lead, as_json, json_lines, to_sql
 
 from statemachine.chain import GENESIS
 
+pytestmark = pytest.mark.both_stores  # every test here runs on SQLite and on PostgreSQL
+
 
 def test_init_reports_what_it_created(baton: Baton, policy_file: Path, db_path: Path) -> None:
     result = baton("init", "--policy", str(policy_file))

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import Baton, add_ready_lead, as_json, json_lines
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 
 @pytest.mark.parametrize("command", [
     ("lead", "show", "L-1"),

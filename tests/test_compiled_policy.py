@@ -121,10 +121,10 @@ def test_one_machine_per_policy_version_is_shared_by_every_lead(
     assert built == [None, None]
 
 
-def test_hot_path_imports_no_yaml_parser_log_library_or_sqlite_utils(baton: Baton, db: Path) -> None:
+def test_hot_path_imports_no_yaml_parser_log_library_sqlite_utils_or_psycopg(baton: Baton, db: Path) -> None:
     """ruamel.yaml, structlog and sqlite-utils each cost more to import than
     a whole `lead advance` may take; the commands operators run all day must
-    not load them."""
+    not load them, nor psycopg on SQLite."""
     add_ready_lead(baton, "L-1")
     assert baton("lead", "set", "L-1", *BANT).exit_code == 0
     script = (
@@ -137,7 +137,7 @@ def test_hot_path_imports_no_yaml_parser_log_library_or_sqlite_utils(baton: Bato
         "        cli(head + args, standalone_mode=False)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "print(sorted(m for m in ('ruamel.yaml', 'structlog', 'sqlite_utils') if m in sys.modules))\n"
+        "print(sorted(m for m in ('ruamel.yaml', 'structlog', 'sqlite_utils', 'psycopg') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -24,6 +24,8 @@ import pytest
 from conftest import MONDAY_9AM, Baton, add_ready_lead, sign_off
 from test_database import assert_chain_intact, folder_listing, reading
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 STARTUP_TIMEOUT = 10.0
 
 
@@ -70,6 +72,9 @@ def has_open(pid: int, path: Path) -> bool:
 def wait_until_all_opened(db: Path, processes: list[subprocess.Popen[str]]) -> None:
     """Until each process has opened the database (and so is about to ask for
     the write lock). Without /proc, a generous pause does the same."""
+    if is_pg(db):
+        _wait_until_all_wait_for_the_lock(db, len(processes))
+        return
     if not Path("/proc/self/fd").is_dir():
         time.sleep(2.0)
         return
@@ -81,9 +86,39 @@ def wait_until_all_opened(db: Path, processes: list[subprocess.Popen[str]]) -> N
     time.sleep(0.2)  # from open to BEGIN IMMEDIATE: loading the policy
 
 
+def is_pg(db: Path) -> bool:
+    return str(db).startswith("postgresql://")
+
+
+def _wait_until_all_wait_for_the_lock(db: Path, count: int) -> None:
+    """On PostgreSQL: until `count` processes wait for the database's write
+    lock (an advisory lock), or the start-up time is up."""
+    import psycopg
+
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with psycopg.connect(str(db), autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            (waiting,) = watcher.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone() or (0,)
+            if waiting >= count:
+                return
+            time.sleep(0.02)
+
+
 @contextmanager
 def all_start_together(db: Path) -> Iterator[None]:
     """Hold the write lock while the processes started inside start up."""
+    if is_pg(db):
+        import psycopg
+
+        from statemachine.pg import WRITE_LOCK
+
+        with psycopg.connect(str(db), autocommit=True) as pg:
+            pg.execute("BEGIN")
+            pg.execute(WRITE_LOCK)
+            yield
+            pg.execute("ROLLBACK")
+        return
     with closing(sqlite3.connect(db, isolation_level=None)) as holder:
         holder.execute("BEGIN IMMEDIATE")
         yield
@@ -141,13 +176,15 @@ def test_racing_inits_make_one_database(db_path: Path, policy_file: Path, tmp_pa
     processes = [start(db_path, "jane", "init", "--policy", str(policy_file)) for _ in range(3)]
     results = finish(processes)
     assert sorted(code for code, _, _ in results) == [0, 1, 1]
-    assert [err for code, _, err in results if code == 1] == [
-        f"Error: {db_path} already exists and init never overwrites a file; pick another --db\n"
-    ] * 2
-    assert folder_listing(tmp_path) == ["baton.db", "policy.yaml"]
+    refusal = (f"Error: {db_path} already holds a Baton database and init never overwrites one; "
+               "pick another database (or schema)\n") if is_pg(db_path) else (
+               f"Error: {db_path} already exists and init never overwrites a file; pick another --db\n")
+    assert [err for code, _, err in results if code == 1] == [refusal] * 2
+    assert folder_listing(tmp_path) == (["policy.yaml"] if is_pg(db_path) else ["baton.db", "policy.yaml"])
     assert len(assert_chain_intact(db_path)) == 1
 
 
+@pytest.mark.sqlite_only  # it kills the import once SQLite's -wal file has grown
 def test_killed_import_leaves_every_row_or_none(baton: Baton, db: Path, tmp_path: Path) -> None:
     rows = 200_000
     source = tmp_path / "leads.csv"

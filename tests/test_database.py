@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import BANT, READY, Baton, add_ready_lead, to_sql
+from conftest import BANT, READY, Baton, add_ready_lead, connect_raw, to_sql
 
 import statemachine.leadimport.write
 import statemachine.lifecycle
@@ -36,7 +36,12 @@ MONDAY = "2026-11-23T09:00:00+00:00"  # conftest's MONDAY_9AM, London in winter
 # -- reading the file as an auditor would ------------------------------------------
 @contextmanager
 def reading(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection of our own, closed at once so Baton stays the last one."""
+    """A connection of our own, closed at once so Baton stays the last one
+    (to a PostgreSQL test database: conftest's `PgTestConnection`)."""
+    if str(path).startswith("postgresql://"):
+        with closing(connect_raw(path)) as pg:
+            yield pg
+        return
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         db.row_factory = sqlite3.Row
         yield db
@@ -70,9 +75,24 @@ def assert_chain_intact(path: Path) -> list[dict[str, Any]]:
 
 def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table: what "writes nothing" compares."""
+    if str(path).startswith("postgresql://"):
+        return _pg_snapshot(path)
     with reading(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         return {t: [tuple(r) for r in db.execute(f'SELECT * FROM "{t}" ORDER BY {_row_order(db, t)}')] for t in tables}
+
+
+def _pg_snapshot(url: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """`snapshot` of a PostgreSQL test database: its schema's tables, rows in the order of all their columns."""
+    with reading(url) as db:
+        tables = [r[0] for r in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")]
+        shot = {}
+        for table in tables:
+            width = len(db.execute(f'SELECT * FROM "{table}" LIMIT 0').description)
+            order = ", ".join(str(n) for n in range(1, width + 1))
+            shot[table] = [tuple(r) for r in db.execute(f'SELECT * FROM "{table}" ORDER BY {order}')]
+        return shot
 
 
 def _row_order(db: sqlite3.Connection, table: str) -> str:

@@ -4,18 +4,18 @@ help that is a whole phrase."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import BANT, READY, Baton, add_ready_lead, as_json, to_sql
+from conftest import BANT, READY, Baton, add_ready_lead, as_json, change, to_sql
 
 from cli.sentences import history_text, routing_reason
 from cli.main import cli
 from statemachine.events import Event
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 ZONE = "Europe/London"
 
@@ -195,9 +195,7 @@ def test_history_tells_an_sla_breach_and_the_reassignment_in_words(baton: Baton,
 
 def test_history_shows_an_erased_personal_value_as_erased(baton: Baton, db: Path) -> None:
     add_ready_lead(baton, "L-1")
-    with closing(sqlite3.connect(db)) as other:
-        other.execute("DELETE FROM personal")
-        other.commit()
+    change(db, "DELETE FROM personal")
     assert history_lines(baton, "L-1")[0].startswith(
         "     2  2026-11-23 09:00 GMT  jane       created in MQL with email [erased], persona manager,"
     )

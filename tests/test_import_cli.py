@@ -3,13 +3,15 @@ all or nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from conftest import Baton, as_json, json_lines
+import pytest
+from conftest import Baton, as_json, json_lines, query
 
 from statemachine.audit import verify_chain
 from statemachine.store import Store
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 HUBSPOT = (
     "\ufeffid;Email Address;Persona;Lead Source;score;Notes\n"
@@ -19,9 +21,7 @@ HUBSPOT = (
 
 
 def counts(db: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(db)
-    return (conn.execute("SELECT count(*) FROM leads").fetchone()[0],
-            conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    return query(db, "SELECT count(*) FROM leads")[0][0], query(db, "SELECT count(*) FROM events")[0][0]
 
 
 def test_import_reads_a_crm_export_with_maps_and_null_tokens(baton: Baton, db: Path, tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_personal_values_from_an_import_stay_out_of_the_log(baton: Baton, db: Pa
     export = tmp_path / "leads.csv"
     export.write_text("first_name,email\nAna,ana@northwind.example\n")
     baton("lead", "import", str(export))
-    raw = sqlite3.connect(db).execute("SELECT group_concat(data) FROM events").fetchone()[0]
+    raw = ",".join(data for (data,) in query(db, "SELECT data FROM events"))
     assert "ana@northwind.example" not in raw
     assert as_json(baton("--json", "lead", "show", "L-1"))["fields"]["first_name"] == "Ana"
 

@@ -6,6 +6,8 @@ import pytest
 
 from statemachine.leadimport import BadRow, FieldSpec, ImportRefused, LeadFile, Row, parse_map
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 FIELDS = {
     "email": FieldSpec("email"),
     "phone": FieldSpec("phone"),

@@ -4,7 +4,9 @@ required keys, attempts and the refusals operators read."""
 from __future__ import annotations
 
 import pytest
-from conftest import BANT, READY, Baton, add_ready_lead, as_json, json_lines, to_sql
+from conftest import BANT, READY, Baton, add_ready_lead, as_json, json_lines, query, query_dicts, to_sql
+
+pytestmark = pytest.mark.both_stores  # every test here runs on SQLite and on PostgreSQL
 
 
 def test_new_lead_starts_in_the_initial_state_with_defaults(baton: Baton, db: object) -> None:
@@ -298,8 +300,6 @@ def test_a_lead_left_in_contacted_with_no_attempts_is_recycled_and_the_rep_and_m
         baton: Baton, db: object) -> None:
     """The neglected lead is the one the follow_up clock is for: with no
     attempts logged, the 3-attempt rule for reps must not keep it stuck."""
-    import sqlite3
-
     contacted_lead(baton, "L-1", attempts=0)
     result = baton("sla", "sweep", now="2026-12-11T15:00")
     assert result.exit_code == 0
@@ -311,8 +311,7 @@ def test_a_lead_left_in_contacted_with_no_attempts_is_recycled_and_the_rep_and_m
     recycle = json_lines(baton("--json", "lead", "history", "L-1"))[-1]
     assert (recycle["event"], recycle["actor"]) == ("recycle", "system")
     assert recycle["data"] == {"reason": "no response after follow-ups", "released": "alice"}
-    with sqlite3.connect(str(db)) as conn:
-        assert conn.execute("SELECT recipients FROM outbox").fetchall() == [('["alice", "sam"]',)]
+    assert query(db, "SELECT recipients FROM outbox") == [('["alice", "sam"]',)]
 
 
 def test_a_rep_still_needs_three_attempts_to_recycle_from_contacted(baton: Baton, db: object) -> None:
@@ -324,16 +323,12 @@ def test_a_rep_still_needs_three_attempts_to_recycle_from_contacted(baton: Baton
 def test_the_leads_table_holds_each_change_a_command_makes(baton: Baton, db: object) -> None:
     """Commands write only the columns that changed; every change must land,
     a field cleared to null included, and nothing else may move."""
-    import sqlite3
-
     add_ready_lead(baton, "L-1")
     add_ready_lead(baton, "L-2")
     assert baton("lead", "advance", "L-1", "hand_over", now="2026-11-30T10:00").exit_code == 0
     assert baton("lead", "set", "L-1", "budget=5000", "source=", actor="alice", now="2026-11-30T11:00").exit_code == 0
     assert baton("lead", "attempt", "L-1", "--channel", "call", actor="alice", now="2026-11-30T12:00").exit_code == 0
-    with sqlite3.connect(str(db)) as conn:
-        conn.row_factory = sqlite3.Row
-        one, two = (dict(conn.execute("SELECT * FROM leads WHERE id = ?", (lead,)).fetchone()) for lead in ("L-1", "L-2"))
+    one, two = (query_dicts(db, "SELECT * FROM leads WHERE id = ?", (lead,))[0] for lead in ("L-1", "L-2"))
     assert (one["state"], one["budget"], one["source"], one["attempts"]) == ("SAL", 5000, None, 1)
     assert (one["state_since"], one["updated_at"]) == ("2026-11-30T10:00:00+00:00", "2026-11-30T12:00:00+00:00")
     assert (two["state"], two["attempts"], two["source"], two["budget"]) == ("MQL", 0, "webinar", None)

@@ -17,6 +17,8 @@ from statemachine.policy.model import Policy
 from statemachine.projection import apply, personal_digest
 from statemachine.store import Event
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 AT = "2026-12-01T09:00:00Z"
 
 

@@ -12,6 +12,8 @@ import pytest
 from conftest import BANT, READY, Baton, add_ready_lead, as_json, json_lines, to_sql
 from test_audit import forge
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 LOW = [r for r in READY if not r.startswith("score=")] + ["score=40"]
 AT = "2026-11-23T10:00:00+00:00"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from conftest import Baton, add_ready_lead, as_json, json_lines, to_sql
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 ROLES = "marketing: jane, omar; sales: alice, bob, carol; sales_manager: sam; marketing_head: hana; sales_head: sam"
 
 

@@ -8,10 +8,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import Baton, as_json, json_lines
+import pytest
+from conftest import Baton, as_json, connect_raw, json_lines
 
 from statemachine.audit import verify_chain
 from statemachine.store import Store
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 
 def test_personal_values_appear_in_events_only_as_digests(baton: Baton, db: Path) -> None:
@@ -20,13 +23,13 @@ def test_personal_values_appear_in_events_only_as_digests(baton: Baton, db: Path
     fields = created["data"]["fields"]
     assert fields["company"] == "Northwind"
     assert set(fields["email"]) == {"personal"} and len(fields["email"]["personal"]) == 64
-    raw = sqlite3.connect(db).execute("SELECT group_concat(data, '|') FROM events").fetchone()[0]
+    raw = "|".join(data for (data,) in connect_raw(db).execute("SELECT data FROM events").fetchall())
     assert "ana@northwind.example" not in raw and "Ana" not in raw
 
 
 def test_digest_is_sha256_of_salt_and_canonical_value(baton: Baton, db: Path) -> None:
     baton("lead", "add", "--id", "L-1", "email=ana@northwind.example")
-    digest, salt, value = sqlite3.connect(db).execute("SELECT digest, salt, value FROM personal").fetchone()
+    digest, salt, value = connect_raw(db).execute("SELECT digest, salt, value FROM personal").fetchone()
     assert json.loads(value) == "ana@northwind.example"
     assert hashlib.sha256((salt + '"ana@northwind.example"').encode()).hexdigest() == digest
 
@@ -34,7 +37,7 @@ def test_digest_is_sha256_of_salt_and_canonical_value(baton: Baton, db: Path) ->
 def test_same_value_twice_gets_different_digests(baton: Baton, db: Path) -> None:
     baton("lead", "add", "--id", "L-1", "email=ana@northwind.example")
     baton("lead", "add", "--id", "L-2", "email=ana@northwind.example")
-    digests = [d for (d,) in sqlite3.connect(db).execute("SELECT digest FROM personal")]
+    digests = [d for (d,) in connect_raw(db).execute("SELECT digest FROM personal")]
     assert len(set(digests)) == 2
 
 
@@ -46,7 +49,7 @@ def test_show_gives_the_value_back(baton: Baton, db: Path) -> None:
 def test_erasing_personal_values_leaves_the_chain_intact(baton: Baton, db: Path) -> None:
     baton("lead", "add", "--id", "L-1", "email=ana@northwind.example", "score=70")
     baton("lead", "set", "L-1", "email=ana.ortiz@northwind.example")
-    with sqlite3.connect(db) as conn:
+    with connect_raw(db) as conn:
         assert conn.execute("DELETE FROM personal WHERE lead = 'L-1'").rowcount == 2
     store = Store.open(str(db), write=False)
     try:

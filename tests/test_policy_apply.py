@@ -12,6 +12,8 @@ import pytest
 from conftest import DEFAULT_POLICY, MONDAY_9AM, Baton, add_ready_lead, as_json, json_lines, sign_off
 from test_database import reading, refusal, snapshot
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 STATES_V2 = "MQL, handed, SQL, accepted, contacted, won, disqualified, recycled"
 SIGN_OFF = "approvals:\n  required: [marketing_head, sales_head]\n"  # the default policy's
 

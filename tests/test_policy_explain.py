@@ -10,6 +10,8 @@ import pytest
 from click.testing import Result
 from conftest import DEFAULT_POLICY, Baton, add_ready_lead, as_json, json_lines, to_sql
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 SQL_ROUTING = [
     "Routing: entering SQL assigns a rep, by the first rule that matches and has a rep who is not away:",
     "  - when persona == 'executive': carol",
@@ -240,6 +242,7 @@ def test_file_is_explained_without_a_database(baton: Baton, tmp_path: Path, db_p
     assert not db_path.exists()
 
 
+@pytest.mark.sqlite_only  # no file there (on PostgreSQL: a database without Baton's tables, test_postgres.py)
 def test_without_a_database_it_points_at_file(baton: Baton, db_path: Path) -> None:
     # a head reading the policy before anyone ran `init` learns that --file exists
     result = baton("policy", "explain", "hand_over")

@@ -12,9 +12,12 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from conftest import MONDAY_9AM, Baton, add_ready_lead, as_json, json_lines, sign_off
+import pytest
+from conftest import MONDAY_9AM, Baton, add_ready_lead, as_json, connect_raw, json_lines, sign_off
 from test_database import reading, refusal, snapshot
 from test_policy_apply import SIGN_OFF, variant
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 HEADS = "marketing_head: hana; sales_head: sam"
 
@@ -342,6 +345,7 @@ def test_an_approval_notification_waits_in_sla_status(baton: Baton, db: Path, tm
     )
 
 
+@pytest.mark.sqlite_only  # the file channel sits beside the database file
 def test_an_approval_notification_is_delivered_to_a_file_channel(
         baton: Baton, db_path: Path, tmp_path: Path) -> None:
     v1 = tmp_path / "v1.yaml"
@@ -491,7 +495,7 @@ def test_verify_of_a_broken_chain_still_judges_the_sign_off_before_the_break(
     signed = forge_apply(db, v2)
     unsigned = forge_apply(db, variant(tmp_path, 3, name="v3.yaml"))
     add_ready_lead(baton, "L-1")
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         conn.execute("UPDATE events SET actor = 'omar' WHERE lead = 'L-1'")
         conn.commit()
     assert baton("audit", "verify").stderr.splitlines() == [

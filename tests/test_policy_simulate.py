@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import BANT, READY, Baton, add_ready_lead, json_lines, to_sql
+import pytest
+from conftest import BANT, READY, Baton, add_ready_lead, change, json_lines, to_sql
 from test_policy_apply import variant
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 HEADER = "Policy default-handover version 2 ({}) against version 1 in force, on the leads as of 2026-11-23 {} GMT."
 LOW_SCORE = [r for r in READY if not r.startswith("score=")] + ["score=55"]
@@ -66,6 +69,7 @@ def test_a_change_only_to_leads_names_nothing_beyond_them(baton: Baton, db: Path
                    for line in simulate(baton, variant(tmp_path, 2, replace=SCORE_60)))
 
 
+@pytest.mark.sqlite_only  # the file's bytes
 def test_simulate_writes_nothing_to_the_database_file(baton: Baton, db: Path, tmp_path: Path) -> None:
     assert baton("lead", "add", "--id", "L-1", *LOW_SCORE).exit_code == 0
     to_sql(baton, "L-2")
@@ -232,12 +236,9 @@ def test_history_window_judges_only_the_transitions_inside_it(baton: Baton, db: 
 
 
 def test_history_judges_an_erased_value_as_present(baton: Baton, db: Path, tmp_path: Path) -> None:
-    import sqlite3
-
     add_ready_lead(baton, "L-1")
     assert baton("lead", "advance", "L-1", "hand_over").exit_code == 0
-    with sqlite3.connect(db) as conn:  # what erasure leaves: the value gone, its digest in the log
-        conn.execute("DELETE FROM personal WHERE field = 'email'")
+    change(db, "DELETE FROM personal WHERE field = 'email'")  # what erasure leaves: the value gone, its digest in the log
     v2 = variant(tmp_path, 2, replace=SCORE_60)
     assert simulate(baton, v2, "--history")[1] == "  hand_over: 1 time, all allowed."
 

@@ -14,6 +14,8 @@ from test_audit import forge, problems
 from test_database import snapshot
 from test_policy_apply import variant
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 FIELDS = ("first_name, last_name, email, phone, company, title, persona, source, product, awareness, content, "
           "next_steps, score, budget, authority, need, timeline")
 

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BANT, DEFAULT_POLICY, Baton, json_lines, sign_off
+from conftest import BANT, DEFAULT_POLICY, Baton, connect_raw, json_lines, sign_off
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 MANAGER = ["email=ana@northwind.example", "source=webinar", "persona=manager", "product=Forecasting",
            "awareness=solution", "score=75"]
@@ -243,7 +245,7 @@ def test_as_of_before_the_first_policy_names_the_first_version_not_todays(baton:
 @pytest.mark.without_assigned_notices
 def test_an_erased_personal_value_changes_no_figure(baton: Baton, week: Path) -> None:
     before = {kind: report(baton, kind) for kind in ("funnel", "sla", "recycle", "reps")}
-    with closing(sqlite3.connect(week)) as conn, conn:
+    with closing(connect_raw(week)) as conn, conn:
         assert conn.execute("DELETE FROM personal WHERE lead = 'L-1' AND field = 'email'").rowcount == 1
     assert {kind: report(baton, kind) for kind in ("funnel", "sla", "recycle", "reps")} == before
 
@@ -327,7 +329,7 @@ def test_two_lists_at_once_is_a_usage_error(baton: Baton, db: Path) -> None:
 
 def test_reports_write_nothing(baton: Baton, week: Path) -> None:
     def events() -> int:
-        with closing(sqlite3.connect(week)) as conn:
+        with closing(connect_raw(week)) as conn:
             return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
     count = events()
@@ -376,7 +378,7 @@ def test_a_way_back_beside_a_way_on_is_not_a_recycle() -> None:
 def test_the_page_written_from_the_scripted_week_carries_its_figures(baton: Baton, week: Path, tmp_path: Path) -> None:
     """The week's numbers, worked out by hand above (a policy change mid-week,
     an erased value), as a head reads them on the page."""
-    with closing(sqlite3.connect(week)) as conn, conn:
+    with closing(connect_raw(week)) as conn, conn:
         conn.execute("DELETE FROM personal WHERE lead = 'L-1' AND field = 'email'")
     page = tmp_path / "week.html"
     ok(baton("report", "html", str(page), now=LATER))

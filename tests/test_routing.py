@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import Result
+import pytest
 from conftest import BANT, READY, Baton, as_json, json_lines, to_sql
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 
 def executive_to_sql(baton: Baton, lead: str) -> Result:
@@ -151,7 +154,7 @@ def test_round_robin_skips_an_away_rep_without_losing_the_turn(baton: Baton, pol
 
 
 def test_the_running_load_count_matches_a_recount_of_the_leads(baton: Baton, db_path: Path, db: object) -> None:
-    import sqlite3
+    from conftest import query
 
     to_sql(baton, "L-1")
     executive_to_sql(baton, "L-2")
@@ -159,9 +162,8 @@ def test_the_running_load_count_matches_a_recount_of_the_leads(baton: Baton, db_
     baton("lead", "advance", "L-1", "recycle", "reason=no budget", actor="alice")
     for trigger in ("accept", "contact", "win"):
         baton("lead", "advance", "L-3", trigger, actor="sam")
-    conn = sqlite3.connect(db_path)
-    kept = dict(conn.execute("SELECT rep, open_leads FROM rep_load WHERE open_leads > 0"))
-    recount = dict(conn.execute(
-        "SELECT owner, count(*) FROM leads WHERE owner IS NOT NULL AND state != 'won' GROUP BY owner"
+    kept = dict(query(db_path, "SELECT rep, open_leads FROM rep_load WHERE open_leads > 0"))
+    recount = dict(query(
+        db_path, "SELECT owner, count(*) FROM leads WHERE owner IS NOT NULL AND state != 'won' GROUP BY owner"
     ))
     assert kept == recount == {"carol": 1}

@@ -14,10 +14,13 @@ from conftest import (
     add_ready_lead,
     as_json,
     json_lines,
+    query,
     sign_off,
     to_sql,
     without_assigned_notices,
 )
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 FRIDAY_3PM = "2026-11-27T15:00"          # London = UTC in November
 ACK_DUE = "2026-11-30T10:30:00+00:00"    # 2.5h on Friday + 1.5h on Monday
@@ -41,7 +44,7 @@ def test_leaving_the_state_stops_its_clock(baton: Baton, db: Path) -> None:
     to_sql(baton, "L-1", now=FRIDAY_3PM)
     baton("lead", "advance", "L-1", "accept", actor="alice", now=FRIDAY_3PM)
     assert clocks(baton, "L-1") == []
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM clocks").fetchone()[0] == 0
+    assert query(db, "SELECT count(*) FROM clocks")[0][0] == 0
 
 
 def test_follow_up_clock_counts_wall_time(baton: Baton, db: Path) -> None:
@@ -74,7 +77,7 @@ def test_sweep_records_the_breach_notifies_and_reassigns(baton: Baton, db: Path)
                               "actions": {"notify": ["alice", "sam"], "reassign": "bob"}}
     assert (assigned["event"], assigned["data"]["owner"], assigned["data"]["sla"]) == ("assigned", "bob", "acknowledge")
     assert assigned["data"]["skipped"] == {"alice": "had it when its SLA ran out"}
-    outbox = sqlite3.connect(db).execute("SELECT lead, sla, recipients, owner, status, breach_seq FROM outbox").fetchall()
+    outbox = query(db, "SELECT lead, sla, recipients, owner, status, breach_seq FROM outbox")
     assert outbox == [("L-1", "acknowledge", '["alice", "sam"]', "alice", "pending", breach["seq"])]
 
 
@@ -94,7 +97,7 @@ def test_sweeping_twice_acts_once(baton: Baton, db: Path) -> None:
     assert len(first) == 1
     assert again.stdout == "Swept as of 2026-11-30 11:00 GMT: 0 breaches.\n"
     assert [e["event"] for e in events(baton, "L-1")].count("sla_breach") == 1
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    assert query(db, "SELECT count(*) FROM outbox")[0][0] == 1
 
 
 def test_sweep_before_the_due_time_does_nothing(baton: Baton, db: Path) -> None:
@@ -174,6 +177,7 @@ def test_reentering_a_state_starts_its_clocks_afresh(baton: Baton, db: Path) -> 
     assert (clock["due"], clock["breached"]) == ("2026-12-01T13:00:00+00:00", False)
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_the_sweep_finds_due_clocks_by_their_index_not_a_table_scan(baton: Baton, db: Path) -> None:
     from statemachine.sla import DUE_LEADS_SQL
 
@@ -182,6 +186,7 @@ def test_the_sweep_finds_due_clocks_by_their_index_not_a_table_scan(baton: Baton
     assert [row[-1] for row in plan] == ["SEARCH clocks USING INDEX clocks_due (due_at<?)"]
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_lead_list_overdue_finds_its_clocks_by_an_index_breached_or_not(db: Path) -> None:
     """`lead list --overdue` runs its own query; what SQLite plans for it, as run."""
     from statemachine.lifecycle import list_rows
@@ -201,6 +206,7 @@ def test_lead_list_overdue_finds_its_clocks_by_an_index_breached_or_not(db: Path
     assert any("clocks USING" in step and "INDEX clocks_by_due" in step for step in plan), plan
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 @pytest.mark.parametrize(("filters", "index"), [
     ({"owner": "bob"}, "leads_by_owner (owner=?)"),
     ({"state": "SAL"}, "leads_by_state (state=?)"),
@@ -334,8 +340,7 @@ ACKNOWLEDGE_BLOCK = ("  - name: acknowledge\n    state: SQL\n    within: 4h\n   
 
 
 def clocks_table(db: Path) -> list[tuple[str, ...]]:
-    return sqlite3.connect(db).execute(
-        "SELECT lead, name, state, started_at, due_at, breached_at FROM clocks ORDER BY lead, name").fetchall()
+    return query(db, "SELECT lead, name, state, started_at, due_at, breached_at FROM clocks ORDER BY lead, name")
 
 
 def test_a_running_clock_whose_sla_a_new_policy_removed_stops_when_it_is_applied(
@@ -353,7 +358,7 @@ def test_a_running_clock_whose_sla_a_new_policy_removed_stops_when_it_is_applied
     assert baton("policy", "apply", str(without), now=FRIDAY_3PM).exit_code == 0
     assert baton("sla", "sweep", now="2026-11-30T11:00").stdout == "Swept as of 2026-11-30 11:00 GMT: 0 breaches.\n"
     assert as_json(baton("--json", "lead", "show", "L-1", now="2026-11-30T11:00"))["sla"] == []
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert query(db, "SELECT count(*) FROM outbox")[0][0] == 0
     assert baton("audit", "verify").exit_code == 0
 
 

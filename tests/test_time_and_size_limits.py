@@ -15,9 +15,11 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import BANT, READY, Baton, add_ready_lead, as_json, json_lines
+from conftest import BANT, READY, Baton, add_ready_lead, as_json, connect_raw, json_lines
 
 import statemachine.backfill
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 # The wall clock of these tests: Monday 2026-11-23 09:00 in London (GMT), the
 # conftest's MONDAY_9AM.
@@ -36,7 +38,7 @@ def log(baton: Baton) -> list[dict[str, object]]:
 
 
 def event_count(db: Path) -> int:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
@@ -70,7 +72,7 @@ def test_a_change_dated_ahead_of_the_wall_clock_records_it_too(baton: Baton, db:
 
 
 def head(db: Path) -> tuple[int, str]:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         seq, digest = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     return int(seq), str(digest)
 

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BANT, MONDAY_9AM, READY, ROOT, Baton, as_json, json_lines, run_process, to_sql
+from conftest import BANT, MONDAY_9AM, READY, ROOT, Baton, as_json, json_lines, query, run_process, to_sql
 
 import statemachine.bulk_advance
 from statemachine.bulk_advance import BulkAdvance, Outcome
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 SCORE = "the score must reach 60 before marketing hands a lead over"
 KNOWN = ("actor, attempts, authority, awareness, budget, company, content, email, first_name, hours_in_state, "
@@ -43,8 +45,7 @@ def mixed(baton: Baton, db: Path) -> Path:
 
 
 def event_count(db: Path) -> int:
-    with closing(sqlite3.connect(db)) as conn:
-        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    return int(query(db, "SELECT count(*) FROM events")[0][0])
 
 
 def states(baton: Baton) -> dict[str, str]:
@@ -252,6 +253,7 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(baton: Baton, mixed: 
     assert real.stderr == result.stderr.replace("Would refuse", "Refused")
 
 
+@pytest.mark.sqlite_only  # a read-only file
 def test_dry_run_works_on_a_read_only_database(baton: Baton, mixed: Path) -> None:
     mixed.chmod(0o444)
     try:
@@ -321,6 +323,7 @@ def test_a_lead_changed_after_it_was_picked_is_judged_again(baton: Baton, mixed:
     )
 
 
+@pytest.mark.sqlite_only  # another program holds SQLite's write lock
 def test_a_run_that_cannot_go_on_stops_and_says_how_far_it_got(baton: Baton, mixed: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     advance_one = BulkAdvance._advance
@@ -382,6 +385,7 @@ def run_advance(db: Path, stderr_on_a_terminal: bool) -> tuple[int, str, str]:
     return run_process(command, env, stderr_on_a_terminal, cwd=ROOT)
 
 
+@pytest.mark.sqlite_only  # copies the file
 def test_advance_where_draws_a_progress_bar_on_a_terminal_only(baton: Baton, mixed: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -104,7 +104,7 @@ def verify_chain(store: Store) -> tuple[int, str | None]:
 def _raw_chunks(store: Store) -> Iterator[tuple[list[Event], list[Any]]]:
     """The events in seq order for the chain walk: `data` is parsed only for
     the events whose content that walk reads (policy_applied, moved, approved)."""
-    for rows in chunks(store.db.execute(f"{_SELECT} ORDER BY seq")):
+    for rows in chunks(store, f"{_SELECT} ORDER BY seq"):
         events, texts = [], []
         for raw in rows:
             kind = raw[4]

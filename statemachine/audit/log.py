@@ -62,5 +62,8 @@ def log_filter(lead: str | None = None, since: str | None = None, until: str | N
 
 
 def raw_events(store: Store, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """The rows of `events` as stored (`data` as its JSON text), in seq order."""
-    yield from store.db.execute(f"{_SELECT} {where} ORDER BY seq", params)
+    """The rows of `events` as stored (`data` as its JSON text), in seq order,
+    streamed in one snapshot (on PostgreSQL a server-side cursor)."""
+    with store.snapshot():
+        for rows in store.stream(f"{_SELECT} {where} ORDER BY seq", params):
+            yield from rows

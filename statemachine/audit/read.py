@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import json.scanner
 from collections.abc import Iterator
-from sqlite3 import Cursor
 from typing import Any, cast
 
 from ..events import CREATED, UPDATED
@@ -29,11 +28,11 @@ _SELECT = "SELECT " + ", ".join(f'"{c}"' for c in EVENT_COLUMNS) + " FROM events
 _UNPARSED: dict[str, Any] = {}
 
 
-def chunks(cursor: Cursor) -> Iterator[list[Any]]:
-    """The rows of `cursor`, `CHUNK` at a time: every walk reads the log
-    through here, so one setting (a test's, say) sizes them all."""
-    while rows := cursor.fetchmany(CHUNK):
-        yield rows
+def chunks(store: Store, sql: str, params: tuple[Any, ...] = ()) -> Iterator[list[Any]]:
+    """The rows of `sql`, `CHUNK` at a time: every walk reads the log
+    through here, so one setting (a test's, say) sizes them all. Streamed
+    on both stores (`Store.stream`): a log of millions never sits in memory."""
+    yield from store.stream(sql, params, CHUNK)
 
 
 def _personal_digests(data: dict[str, Any]) -> list[str]:
@@ -74,7 +73,7 @@ def read_chunks(store: Store, where: str = "", params: tuple[Any, ...] = (), ord
         tuple[Chunk, PersonalValues]]:
     """The events in seq order (or `order`, like "lead, seq"), a chunk at a
     time, with a resolver for the personal values that chunk holds."""
-    for rows in chunks(store.db.execute(f"{_SELECT} {where} ORDER BY {order}", params)):
+    for rows in chunks(store, f"{_SELECT} {where} ORDER BY {order}", params):
         chunk = []
         keys: list[tuple[str, str]] = []
         for raw in rows:

@@ -96,7 +96,7 @@ class Verifier(SeqOrder):
         one_read = self.one_read  # the chain's content and each event's place are checked here
         table = self.table if one_read else None
         problems = self.report.problems
-        for raws in chunks(store.db.execute(f"{_SELECT} {where} ORDER BY lead, seq", params)):
+        for raws in chunks(store, f"{_SELECT} {where} ORDER BY lead, seq", params):
             lone = _lone_created(raws) if table is not None else set()
             own = _own_personal(store, raws, lone) if lone else {}
             chunk, resolve = _decode_chunk(store, raws, lone)

@@ -31,7 +31,8 @@ from ..errors import BadImportRow
 from ..events import CREATED
 from ..new_lead import LeadTemplate, Sealed, new_lead
 from ..sla import CLOCK_INSERT, due_at
-from ..store import PERSONAL_INSERT, insert_many
+from ..statements import insert_many
+from ..store import PERSONAL_INSERT
 from ..workspace import Workspace
 from .check import LeadFile, Row
 from .read import BadRow

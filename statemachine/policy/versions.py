@@ -118,7 +118,7 @@ def apply_policy(store: Store, file: str, text: str, policy: Policy, actor: str,
         data = store_policy(store, text, policy, actor, at, {"previous": old.version, "maps": maps, **signed})
         columns = set(store.lead_columns())
         added = [name for name in policy.fields if name not in columns]
-        store.add_field_columns(added)
+        store.add_field_columns(added, {name: spec.type for name, spec in policy.fields.items()})
         applied = Applied(policy.name, policy.version, old.version, data["hash"], maps, added_fields=added)
         ws = Workspace(store, actor, at)  # the new version is in force inside this transaction
         assert ws.policy.version == policy.version

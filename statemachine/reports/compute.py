@@ -121,8 +121,7 @@ def _read_leads(store: Store, end: str, tally: Tally, window: Window, versions: 
     pending = 0  # index of the next policy change this lead has yet to meet
     next_change = changes[0].seq if changes else None
     facts, facts_version = as_of, as_of.version
-    cursor = store.db.execute(_LEAD_EVENTS, (end,))
-    while rows := cursor.fetchmany(CHUNK):
+    for rows in store.stream(_LEAD_EVENTS, (end,), CHUNK):  # a server-side cursor on PostgreSQL: flat memory
         for seq, lead, at, kind, to, data, version in rows:
             if lead != current:
                 _catch_up(walk, changes, pending, None)

@@ -1,0 +1,282 @@
+"""Baton on PostgreSQL: what is particular to a server. The commands
+themselves run on both stores in the modules marked `both_stores`; here: the
+same history gives the same events, hashes and JSON on both, a URL's
+password never shows, and a refused connection, a wrong database, a database
+that is not Baton's or a server that goes away mid-command is one plain
+line, exit 1, with nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import BANT, MONDAY_9AM, READY, PgUrl, query
+from test_serve import due_db, servers  # noqa: F401  (fixtures)
+
+from cli.main import cli
+
+
+def run(db: str, *args: str, actor: str | None = "jane", env: dict[str, str] | None = None) -> Result:
+    head = ["--db", db, "--now", MONDAY_9AM] + (["--as", actor] if actor else [])
+    return CliRunner().invoke(cli, [*head, *args], env=env, catch_exceptions=False)
+
+
+def with_password(url: str, password: str = "s3cret-Pw") -> str:
+    """`url` with a password in it (the test server trusts local users, so any password logs in)."""
+    return url.replace("postgresql://postgres@", f"postgresql://postgres:{password}@", 1)
+
+
+def story(db: str, policy: Path) -> list[Result]:
+    """One history, the same on any store: every kind of command that writes, and their JSON."""
+    steps = [
+        ("jane", "init", "--policy", str(policy)),
+        ("jane", "lead", "add", "--id", "L-1", *READY),
+        ("jane", "lead", "add", "--id", "L-2", "score=10", "email=bo@example.com"),
+        ("jane", "lead", "advance", "L-1", "hand_over"),
+        ("alice", "lead", "set", "L-1", *BANT),
+        ("alice", "lead", "advance", "L-1", "qualify"),
+        ("alice", "lead", "attempt", "L-1", "--channel", "call"),
+        ("bob", "rep", "away", "bob"),
+        ("jane", "sla", "sweep"),
+    ]
+    results = [run(db, "--json", *args, actor=actor) for actor, *args in steps]
+    for result in results:
+        assert result.exit_code == 0, result.stderr
+    reads = [("lead", "show", "L-1"), ("lead", "list"), ("lead", "history", "L-1"), ("audit", "log"),
+             ("audit", "head"), ("audit", "verify"), ("audit", "replay", "--at", MONDAY_9AM)]
+    return results + [run(db, "--json", *read) for read in reads]
+
+
+def test_the_same_history_gives_the_same_events_hashes_and_json_on_both_stores(
+        tmp_path: Path, pg_schema: PgUrl, policy_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Personal values are sealed with random salts: the same salts on both
+    runs (a seeded generator), so the events, and so the hashes, are equal."""
+    import os
+    import random
+
+    monkeypatch.setattr(os, "urandom", random.Random(16).randbytes)
+    on_sqlite = story(str(tmp_path / "baton.db"), policy_file)
+    monkeypatch.setattr(os, "urandom", random.Random(16).randbytes)
+    on_postgres = story(pg_schema, policy_file)
+    for left, right in zip(on_sqlite, on_postgres):
+        assert (left.exit_code, left.stderr) == (right.exit_code, right.stderr)
+        assert left.stdout.replace(str(tmp_path / "baton.db"), "DB") == right.stdout.replace(pg_schema, "DB")
+    events = [json.loads(line) for line in on_postgres[-4].stdout.splitlines()]
+    assert len(events) > 8 and events[-1]["hash"] == json.loads(on_postgres[-3].stdout)["hash"]
+
+
+def test_a_password_in_the_url_never_shows_in_output_errors_or_the_log(
+        pg_schema: PgUrl, policy_file: Path) -> None:
+    secret = with_password(pg_schema)
+    logged = {"BATON_LOG": "info"}
+    results = [run(secret, "init", "--policy", str(policy_file), env=logged),
+               run(secret, "--json", "init", "--policy", str(policy_file), env=logged),  # refused: already there
+               run(secret, "lead", "add", *READY, env=logged),
+               run(secret, "lead", "show", "L-404", env=logged)]
+    assert [r.exit_code for r in results] == [0, 1, 0, 1]
+    shown = with_password(pg_schema, "***")
+    assert results[0].stdout.startswith(f"Created {shown} with policy default-handover version 1")
+    assert json.loads(results[1].stderr)["error"].startswith(f"{shown} already holds a Baton database")
+    for result in results:
+        assert "s3cret-Pw" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("postgresql://postgres:s3cret-Pw@127.0.0.1:1/test",
+     "Error: cannot connect to PostgreSQL at postgresql://postgres:***@127.0.0.1:1/test: "),
+    ("postgresql://postgres:s3cret-Pw@127.0.0.1:5432/no_such_baton_db",
+     "Error: there is no database no_such_baton_db on the PostgreSQL server of "
+     "postgresql://postgres:***@127.0.0.1:5432/no_such_baton_db; create it (createdb no_such_baton_db) or check --db"),
+    # libpq quotes a URL it cannot read in its message: the password goes all the same
+    ("postgresql://postgres:s3cret-Pw@[::1", "Error: cannot connect to PostgreSQL at postgresql://***: "),
+    ("postgresql://postgres@127.0.0.1:5432/test?password=s3cret-Pw&foo=1",
+     "Error: cannot connect to PostgreSQL at postgresql://postgres@127.0.0.1:5432/test?password=***&foo=1: "),
+])
+def test_a_refused_connection_or_a_wrong_database_is_one_plain_line(pg_schema: PgUrl, url: str, said: str) -> None:
+    for args in (("lead", "list"), ("lead", "add", *READY), ("audit", "verify")):
+        result = run(url, *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(said) and result.stderr.count("\n") == 1, result.stderr
+        assert "s3cret-Pw" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_database_without_batons_tables_is_refused_and_left_as_it_was(pg_schema: PgUrl) -> None:
+    result = run(pg_schema, "lead", "add", *READY)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {pg_schema} is a PostgreSQL database but not a Baton database; check --db\n"
+    assert not pg_schema.exists()
+
+
+def test_a_failed_init_creates_no_table(pg_schema: PgUrl, tmp_path: Path, policy_file: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(policy_file.read_text().replace("version: 1", "version: one", 1))
+    assert run(pg_schema, "init", "--policy", str(broken)).exit_code == 1
+    import psycopg
+
+    with psycopg.connect(pg_schema) as conn:
+        assert conn.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema = current_schema()").fetchone() == (0,)
+
+
+def test_a_server_gone_mid_command_is_one_line_and_nothing_is_written(
+        pg_schema: PgUrl, policy_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection dies after the command has written its event but
+    before it commits: one plain line, and the lead is as it was."""
+    import psycopg
+
+    from statemachine.store import Store
+
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    assert run(pg_schema, "lead", "add", "--id", "L-1", *READY).exit_code == 0
+    update = Store.update_lead
+
+    def dies_after(store: Store, *args: Any) -> None:
+        update(store, *args)
+        with psycopg.connect(pg_schema, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store.db.conn.info.backend_pid,))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Store, "update_lead", dies_after)
+    result = run(pg_schema, "lead", "advance", "L-1", "hand_over")
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: lost the connection to PostgreSQL at {pg_schema} (")
+    assert result.stderr.endswith("this command's changes were not saved, run it again\n")
+    assert result.stderr.count("\n") == 1
+    assert query(pg_schema, "SELECT state FROM leads") == [("MQL",)]
+    assert [e for (e,) in query(pg_schema, "SELECT event FROM events ORDER BY seq")] == ["policy_applied", "created"]
+    assert run(pg_schema, "audit", "verify").exit_code == 0
+
+
+@pytest.fixture
+def login_role(pg_schema: PgUrl) -> Any:
+    """A PostgreSQL login of its own (trusted, as the test server trusts local
+    users), allowed to use the test's schema; dropped after."""
+    import uuid
+
+    import psycopg
+
+    role = f"baton_{uuid.uuid4().hex[:8]}"
+    schema = pg_schema.rsplit("%3D", 1)[1]
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
+        admin.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT ALL ON TABLES TO {role}")
+        admin.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT ALL ON SEQUENCES TO {role}")
+    yield role
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        admin.execute(f"DROP OWNED BY {role}")
+        admin.execute(f"DROP ROLE {role}")
+
+
+def test_identity_login_acts_as_the_database_login_mapped_through_logins(
+        pg_schema: PgUrl, login_role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the machine's login (that is `mallory` here): the login the server
+    authenticated. postgres maps to jane, the test's own role to alice."""
+    import getpass
+
+    from conftest import DEFAULT_POLICY
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "mallory")
+    policy = tmp_path / "login.yaml"
+    policy.write_text(DEFAULT_POLICY.read_text() + f"identity: login\nlogins: {{postgres: jane, {login_role}: alice}}\n")
+    assert run(pg_schema, "init", "--policy", str(policy), actor=None).exit_code == 0
+    as_role = pg_schema.replace("postgresql://postgres@", f"postgresql://{login_role}@", 1)
+    assert run(pg_schema, "lead", "add", "--id", "L-1", *READY, actor=None).exit_code == 0
+    assert run(pg_schema, "lead", "advance", "L-1", "hand_over", actor=None).exit_code == 0
+    result = run(as_role, "lead", "set", "L-1", *BANT, actor=None)
+    assert result.exit_code == 0, result.stderr
+    refused = run(as_role, "lead", "add", *READY, actor="jane")
+    assert refused.exit_code == 1
+    assert f"your login {login_role} acts as alice" in refused.stderr
+    assert query(pg_schema, "SELECT actor FROM events ORDER BY seq") == [
+        ("jane",), ("jane",), ("jane",), ("alice",)]
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
+        due_db: str, tmp_path: Path, servers: list[Any], webhook: Any) -> None:
+    """And serve's rounds work on PostgreSQL: the sweep records the breach, the send delivers it."""
+    import subprocess
+
+    from test_concurrency import baton_executable
+    from test_serve import Serve, wait_for
+
+    first = Serve(due_db, tmp_path / "first.log")  # type: ignore[arg-type]  (a URL where a path goes)
+    servers.append(first)
+    wait_for(lambda: first.logged("serving"), "the first serve to start")
+    wait_for(lambda: webhook.accepted, "the webhook to receive the breach")
+    [body] = webhook.accepted
+    assert (body["lead"], body["sla"], body["recipients"]) == ("L-1", "acknowledge", ["alice", "sam"])
+    wait_for(lambda: query(due_db, "SELECT status FROM outbox WHERE lead = 'L-1' AND kind = 'sla_breach'")
+             == [("sent",)], "the breach's notification to be marked sent")
+    second = subprocess.run([baton_executable(), "--db", str(due_db), "serve"], check=False, capture_output=True,
+                            text=True, timeout=30)
+    assert second.returncode == 1
+    assert second.stderr.endswith(
+        f"Error: another `baton serve` is already running on {due_db} (pid {first.process.pid}); "
+        "stop it first, only one may serve a database\n"
+    )
+    first.process.kill()  # no goodbye: the server frees the lock with the session
+    first.finish()
+    again = Serve(due_db, tmp_path / "again.log")  # type: ignore[arg-type]
+    servers.append(again)
+    wait_for(lambda: again.logged("cycle"), "the new serve's first round")
+    assert again.stop() == 0
+
+
+def test_after_the_server_drops_the_connection_the_next_transaction_runs_on_a_new_one(
+        pg_schema: PgUrl, policy_file: Path) -> None:
+    """What a long-running serve needs: the round that lost the connection
+    fails (nothing of it written), the next round reconnects and commits."""
+    import psycopg
+
+    from statemachine.errors import DatabaseProblem
+    from statemachine.store import Store
+
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    store = Store.open(pg_schema, write=True)
+    try:
+        def drop_the_connection() -> None:
+            with psycopg.connect(pg_schema, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (store.db.conn.info.backend_pid,))  # type: ignore[attr-defined]
+
+        with pytest.raises(DatabaseProblem, match="lost the connection to PostgreSQL"):
+            with store.transaction():
+                store.set_meta("probe", "one")
+                drop_the_connection()
+                store.set_meta("probe", "two")  # never runs on another connection, committed on its own
+        assert store.meta("probe") is None  # a lone read reconnects
+        drop_the_connection()
+        with store.transaction():
+            store.set_meta("probe", "three")
+    finally:
+        store.close()
+    assert query(pg_schema, "SELECT value FROM meta WHERE key = 'probe'") == [("three",)]
+
+
+@pytest.mark.parametrize("command", [("lead", "add", "score=70"), ("lead", "advance", "L-1", "hand_over")])
+def test_a_write_waits_for_the_lock_then_says_to_try_again_and_writes_nothing(
+        pg_schema: PgUrl, policy_file: Path, command: tuple[str, ...]) -> None:
+    """Another Baton command holds the database's write lock past
+    BATON_BUSY_TIMEOUT_MS (200 ms in the tests): the plain "locked" refusal;
+    reads go on meanwhile."""
+    import psycopg
+
+    from statemachine.pg import WRITE_LOCK
+
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    assert run(pg_schema, "lead", "add", "--id", "L-1", *READY).exit_code == 0
+    before = query(pg_schema, "SELECT seq, hash FROM events ORDER BY seq")
+    with psycopg.connect(pg_schema, autocommit=True) as holder:
+        holder.execute("BEGIN")
+        holder.execute(WRITE_LOCK)
+        result = run(pg_schema, *command)
+        read = run(pg_schema, "lead", "show", "L-1")
+        holder.execute("ROLLBACK")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {pg_schema} is locked by another Baton command or program; try again in a moment\n")
+    assert read.exit_code == 0 and read.stdout.startswith("L-1")
+    assert query(pg_schema, "SELECT seq, hash FROM events ORDER BY seq") == before
