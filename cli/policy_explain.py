@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 @click.option("--file", "file", metavar="FILE", help="Explain this policy file (default: the policy in force).")
 @click.pass_obj
 def explain(app: App, name: str, file: str | None) -> None:
-    """A trigger, a state or a setting of the policy, in plain words.
+    """A trigger, state or setting, in plain words.
 
     For a trigger: who may fire it, from where to where, what must hold, the
     keys it needs, the SLA clocks it starts and stops, and whether routing
     runs. For a state: what leads into and out of it, its clocks, its
     routing, and how many leads sit there now. Settings: approvals, erasure,
-    identity, logins, clock, audit."""
+    identity, logins, clock, audit, api, intake."""
     from statemachine.policy.explain import StateExplained, TriggerExplained
     from statemachine.policy.explain import explain as explain_name
 
