@@ -43,7 +43,8 @@ from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
 
 from .dburl import masked, scrubbed
-from .errors import AlreadyServing, DatabaseProblem
+from .errors import AlreadyServing, DatabaseBusy, DatabaseProblem
+from .oplog import log
 
 # The write lock: one a Baton database (database and schema), held to commit.
 WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('baton:' || current_database() || ':' || current_schema()))"
@@ -171,9 +172,18 @@ class PgConnection:
         special = _SPECIAL.get(word)
         if special is not None:
             begins = word.startswith("BEGIN")
-            cursor = self._run(special[0], special[1], fresh=begins)
+            try:
+                cursor = self._run(special[0], special[1], fresh=begins)
+            except DatabaseProblem:
+                if begins and self.in_transaction:
+                    self.conn.execute("ROLLBACK")  # the lock was not granted: no transaction was begun
+                raise
             self._began = self._began or begins
             return cursor
+        waits = _PRAGMA_BUSY.match(sql)
+        if waits:
+            # SQLite's busy_timeout 0 waits not at all; PostgreSQL's lock_timeout 0 would wait forever.
+            return self._run(f"SET lock_timeout = {max(int(waits.group(1)), 1)}", ())
         if word in ("COMMIT", "ROLLBACK"):
             self._began = False
         pragma = _PRAGMA_TABLE.match(sql)
@@ -264,7 +274,8 @@ class PgConnection:
         """A PostgreSQL error as Baton's one plain sentence (the URL masked)."""
         text = scrubbed(_first_line(error), self._reopen[0])
         if isinstance(error, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled)):
-            return DatabaseProblem(f"{self.shown} is locked by another Baton command or program; try again in a moment")
+            log("info", "database locked", db=self.shown)
+            return DatabaseBusy(f"{self.shown} is locked by another Baton command or program; try again in a moment")
         if isinstance(error, pg_errors.UndefinedTable):
             return DatabaseProblem(f"{self.shown} is not a Baton database ({text}); check --db")
         if isinstance(error, pg_errors.ReadOnlySqlTransaction):
@@ -291,6 +302,7 @@ _SPECIAL: dict[str, tuple[str | tuple[str, ...], tuple[Any, ...]]] = {
     "DELETE FROM LEADS": ("TRUNCATE leads RESTART IDENTITY", ()),
 }
 _PLAIN_INSERT = re.compile(r'\s*INSERT INTO ("?\w+"?)\s*\(([^)]*)\)\s*VALUES\s*\((?:\s*\?\s*,)*\s*\?\s*\)\s*$', re.IGNORECASE)
+_PRAGMA_BUSY = re.compile(r"\s*PRAGMA busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
 _PRAGMA_TABLE = re.compile(r"\s*PRAGMA table_info\((\w+)\)\s*$", re.IGNORECASE)
 # PRAGMA table_info's row shape: (cid, name, type, notnull, default, pk).
 _TABLE_INFO = (

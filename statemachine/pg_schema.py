@@ -58,7 +58,21 @@ def _statements(policy: Policy) -> list[str]:
         f"delivered {T} NOT NULL, sent_at {T}, last_error {T}, fields {T})",
         "CREATE INDEX outbox_pending ON outbox(next_try_at) WHERE status = 'pending'",
         f"CREATE TABLE meta (key {T} PRIMARY KEY, value {T})",
+        *API_TABLES,
     ]
+
+
+# The HTTP API's tables (as `schema.API_TABLES` on SQLite, which says what
+# they hold): made by `init`, and on first use in a database made before them.
+API_TABLES = (
+    f"CREATE TABLE IF NOT EXISTS api_tokens (hash {T} PRIMARY KEY, actor {T} NOT NULL, created_at {T} NOT NULL, "
+    f"created_by {T} NOT NULL, revoked_at {T}, revoked_by {T})",
+    "CREATE INDEX IF NOT EXISTS api_tokens_by_actor ON api_tokens(actor)",
+    f"CREATE TABLE IF NOT EXISTS api_answers (actor {T} NOT NULL, key {T} NOT NULL, request {T} NOT NULL, "
+    f"status bigint NOT NULL, body {T} NOT NULL, lead {T}, created_at {T} NOT NULL, PRIMARY KEY (actor, key))",
+    "CREATE INDEX IF NOT EXISTS api_answers_by_lead ON api_answers(lead)",
+    "CREATE INDEX IF NOT EXISTS api_answers_by_age ON api_answers(created_at)",
+)
 
 
 TABLES_SQL = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from .dburl import is_postgres
 from .errors import DatabaseProblem
@@ -91,8 +91,8 @@ def _create_tables(db: sqlite3.Connection, policy: Policy) -> None:
     sdb.enable_wal()
 
 
-# The HTTP API's tables (`baton serve --http`, `baton token`), written as
-# plain SQL that SQLite and PostgreSQL both take. `api_tokens`: one row a
+# The HTTP API's tables (`baton serve --http`, `baton token`); PostgreSQL's
+# are in `pg_schema.API_TABLES`, the same columns. `api_tokens`: one row a
 # token, keyed by the SHA-256 of the token (the token itself is never
 # stored); revoked ones stay, with who revoked them and when. `api_answers`:
 # the answer to a POST that carried an Idempotency-Key, keyed by the token's
@@ -109,17 +109,44 @@ API_TABLES = (
 )
 
 
+API_TABLE_NAMES = ("api_tokens", "api_answers")
+
+
+def api_tables_exist(store: Store) -> bool:
+    """Whether the database has the HTTP API's tables (one made before them has not)."""
+    if store.postgres:
+        from .pg_schema import table_names
+
+        return set(API_TABLE_NAMES) <= table_names(cast(Any, store.db))
+    found = store.db.execute(
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN {API_TABLE_NAMES!r}"
+    ).fetchone()
+    return int(found[0]) == len(API_TABLE_NAMES)
+
+
 def ensure_api_tables(store: Store) -> None:
     """Give a database made before the HTTP API its tables, on first use
     (`CREATE TABLE IF NOT EXISTS`, so running it again changes nothing).
-    Inside the caller's transaction when there is one, else in one of its own."""
-    if store.db.in_transaction:
-        for statement in API_TABLES:
-            store.db.execute(statement)
+    Inside the caller's transaction when there is one, else in one of its own.
+    Once they are there the Store remembers it, so a long-running `serve`
+    and a `lead forget` of many leads never ask again."""
+    if store.api_tables_ready:
         return
-    with store.transaction():
-        for statement in API_TABLES:
+    if api_tables_exist(store):
+        store.api_tables_ready = True
+        return
+    if store.postgres:
+        from .pg_schema import API_TABLES as statements
+    else:
+        statements = API_TABLES
+    if store.db.in_transaction:
+        for statement in statements:
             store.db.execute(statement)
+        return  # not remembered: the caller's transaction may yet be rolled back
+    with store.transaction():
+        for statement in statements:
+            store.db.execute(statement)
+    store.api_tables_ready = True
 
 
 def ensure_outbox_fields(store: Store) -> None:

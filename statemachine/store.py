@@ -67,6 +67,7 @@ class Store:
     # --now is far from it (`clock.write_clock`); None: nothing to record.
     recorded_at: str | None = None
     _file: str | None = None  # the real path, while this Store counts in `open_files`
+    api_tables_ready = False  # the HTTP API's tables are known to be there (`schema.ensure_api_tables`)
 
     def __init__(self, path: str, db: sqlite3.Connection):
         self.path = path

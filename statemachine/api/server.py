@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TextIO
 
+from ..dburl import masked
 from ..errors import BadUsage
 from ..oplog import log
 from ..service import StopFlag, serve, stop_on_signals
@@ -50,7 +51,7 @@ def run_http(db: str, address: str, every: float, now: str | None, stdout: TextI
     # own graceful stop and hands them the signal, which ends with exit 0.
     with stop_on_signals() as signalled:
         loop.start()
-        log("info", "serving http", db=db, host=host, port=port)
+        log("info", "serving http", db=masked(db), host=host, port=port)
         try:
             server.run()
         except SystemExit:
@@ -61,7 +62,7 @@ def run_http(db: str, address: str, every: float, now: str | None, stdout: TextI
             loop_stop.signal = signalled.signal or "stopped"
             loop.join()
             store.close()
-    log("info", "stopped http", db=db, signal=signalled.signal)
+    log("info", "stopped http", db=masked(db), signal=signalled.signal)
     if not server.started:
         from ..errors import BadArgument
 
