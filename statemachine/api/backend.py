@@ -166,7 +166,7 @@ class Backend:
         except BatonError as error:
             return refusal(error)
         except sqlite3.Error as error:
-            value = {"error": f"{self.db}: database error: {error}"}
+            value = {"error": f"{self.store.path}: database error: {error}"}
             return Reply(503, encode(value), value)
         finally:
             self.store.recorded_at = None  # each request's clock is judged afresh
