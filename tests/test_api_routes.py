@@ -108,6 +108,26 @@ def test_a_revoked_token_is_refused_at_once(baton: Baton, client: Any) -> None:
     assert [(row["actor"], row["revoked_by"]) for row in listed] == [("jane", "sam")]
 
 
+def test_token_list_reads_while_another_program_writes(baton: Baton, db: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the tables are there, listing tokens (and checking for the
+    tables) takes no write lock: it answers while another program writes."""
+    from statemachine.store import Store
+
+    token_for(baton, "jane")
+    monkeypatch.setenv("BATON_BUSY_TIMEOUT_MS", "100")
+    holder = Store.open(str(db), write=True)
+    try:
+        holder.db.execute("BEGIN IMMEDIATE")
+        listed = baton("token", "list", "--json", actor="sam")
+        assert listed.exit_code == 0, listed.stderr
+        assert [row["actor"] for row in json_lines(listed)] == ["jane"]
+        assert baton("token", "create", "alice", actor="sam").exit_code == 1  # a write waits, then is refused
+    finally:
+        holder.db.execute("ROLLBACK")
+        holder.close()
+
+
 def test_no_token_or_a_wrong_one_is_401_and_writes_nothing(client: Any, db: Path) -> None:
     before = event_count(db)
     for headers in ({}, auth("baton_not-a-real-token"), {"Authorization": "Basic amFuZTpzZWNyZXQ="}):
