@@ -6,6 +6,11 @@ stays flat however long the log); the target is created and filled in one
 transaction (a failed copy leaves no file, no table). Rows go across as
 they are stored, so every event keeps its text and its hash: `audit
 verify` on the target gives the source's head.
+
+The HTTP API's tables go across too: `api_tokens`, so the integrations'
+tokens keep working after a move (only their hashes are stored, as in the
+source), and `api_answers`, so a request retried with its Idempotency-Key
+during the move still gets its first answer (they are kept a day anyway).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from .audit.head import log_head
 from .audit.report import Head
 from .dburl import is_postgres, masked
 from .errors import DatabaseProblem
-from .schema import create_database
+from .schema import API_TABLE_NAMES, api_tables_exist, create_database
 from .statements import insert_many
 from .store import BASE_COLUMNS, TABLES, Store
 from .workspace import compiled_policy
@@ -57,6 +62,9 @@ def copy_database(source_path: str, target_path: str) -> Copied:
                 _add_lead_columns(source, target, {n: s.type for n, s in in_force.fields.items()})
                 for table in TABLES:
                     copied.rows[table] = _copy_table(source, target, table)
+                with_api = api_tables_exist(source)  # a database made before the API has none (the target has)
+                for table in API_TABLE_NAMES:
+                    copied.rows[table] = _copy_table(source, target, table) if with_api else 0
                 if target.postgres:
                     target.db.execute("SELECT setval(pg_get_serial_sequence('outbox', 'id'), "
                                       "coalesce(max(id), 0) + 1, false) FROM outbox")
