@@ -199,7 +199,7 @@ def demo(keep: str | None) -> None:
 
 def _show_notices(path: str) -> None:
     """What each notification in the demo's file says, as its recipients read it."""
-    from statemachine.notify import field_lines
+    from statemachine.notify_text import field_lines
 
     if not os.path.exists(path):
         return  # nothing was sent: a policy without `routing: notify:`
