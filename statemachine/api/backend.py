@@ -42,6 +42,9 @@ class RequestStore(PinnedStore):
     its events and the kept answer commit together."""
 
     _held = False
+    # One line a request would be most of what `serve` logs, and its cost a
+    # tenth of a request's; an operator who wants it sets BATON_LOG=debug.
+    commit_log_level = "debug"
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
