@@ -2,8 +2,8 @@
 
 The HTTP side only reads what arrives (a body of at most MAX_REQUEST_BYTES,
 the token, the Idempotency-Key) and hands the database work to the
-`Backend`, one request at a time: a read in the event loop, a write on the
-backend's thread. Everything it answers is what the backend replied.
+`Backend`, one request at a time, in the event loop (on the backend's
+thread only when another program holds the database). Everything it answers is what the backend replied.
 Starlette is imported here, and this module only by `server.py`.
 """
 
@@ -42,25 +42,19 @@ class Api:
         self.turn: asyncio.Lock | None = None  # one request at a time on the one connection
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """A read (a Backend method): in the event loop, one request at a time
-        on the one connection. A read of the WAL waits for no lock, and handing
-        it to a thread would cost more than it takes; should another program
-        hold the database all the same (the reply says `busy`), it runs again
-        on the backend's thread, which waits as any command would."""
+        """A read or a write (a Backend method): in the event loop, one request
+        at a time on the one connection, where it waits for no lock: handing
+        it to a thread and back would cost more than its commit's wait for
+        the disk. Should another program hold the database (the reply says
+        `busy`, and nothing was written), it runs again on the backend's
+        thread, which waits for the lock as any command would while the
+        event loop goes on serving."""
         assert self.turn is not None
         async with self.turn:
             reply = function(*args)
             if isinstance(reply, Reply) and reply.busy:
                 reply = await self._on_thread(function, args)
             return reply
-
-    async def call_on_thread(self, function: Callable[..., Reply], *args: Any) -> Reply:
-        """A write: on the backend's thread, where its commit waits for the
-        disk (and another program's lock, if need be) while the event loop
-        reads the requests that come meanwhile."""
-        assert self.turn is not None
-        async with self.turn:
-            return await self._on_thread(function, args)
 
     async def _on_thread(self, function: Callable[..., Reply], args: tuple[Any, ...]) -> Reply:
         loop = asyncio.get_running_loop()
@@ -72,7 +66,7 @@ class Api:
         except BatonError as error:
             return respond(refusal(error))
         request = Request(http.method, http.scope["path"], bearer(http), http.headers.get("idempotency-key"), body)
-        reply = await self.call_on_thread(self.backend.write, request, work)
+        reply = await self.call(self.backend.write, request, work)
         if reply.status < 300 and not reply.replayed and self.changed is not None:
             self.changed.set()  # wake the long polls
             self.changed.clear()
