@@ -17,15 +17,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from ..errors import BatonError
-from ..limits import MAX_REQUEST_BYTES
 from . import endpoints
 from .backend import Backend, Reply, Request, encode, refusal
-from .statuses import NotFound, TooLarge
+from .raw import ByMethod, ClientGone, FrontDoor, Work, Write, bearer_token, receive_body, reply_headers
+from .statuses import NotFound
 
 MAX_WAIT_SECONDS = 60.0  # the longest long poll of GET /v1/events
 POLL_SECONDS = 0.25  # how often a long poll looks for events other programs wrote
@@ -60,17 +61,12 @@ class Api:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.backend.patiently, function, args)
 
-    async def write(self, http: HttpRequest, work: Callable[[Any, bytes], endpoints.Answer]) -> Response:
-        try:
-            body = await read_body(http)
-        except BatonError as error:
-            return respond(refusal(error))
-        request = Request(http.method, http.scope["path"], bearer(http), http.headers.get("idempotency-key"), body)
-        reply = await self.call(self.backend.write, request, work)
+    async def write(self, request: Request, work: Callable[[Any, bytes], endpoints.Answer]) -> Reply:
+        reply: Reply = await self.call(self.backend.write, request, work)
         if reply.status < 300 and not reply.replayed and self.changed is not None:
             self.changed.set()  # wake the long polls
             self.changed.clear()
-        return respond(reply)
+        return reply
 
     async def read(self, http: HttpRequest, work: Callable[..., endpoints.Answer]) -> Reply:
         request = Request(http.method, http.scope["path"], bearer(http))
@@ -79,34 +75,21 @@ class Api:
 
 
 def bearer(http: HttpRequest) -> str | None:
-    scheme, _, token = http.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
+    return bearer_token(http.headers.get("authorization"))
 
 
 async def read_body(http: HttpRequest) -> bytes:
     """The body, refused (TooLarge) as soon as it passes the limit."""
-    length = http.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        raise _too_large(int(length))
-    chunks, size = [], 0
-    async for chunk in http.stream():
-        size += len(chunk)
-        if size > MAX_REQUEST_BYTES:
-            raise _too_large(size)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(size: int) -> TooLarge:
-    return TooLarge(f"the request body is {size:,} bytes or more, over the limit of 1 MB "
-                    f"({MAX_REQUEST_BYTES:,} bytes); send one lead's values at a time")
+    try:
+        return await receive_body(http.headers.get("content-length"), http.receive)
+    except ClientGone:
+        raise ClientDisconnect() from None
 
 
 def respond(reply: Reply) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    if reply.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="baton"'
-    return Response(reply.body, reply.status, headers, media_type="application/json")
+    """A reply as Starlette's Response: the same status, body and headers a `raw.Write` sends."""
+    return Response(reply.body, reply.status, {k.decode(): v.decode() for k, v in reply_headers(reply)[2:]},
+                    media_type="application/json")
 
 
 def api(http: HttpRequest) -> Api:
@@ -115,33 +98,36 @@ def api(http: HttpRequest) -> Api:
 
 
 # -- routes ---------------------------------------------------------------------------
+# The writes are `raw.Write` apps (built in `build_app`), each a function of
+# the path's parameters giving the engine call on the Workspace and body.
+def add_work(params: dict[str, str]) -> Work:
+    return endpoints.add
+
+
+def change_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.change(ws, params["lead_id"], body)
+
+
+def advance_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.advance(ws, params["lead_id"], body)
+
+
+def attempt_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.attempt(ws, params["lead_id"], body)
+
+
+def intake_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.intake(ws, params["name"], body)
+
+
 async def leads(http: HttpRequest) -> Response:
-    if http.method == "POST":
-        return await api(http).write(http, lambda ws, body: endpoints.add(ws, body))
     query = dict(http.query_params)
     return respond(await api(http).read(http, lambda ws: endpoints.listing(ws, query)))
 
 
 async def lead(http: HttpRequest) -> Response:
     lead_id = http.path_params["lead_id"]
-    if http.method == "PATCH":
-        return await api(http).write(http, lambda ws, body: endpoints.change(ws, lead_id, body))
     return respond(await api(http).read(http, lambda ws: endpoints.show(ws, lead_id)))
-
-
-async def advance(http: HttpRequest) -> Response:
-    lead_id = http.path_params["lead_id"]
-    return await api(http).write(http, lambda ws, body: endpoints.advance(ws, lead_id, body))
-
-
-async def attempts(http: HttpRequest) -> Response:
-    lead_id = http.path_params["lead_id"]
-    return await api(http).write(http, lambda ws, body: endpoints.attempt(ws, lead_id, body))
-
-
-async def intake(http: HttpRequest) -> Response:
-    name = http.path_params["name"]
-    return await api(http).write(http, lambda ws, body: endpoints.intake(ws, name, body))
 
 
 async def events(http: HttpRequest) -> Response:
@@ -193,9 +179,11 @@ async def server_error(http: HttpRequest, error: Exception) -> Response:
     return Response(encode({"error": message}), 500, media_type="application/json")
 
 
-def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> Starlette:
+def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> FrontDoor:
     """The API on database `db`; `now` is `serve --now` (None: the wall clock);
-    `stopping` says when the server drains, so long polls answer at once."""
+    `stopping` says when the server drains, so long polls answer at once.
+    The writes go through the front door to their `raw.Write` straight away;
+    Starlette routes the rest (and the writes, should a path not match)."""
     from .page import login, logout, page
 
     state = Api(db, now, stopping)
@@ -211,11 +199,19 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
                 state.executor.shutdown(wait=True)
                 state.backend.close()
 
+    writes = [
+        ("POST", "/v1/leads", Write(state, add_work)),
+        ("PATCH", "/v1/leads/{lead_id}", Write(state, change_work)),
+        ("POST", "/v1/leads/{lead_id}/advance", Write(state, advance_work)),
+        ("POST", "/v1/leads/{lead_id}/attempts", Write(state, attempt_work)),
+        ("POST", "/v1/intake/{name}", Write(state, intake_work)),
+    ]
+    add, change, fire, attempt, intake = (write for _, _, write in writes)
     routes = [
-        Route("/v1/leads", leads, methods=["GET", "POST"]),
-        Route("/v1/leads/{lead_id}", lead, methods=["GET", "PATCH"]),
-        Route("/v1/leads/{lead_id}/advance", advance, methods=["POST"]),
-        Route("/v1/leads/{lead_id}/attempts", attempts, methods=["POST"]),
+        Route("/v1/leads", ByMethod(GET=request_response(leads), POST=add), methods=["GET", "POST"]),
+        Route("/v1/leads/{lead_id}", ByMethod(GET=request_response(lead), PATCH=change), methods=["GET", "PATCH"]),
+        Route("/v1/leads/{lead_id}/advance", fire, methods=["POST"]),
+        Route("/v1/leads/{lead_id}/attempts", attempt, methods=["POST"]),
         Route("/v1/intake/{name}", intake, methods=["POST"]),
         Route("/v1/events", events, methods=["GET"]),
         Route("/v1/openapi.json", openapi, methods=["GET"]),
@@ -225,4 +221,4 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found, Exception: server_error})
     app.state.api = state
-    return app
+    return FrontDoor(app, writes)
