@@ -25,7 +25,7 @@ from starlette.routing import Route, request_response
 from ..errors import BatonError
 from . import endpoints
 from .backend import Backend, Reply, Request, encode, refusal
-from .raw import ByMethod, ClientGone, FrontDoor, Work, Write, bearer_token, receive_body, reply_headers
+from .raw import SERVER_FAULT, ByMethod, ClientGone, FrontDoor, Work, Write, bearer_token, receive_body, reply_headers
 from .statuses import NotFound
 
 MAX_WAIT_SECONDS = 60.0  # the longest long poll of GET /v1/events
@@ -174,9 +174,7 @@ async def not_found(http: HttpRequest, error: Exception) -> Response:
 
 async def server_error(http: HttpRequest, error: Exception) -> Response:
     """A bug, not a refusal: JSON all the same; uvicorn logs the traceback."""
-    message = ("Baton failed on this request: a fault of Baton's, not of the request; the server's log "
-               "says what happened (a change is written whole or not at all)")
-    return Response(encode({"error": message}), 500, media_type="application/json")
+    return Response(encode({"error": SERVER_FAULT}), 500, media_type="application/json")
 
 
 def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> FrontDoor:
