@@ -420,3 +420,21 @@ def test_a_database_made_before_the_api_gets_its_tables_on_first_use(baton: Bato
     with TestClient(build_app(str(db), MONDAY_9AM)) as client:
         answer = client.post("/v1/leads", json={"fields": {"score": 70}}, headers={**auth(token), "Idempotency-Key": "a"})
         assert answer.status_code == 201, answer.text
+
+
+def test_a_fault_in_a_write_is_a_json_500_that_writes_nothing(client: Any, jane: dict[str, str], baton: Baton,
+                                                                db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statemachine.api import endpoints
+
+    add_ready_lead(baton, "L-1")
+    before = event_count(db)
+
+    def broken(ws: Any, lead: str, body: bytes) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(endpoints, "advance", broken)
+    answer = client.post("/v1/leads/L-1/advance", json={"trigger": "hand_over"}, headers=jane)
+    assert refused(answer, 500).startswith("Baton failed on this request: a fault of Baton's, not of the request")
+    assert event_count(db) == before
+    monkeypatch.undo()
+    assert client.post("/v1/leads/L-1/advance", json={"trigger": "hand_over"}, headers=jane).status_code == 200
