@@ -234,11 +234,13 @@ class LeadMachine:
         return lead.state
 
     def allowed(self, lead: LeadView, actor: str, now: dt.datetime) -> list[str]:
-        """Triggers `actor` could fire now, leaving out any that needs extra keys."""
+        """Triggers `actor` could fire now, leaving out any that needs extra keys.
+        (`may_act` first: a transition `actor` may not fire is left out without
+        writing the sentence that would refuse it.)"""
         return [
             t.name
             for t in self.policy.transitions.values()
-            if lead.state in t.sources
+            if lead.state in t.sources and self.may_act(t, lead, actor)
             and self.refusal(t, lead, actor, {k: "given" for k in t.requires}, now) is None
         ]
 

@@ -68,6 +68,9 @@ class Store:
     recorded_at: str | None = None
     _file: str | None = None  # the real path, while this Store counts in `open_files`
     api_tables_ready = False  # the HTTP API's tables are known to be there (`schema.ensure_api_tables`)
+    # The level of the `committed` line each commit logs: `info` for a command
+    # and the sweep; the API's requests say it at `debug` (`api.backend`).
+    commit_log_level = "info"
 
     def __init__(self, path: str, db: sqlite3.Connection):
         self.path = path
@@ -149,7 +152,7 @@ class Store:
         finally:
             self._tail = None
         if last_seq is not None:
-            log("info", "committed", db=self.path, last_seq=last_seq)
+            log(self.commit_log_level, "committed", db=self.path, last_seq=last_seq)
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:

@@ -258,6 +258,29 @@ def test_unknown_paths_and_methods_answer_json(client: Any, jane: dict[str, str]
     assert refused(client.delete("/v1/leads/L-1", headers=jane), 405).startswith("/v1/leads/L-1 does not take DELETE")
 
 
+def test_a_write_path_with_another_method_says_which_methods_it_takes(client: Any, jane: dict[str, str]) -> None:
+    # The writes skip Starlette's router; a method they do not take still gets Starlette's 405.
+    assert refused(client.get("/v1/leads/L-1/advance", headers=jane), 405) == (
+        "/v1/leads/L-1/advance does not take GET; it takes POST")
+    allowed = refused(client.delete("/v1/leads", headers=jane), 405)
+    assert allowed.startswith("/v1/leads does not take DELETE; it takes ")
+    assert set(allowed.rpartition("it takes ")[2].split(", ")) == {"GET", "HEAD", "POST"}
+
+
+def test_an_api_write_logs_committed_at_debug_only(client: Any, jane: dict[str, str],
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # One `committed` line a request would be most of what `serve` logs at info.
+    monkeypatch.setenv("BATON_LOG", "info")
+    capsys.readouterr()
+    assert client.post("/v1/leads", json={"id": "L-1", "fields": {"score": 70}}, headers=jane).status_code == 201
+    assert "committed" not in capsys.readouterr().err
+    monkeypatch.setenv("BATON_LOG", "debug")
+    assert client.post("/v1/leads", json={"id": "L-2", "fields": {"score": 70}}, headers=jane).status_code == 201
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    assert [r["level"] for r in records if r["event"] == "committed"] == ["debug"]
+
+
 # -- idempotency ---------------------------------------------------------------------
 def test_a_repeated_idempotency_key_gets_the_first_answer_and_writes_nothing(client: Any, jane: dict[str, str],
                                                                              db: Path) -> None:
@@ -397,3 +420,21 @@ def test_a_database_made_before_the_api_gets_its_tables_on_first_use(baton: Bato
     with TestClient(build_app(str(db), MONDAY_9AM)) as client:
         answer = client.post("/v1/leads", json={"fields": {"score": 70}}, headers={**auth(token), "Idempotency-Key": "a"})
         assert answer.status_code == 201, answer.text
+
+
+def test_a_fault_in_a_write_is_a_json_500_that_writes_nothing(client: Any, jane: dict[str, str], baton: Baton,
+                                                                db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from statemachine.api import endpoints
+
+    add_ready_lead(baton, "L-1")
+    before = event_count(db)
+
+    def broken(ws: Any, lead: str, body: bytes) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(endpoints, "advance", broken)
+    answer = client.post("/v1/leads/L-1/advance", json={"trigger": "hand_over"}, headers=jane)
+    assert refused(answer, 500).startswith("Baton failed on this request: a fault of Baton's, not of the request")
+    assert event_count(db) == before
+    monkeypatch.undo()
+    assert client.post("/v1/leads/L-1/advance", json={"trigger": "hand_over"}, headers=jane).status_code == 200

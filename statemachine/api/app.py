@@ -2,8 +2,8 @@
 
 The HTTP side only reads what arrives (a body of at most MAX_REQUEST_BYTES,
 the token, the Idempotency-Key) and hands the database work to the
-`Backend`, one request at a time: a read in the event loop, a write on the
-backend's thread. Everything it answers is what the backend replied.
+`Backend`, one request at a time, in the event loop (on the backend's
+thread only when another program holds the database). Everything it answers is what the backend replied.
 Starlette is imported here, and this module only by `server.py`.
 """
 
@@ -17,15 +17,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from ..errors import BatonError
-from ..limits import MAX_REQUEST_BYTES
 from . import endpoints
 from .backend import Backend, Reply, Request, encode, refusal
-from .statuses import NotFound, TooLarge
+from .raw import SERVER_FAULT, ByMethod, ClientGone, FrontDoor, Work, Write, bearer_token, receive_body, reply_headers
+from .statuses import NotFound
 
 MAX_WAIT_SECONDS = 60.0  # the longest long poll of GET /v1/events
 POLL_SECONDS = 0.25  # how often a long poll looks for events other programs wrote
@@ -42,11 +43,13 @@ class Api:
         self.turn: asyncio.Lock | None = None  # one request at a time on the one connection
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """A read (a Backend method): in the event loop, one request at a time
-        on the one connection. A read of the WAL waits for no lock, and handing
-        it to a thread would cost more than it takes; should another program
-        hold the database all the same (the reply says `busy`), it runs again
-        on the backend's thread, which waits as any command would."""
+        """A read or a write (a Backend method): in the event loop, one request
+        at a time on the one connection, where it waits for no lock: handing
+        it to a thread and back would cost more than its commit's wait for
+        the disk. Should another program hold the database (the reply says
+        `busy`, and nothing was written), it runs again on the backend's
+        thread, which waits for the lock as any command would while the
+        event loop goes on serving."""
         assert self.turn is not None
         async with self.turn:
             reply = function(*args)
@@ -54,29 +57,16 @@ class Api:
                 reply = await self._on_thread(function, args)
             return reply
 
-    async def call_on_thread(self, function: Callable[..., Reply], *args: Any) -> Reply:
-        """A write: on the backend's thread, where its commit waits for the
-        disk (and another program's lock, if need be) while the event loop
-        reads the requests that come meanwhile."""
-        assert self.turn is not None
-        async with self.turn:
-            return await self._on_thread(function, args)
-
     async def _on_thread(self, function: Callable[..., Reply], args: tuple[Any, ...]) -> Reply:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.backend.patiently, function, args)
 
-    async def write(self, http: HttpRequest, work: Callable[[Any, bytes], endpoints.Answer]) -> Response:
-        try:
-            body = await read_body(http)
-        except BatonError as error:
-            return respond(refusal(error))
-        request = Request(http.method, http.scope["path"], bearer(http), http.headers.get("idempotency-key"), body)
-        reply = await self.call_on_thread(self.backend.write, request, work)
+    async def write(self, request: Request, work: Callable[[Any, bytes], endpoints.Answer]) -> Reply:
+        reply: Reply = await self.call(self.backend.write, request, work)
         if reply.status < 300 and not reply.replayed and self.changed is not None:
             self.changed.set()  # wake the long polls
             self.changed.clear()
-        return respond(reply)
+        return reply
 
     async def read(self, http: HttpRequest, work: Callable[..., endpoints.Answer]) -> Reply:
         request = Request(http.method, http.scope["path"], bearer(http))
@@ -85,34 +75,21 @@ class Api:
 
 
 def bearer(http: HttpRequest) -> str | None:
-    scheme, _, token = http.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
+    return bearer_token(http.headers.get("authorization"))
 
 
 async def read_body(http: HttpRequest) -> bytes:
     """The body, refused (TooLarge) as soon as it passes the limit."""
-    length = http.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        raise _too_large(int(length))
-    chunks, size = [], 0
-    async for chunk in http.stream():
-        size += len(chunk)
-        if size > MAX_REQUEST_BYTES:
-            raise _too_large(size)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(size: int) -> TooLarge:
-    return TooLarge(f"the request body is {size:,} bytes or more, over the limit of 1 MB "
-                    f"({MAX_REQUEST_BYTES:,} bytes); send one lead's values at a time")
+    try:
+        return await receive_body(http.headers.get("content-length"), http.receive)
+    except ClientGone:
+        raise ClientDisconnect() from None
 
 
 def respond(reply: Reply) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
-    if reply.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="baton"'
-    return Response(reply.body, reply.status, headers, media_type="application/json")
+    """A reply as Starlette's Response: the same status, body and headers a `raw.Write` sends."""
+    return Response(reply.body, reply.status, {k.decode(): v.decode() for k, v in reply_headers(reply)[2:]},
+                    media_type="application/json")
 
 
 def api(http: HttpRequest) -> Api:
@@ -121,33 +98,36 @@ def api(http: HttpRequest) -> Api:
 
 
 # -- routes ---------------------------------------------------------------------------
+# The writes are `raw.Write` apps (built in `build_app`), each a function of
+# the path's parameters giving the engine call on the Workspace and body.
+def add_work(params: dict[str, str]) -> Work:
+    return endpoints.add
+
+
+def change_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.change(ws, params["lead_id"], body)
+
+
+def advance_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.advance(ws, params["lead_id"], body)
+
+
+def attempt_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.attempt(ws, params["lead_id"], body)
+
+
+def intake_work(params: dict[str, str]) -> Work:
+    return lambda ws, body: endpoints.intake(ws, params["name"], body)
+
+
 async def leads(http: HttpRequest) -> Response:
-    if http.method == "POST":
-        return await api(http).write(http, lambda ws, body: endpoints.add(ws, body))
     query = dict(http.query_params)
     return respond(await api(http).read(http, lambda ws: endpoints.listing(ws, query)))
 
 
 async def lead(http: HttpRequest) -> Response:
     lead_id = http.path_params["lead_id"]
-    if http.method == "PATCH":
-        return await api(http).write(http, lambda ws, body: endpoints.change(ws, lead_id, body))
     return respond(await api(http).read(http, lambda ws: endpoints.show(ws, lead_id)))
-
-
-async def advance(http: HttpRequest) -> Response:
-    lead_id = http.path_params["lead_id"]
-    return await api(http).write(http, lambda ws, body: endpoints.advance(ws, lead_id, body))
-
-
-async def attempts(http: HttpRequest) -> Response:
-    lead_id = http.path_params["lead_id"]
-    return await api(http).write(http, lambda ws, body: endpoints.attempt(ws, lead_id, body))
-
-
-async def intake(http: HttpRequest) -> Response:
-    name = http.path_params["name"]
-    return await api(http).write(http, lambda ws, body: endpoints.intake(ws, name, body))
 
 
 async def events(http: HttpRequest) -> Response:
@@ -194,14 +174,14 @@ async def not_found(http: HttpRequest, error: Exception) -> Response:
 
 async def server_error(http: HttpRequest, error: Exception) -> Response:
     """A bug, not a refusal: JSON all the same; uvicorn logs the traceback."""
-    message = ("Baton failed on this request: a fault of Baton's, not of the request; the server's log "
-               "says what happened (a change is written whole or not at all)")
-    return Response(encode({"error": message}), 500, media_type="application/json")
+    return Response(encode({"error": SERVER_FAULT}), 500, media_type="application/json")
 
 
-def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> Starlette:
+def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: False) -> FrontDoor:
     """The API on database `db`; `now` is `serve --now` (None: the wall clock);
-    `stopping` says when the server drains, so long polls answer at once."""
+    `stopping` says when the server drains, so long polls answer at once.
+    The writes go through the front door to their `raw.Write` straight away;
+    Starlette routes the rest (and the writes, should a path not match)."""
     from .page import login, logout, page
 
     state = Api(db, now, stopping)
@@ -217,11 +197,19 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
                 state.executor.shutdown(wait=True)
                 state.backend.close()
 
+    writes = [
+        ("POST", "/v1/leads", Write(state, add_work)),
+        ("PATCH", "/v1/leads/{lead_id}", Write(state, change_work)),
+        ("POST", "/v1/leads/{lead_id}/advance", Write(state, advance_work)),
+        ("POST", "/v1/leads/{lead_id}/attempts", Write(state, attempt_work)),
+        ("POST", "/v1/intake/{name}", Write(state, intake_work)),
+    ]
+    add, change, fire, attempt, intake = (write for _, _, write in writes)
     routes = [
-        Route("/v1/leads", leads, methods=["GET", "POST"]),
-        Route("/v1/leads/{lead_id}", lead, methods=["GET", "PATCH"]),
-        Route("/v1/leads/{lead_id}/advance", advance, methods=["POST"]),
-        Route("/v1/leads/{lead_id}/attempts", attempts, methods=["POST"]),
+        Route("/v1/leads", ByMethod(GET=request_response(leads), POST=add), methods=["GET", "POST"]),
+        Route("/v1/leads/{lead_id}", ByMethod(GET=request_response(lead), PATCH=change), methods=["GET", "PATCH"]),
+        Route("/v1/leads/{lead_id}/advance", fire, methods=["POST"]),
+        Route("/v1/leads/{lead_id}/attempts", attempt, methods=["POST"]),
         Route("/v1/intake/{name}", intake, methods=["POST"]),
         Route("/v1/events", events, methods=["GET"]),
         Route("/v1/openapi.json", openapi, methods=["GET"]),
@@ -231,4 +219,4 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found, Exception: server_error})
     app.state.api = state
-    return app
+    return FrontDoor(app, writes)

@@ -4,10 +4,10 @@ Every request's database work runs here, in its own transaction: who the
 token is, the Workspace (the policy in force, the clock, the token's actor),
 the engine call, and for a POST with an Idempotency-Key the earlier answer or
 the keeping of this one, in the same transaction as the change. SQLite takes
-one writer at a time anyway. A write runs on a thread of its own
-(`patiently`), where its commit waits for the disk, and for another
-program's lock if need be, while the event loop reads the next requests; a
-read runs in the event loop, which it never makes wait for a lock.
+one writer at a time anyway. Reads and writes run in the event loop, which
+they never make wait for a lock (busy_timeout 0); one that finds another
+program holding the database runs again on a thread of its own
+(`patiently`), where it waits for the lock as a command would.
 
 A refusal is an `Answer`-shaped reply too: the status `statuses.status_of`
 gives it and `{"error": SENTENCE}`, the sentence the CLI prints.
@@ -42,6 +42,9 @@ class RequestStore(PinnedStore):
     its events and the kept answer commit together."""
 
     _held = False
+    # One line a request would be most of what `serve` logs, and its cost a
+    # tenth of a request's; an operator who wants it sets BATON_LOG=debug.
+    commit_log_level = "debug"
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -82,7 +85,7 @@ def refusal(error: BatonError) -> Reply:
 
 
 class Backend:
-    """The API's database connection: reads use it in the event loop, writes on its thread."""
+    """The API's database connection: used in the event loop, and on its thread when another program holds the lock."""
 
     def __init__(self, db: str, now: str | None):
         self.db, self.now = db, now
