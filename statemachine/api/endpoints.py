@@ -27,6 +27,7 @@ class Answer(NamedTuple):
 
 
 MAX_EVENTS = 1000  # events one GET /v1/events gives at most; follow with after=
+LARGEST_NUMBER = 2**63 - 1  # the largest whole number SQLite and PostgreSQL's bigint hold
 
 
 def written(ws: Workspace, recorder: Recorder, status: int = 200) -> Answer:
@@ -136,6 +137,8 @@ def whole_number(query: Mapping[str, str], name: str, default: int, most: int | 
     value = query.get(name)
     if value is None:
         return default
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also takes '²' and '١', which int() refuses or reads.
+    if not (value.isascii() and value.isdigit()):
         raise BadArgument(f"?{name}={value} is not a whole number; write it like ?{name}=0")
-    return min(int(value), most) if most is not None else int(value)
+    # Beyond the largest number the database holds (a seq never gets there) means the same as it.
+    return min(int(value), most if most is not None else LARGEST_NUMBER)

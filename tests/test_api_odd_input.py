@@ -1,0 +1,52 @@
+"""Odd input a new user met while trying the HTTP API and `serve --http`:
+each is one plain sentence with the status (or exit code) SPEC gives it,
+never a 500 or a traceback, and nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Baton, add_ready_lead, query
+
+pytestmark = [pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
+              pytest.mark.both_stores]
+
+
+@pytest.fixture
+def client(db: Path) -> Iterator[Any]:
+    from starlette.testclient import TestClient
+
+    from statemachine.api.app import build_app
+
+    with TestClient(build_app(str(db), "2026-11-23T09:00:00")) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def jane(baton: Baton, db: Path) -> dict[str, str]:
+    made = baton("token", "create", "jane", actor="sam")
+    assert made.exit_code == 0, made.stderr
+    return {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+
+
+def event_count(db: Path) -> int:
+    return int(query(db, "SELECT count(*) FROM events")[0][0])
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "-1", "1.5"])  # superscript two, Arabic-Indic one
+def test_a_query_number_that_is_not_ascii_digits_is_a_422(client: Any, jane: dict[str, str], value: str) -> None:
+    for name in ("after", "limit", "wait"):
+        answer = client.get("/v1/events", params={name: value}, headers=jane)
+        assert answer.status_code == 422, answer.text
+        assert answer.json() == {"error": f"?{name}={value} is not a whole number; write it like ?{name}=0"}
+
+
+def test_an_after_beyond_any_seq_is_an_empty_list_not_a_fault(client: Any, jane: dict[str, str],
+                                                              baton: Baton) -> None:
+    add_ready_lead(baton, "L-1")
+    for after in ("9223372036854775807", "9223372036854775808", "9" * 40):
+        answer = client.get(f"/v1/events?after={after}", headers=jane)
+        assert (answer.status_code, answer.json()) == (200, []), answer.text
