@@ -360,7 +360,8 @@ def describe(ws: Workspace, row: Row) -> dict[str, Any]:
         "attempts": row["attempts"],
         "state_since": row["state_since"],
         "created_at": row["created_at"],
-        "fields": row["fields"],
+        # a field this command just cleared is None in its row; no value is absent
+        "fields": {name: value for name, value in row["fields"].items() if value is not None},
         "checklists": {
             name: machine.missing_items(lead, (name,), env).get(name, []) for name in ws.policy.checklists
         },

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Baton, add_ready_lead, query
+from conftest import Baton, add_ready_lead, as_json, query
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
               pytest.mark.both_stores]
@@ -50,3 +50,19 @@ def test_an_after_beyond_any_seq_is_an_empty_list_not_a_fault(client: Any, jane:
     for after in ("9223372036854775807", "9223372036854775808", "9" * 40):
         answer = client.get(f"/v1/events?after={after}", headers=jane)
         assert (answer.status_code, answer.json()) == (200, []), answer.text
+
+
+def test_a_field_cleared_by_patch_is_absent_from_the_answer(client: Any, jane: dict[str, str], baton: Baton,
+                                                            db: Path) -> None:
+    add_ready_lead(baton, "L-1")  # with a score
+    answer = client.patch("/v1/leads/L-1", json={"fields": {"score": None}}, headers=jane)
+    assert answer.status_code == 200, answer.text
+    assert "score" not in answer.json()["fields"]
+    assert answer.json()["fields"] == client.get("/v1/leads/L-1", headers=jane).json()["fields"]
+
+
+def test_a_field_cleared_by_lead_set_is_absent_from_its_json(baton: Baton, db: Path) -> None:
+    add_ready_lead(baton, "L-1")  # with a score
+    shown = as_json(baton("lead", "set", "L-1", "score=", "--json"))
+    assert "score" not in shown["fields"]
+    assert shown["fields"] == as_json(baton("lead", "show", "L-1", "--json"))["fields"]
