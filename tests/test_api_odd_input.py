@@ -4,12 +4,14 @@ never a 500 or a traceback, and nothing written."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Baton, add_ready_lead, as_json, query
+from conftest import Baton, add_ready_lead, as_json, query, to_sql
+from test_notify import free_port
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
               pytest.mark.both_stores]
@@ -66,3 +68,29 @@ def test_a_field_cleared_by_lead_set_is_absent_from_its_json(baton: Baton, db: P
     shown = as_json(baton("lead", "set", "L-1", "score=", "--json"))
     assert "score" not in shown["fields"]
     assert shown["fields"] == as_json(baton("lead", "show", "L-1", "--json"))["fields"]
+
+
+def test_serve_on_a_port_in_use_says_so_and_sweeps_nothing(baton: Baton, db: Path) -> None:
+    to_sql(baton, "L-1")  # its acknowledge clock is long due a month later: a sweep round would breach it
+    before = event_count(db)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = baton("serve", "--http", f"127.0.0.1:{port}", now="2026-12-23T09:00:00", actor=None)
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: could not serve on 127.0.0.1:{port}: port {port} is already in use by "
+                             "another program there; pick another --http HOST:PORT, like 127.0.0.1:8080\n")
+    assert event_count(db) == before
+
+
+@pytest.mark.parametrize(("host", "why"), [
+    ("192.0.2.1", "192.0.2.1 is not an address of this machine; pick another --http HOST:PORT, like 127.0.0.1:8080"),
+    ("no-such-host.invalid", "'no-such-host.invalid' is not an address of this machine nor a name it can look up; "
+                             "write an address like 127.0.0.1 (loopback) or 0.0.0.0"),
+])
+def test_serve_on_an_address_not_this_machines_says_so(baton: Baton, db: Path, host: str, why: str) -> None:
+    port = free_port()
+    result = baton("serve", "--http", f"{host}:{port}", actor=None)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: could not serve on {host}:{port}: {why}\n"

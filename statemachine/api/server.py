@@ -8,11 +8,13 @@ loop stops between transactions, and the process exits 0.
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 from typing import TextIO
 
 from ..dburl import masked
-from ..errors import BadUsage
+from ..errors import BadArgument, BadUsage
 from ..oplog import log
 from ..service import StopFlag, serve, stop_on_signals
 from ..workspace import PinnedStore
@@ -32,6 +34,30 @@ def parse_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the API serves on, bound here, before anything starts: a
+    taken port or a foreign address is refused in one sentence (exit 1),
+    before the sweep loop has run a round and so written anything."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError):
+        raise BadArgument(f"could not serve on {host}:{port}: {host!r} is not an address of this machine nor a "
+                          "name it can look up; write an address like 127.0.0.1 (loopback) or 0.0.0.0") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        why = {errno.EADDRINUSE: f"port {port} is already in use by another program there",
+               errno.EADDRNOTAVAIL: f"{host} is not an address of this machine",
+               errno.EACCES: f"port {port} needs administrator rights (ports below 1024 do)"}
+        raise BadArgument(f"could not serve on {host}:{port}: {why.get(error.errno or 0, error.strerror)}; "
+                          "pick another --http HOST:PORT, like 127.0.0.1:8080") from None
+    return sock
+
+
 def run_http(db: str, address: str, every: float, now: str | None, stdout: TextIO) -> None:
     """Serve the API on `address` and sweep and send every `every` seconds, until stopped."""
     import uvicorn
@@ -39,6 +65,7 @@ def run_http(db: str, address: str, every: float, now: str | None, stdout: TextI
     from .app import build_app
 
     host, port = parse_address(address)
+    sock = listening_socket(host, port)
     server: uvicorn.Server | None = None
     app = build_app(db, now, stopping=lambda: server is not None and server.should_exit)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
@@ -53,18 +80,17 @@ def run_http(db: str, address: str, every: float, now: str | None, stdout: TextI
         loop.start()
         log("info", "serving http", db=masked(db), host=host, port=port)
         try:
-            server.run()
+            server.run(sockets=[sock])
         except SystemExit:
             if server.started:
                 raise
-            # uvicorn could not bind (it has logged why): said below in Baton's words
+            # uvicorn could not start (it has logged why): said below in Baton's words
         finally:
             loop_stop.signal = signalled.signal or "stopped"
             loop.join()
             store.close()
+            sock.close()
     log("info", "stopped http", db=masked(db), signal=signalled.signal)
     if not server.started:
-        from ..errors import BadArgument
-
         raise BadArgument(f"could not serve on {host}:{port}: the address is taken or not this machine's; "
                           "pick another --http HOST:PORT")
