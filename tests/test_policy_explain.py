@@ -215,12 +215,23 @@ def test_api_and_intake_say_who_makes_tokens_and_how_a_post_is_read(baton: Baton
     ]
     assert lines(baton("policy", "explain", "intake", "--file", str(policy))) == [
         "intake:",
-        "  `POST /v1/intake/web_form` reads a posted lead: E-mail fills email; a post with any other key is refused.",
+        "  `POST /v1/intake/web_form` reads a posted lead: E-mail fills email, submit is left out, a key named as a "
+        "field (in any case) fills that field; a post with any other key is refused.",
     ]
     [intake] = json_lines(baton("policy", "explain", "intake", "--file", str(policy), "--json"))
     assert intake["value"] == {"web_form": {"map": {"E-mail": "email", "submit": ""}, "null": [], "extra": "error"}}
     assert lines(baton("policy", "explain", "intake", "--file", str(DEFAULT_POLICY)))[1] == (
         "  No intakes: other tools post leads with Baton's own field names (`POST /v1/leads`).")
+
+
+def test_intake_explained_names_what_a_post_fills_beyond_its_map(baton: Baton, tmp_path: Path) -> None:
+    # a key named as a field fills it, and the `null` tokens mean no value, as
+    # `intake_lead` reads a post: the explanation said only "other keys are left out"
+    policy = edited(tmp_path, "erasure:\n", "intake:\n  web_form:\n    map: {E-mail: email}\n"
+                    "    null: [N/A, \"-\"]\nerasure:\n")
+    assert lines(baton("policy", "explain", "intake", "--file", str(policy)))[1] == (
+        "  `POST /v1/intake/web_form` reads a posted lead: E-mail fills email, a key named as a field (in any case) "
+        'fills that field; "N/A", "-" mean no value; any other key is left out.')
 
 
 def test_a_name_that_is_both_a_trigger_and_a_state_is_explained_as_both(baton: Baton, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def api_changes(old: Policy, new: Policy) -> Iterator[Change]:
             yield Change("intake", name, "extra", CHANGED, before.extra, after.extra)
 
 
-def _fills(target: str) -> str:
+def fills(target: str) -> str:
     return "is left out" if target == "" else "gives the lead id" if target == "id" else f"fills {target}"
 
 
@@ -53,10 +53,10 @@ def api_sentence(change: Change) -> str:
     if change.attribute == "map":
         [key] = (new or old).keys()
         if change.change == ADDED:
-            return f"{name}: posted key '{key}' now {_fills(new[key])}"
+            return f"{name}: posted key '{key}' now {fills(new[key])}"
         if change.change == REMOVED:
             return f"{name}: posted key '{key}' is no longer mapped (it was {old[key] or 'left out'})"
-        return f"{name}: posted key '{key}' now {_fills(new[key])} (it {_fills(old[key])} before)"
+        return f"{name}: posted key '{key}' now {fills(new[key])} (it {fills(old[key])} before)"
     if change.attribute == "null":
         if change.change == ADDED:
             return f'{name}: a posted "{new}" now means no value'
@@ -67,7 +67,7 @@ def api_sentence(change: Change) -> str:
 
 def intake_summary(intake: dict[str, Any]) -> str:
     """An intake added or removed, in a few words."""
-    parts = [f"'{key}' {_fills(target)}" for key, target in intake["map"].items()] or ["keys fill fields of their name"]
+    parts = [f"'{key}' {fills(target)}" for key, target in intake["map"].items()] or ["keys fill fields of their name"]
     if intake["null"]:
         parts.append("no value: " + ", ".join(f'"{token}"' for token in intake["null"]))
     parts.append(f"other keys {EXTRA_WORDS[intake['extra']]}")

@@ -93,11 +93,15 @@ def _intake(policy: Policy) -> SettingExplained:
     if not policy.intake:
         return SettingExplained("intake", {}, ("No intakes: other tools post leads with Baton's own field names "
                                                "(`POST /v1/leads`).",))
+    from .diff_api import fills
+
     says = []
     for name, intake in policy.intake.items():
-        filled = ", ".join(f"{key} fills {field}" for key, field in intake.mapping.items() if field) or "nothing mapped"
-        extra = "other keys are left out" if intake.extra == "ignore" else "a post with any other key is refused"
-        says.append(f"`POST /v1/intake/{name}` reads a posted lead: {filled}; {extra}.")
+        mapped = "".join(f"{key} {fills(target)}, " for key, target in intake.mapping.items())
+        nulls = "; " + ", ".join(f'"{token}"' for token in intake.nulls) + " mean no value" if intake.nulls else ""
+        extra = "any other key is left out" if intake.extra == "ignore" else "a post with any other key is refused"
+        says.append(f"`POST /v1/intake/{name}` reads a posted lead: {mapped}a key named as a field (in any case) "
+                    f"fills that field{nulls}; {extra}.")
     value = {name: {"map": dict(i.mapping), "null": list(i.nulls), "extra": i.extra} for name, i in policy.intake.items()}
     return SettingExplained("intake", value, tuple(says))
 
