@@ -94,3 +94,10 @@ def test_serve_on_an_address_not_this_machines_says_so(baton: Baton, db: Path, h
     result = baton("serve", "--http", f"{host}:{port}", actor=None)
     assert result.exit_code == 1
     assert result.stderr == f"Error: could not serve on {host}:{port}: {why}\n"
+
+
+def test_token_list_by_someone_not_an_api_admin_says_list(baton: Baton, db: Path) -> None:
+    result = baton("token", "list", actor="jane")
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: jane may not list API tokens: only sales_manager (sam) may, "
+                             "as the policy's `api: {admins: [...]}` says\n")

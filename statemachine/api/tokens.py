@@ -33,14 +33,15 @@ def api_admins(policy: Policy) -> tuple[str, ...]:
     return policy.api_admins
 
 
-def may_manage_tokens(ws: Workspace) -> None:
-    """Refuse, before anything is written, an actor who is not an API admin."""
+def may_manage_tokens(ws: Workspace, doing: str = "make or revoke") -> None:
+    """Refuse, before anything is written, an actor who is not an API admin
+    (`doing`: what they asked, in the sentence)."""
     require_member(ws)
     roles = api_admins(ws.policy)
     if not any(ws.actor in ws.policy.actors_of(role) for role in roles):
         people = ", ".join(dict.fromkeys(a for role in roles for a in ws.policy.actors_of(role))) or "nobody yet"
         raise NotAllowedHere(
-            f"{ws.actor} may not make or revoke API tokens: only {' or '.join(roles)} ({people}) may, "
+            f"{ws.actor} may not {doing} API tokens: only {' or '.join(roles)} ({people}) may, "
             "as the policy's `api: {admins: [...]}` says"
         )
 
@@ -84,7 +85,7 @@ def revoke_tokens(ws: Workspace, actor: str) -> int:
 def token_list(ws: Workspace) -> list[dict[str, Any]]:
     """Every token ever made, oldest first, without its hash: who, made when
     and by whom, revoked when and by whom."""
-    may_manage_tokens(ws)
+    may_manage_tokens(ws, "list")
     ensure_api_tables(ws.store)
     rows = ws.store.db.execute(
         "SELECT actor, created_at, created_by, revoked_at, revoked_by FROM api_tokens ORDER BY created_at, actor"
