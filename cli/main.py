@@ -185,3 +185,7 @@ def _take_json_after(command: click.Command) -> None:
 
 def main() -> None:
     cli(prog_name="baton")
+
+
+if __name__ == "__main__":  # `python -m cli.main ...`, as a checkout without the console script runs it
+    main()
