@@ -137,7 +137,7 @@ def whole_number(query: Mapping[str, str], name: str, default: int, most: int | 
     value = query.get(name)
     if value is None:
         return default
-    # ASCII digits only: str.isdigit() also takes '²' and '١', which int() refuses or reads.
+    # ASCII digits only: str.isdigit() also takes a superscript two or an Arabic-Indic one.
     if not (value.isascii() and value.isdigit()):
         raise BadArgument(f"?{name}={value} is not a whole number; write it like ?{name}=0")
     # Beyond the largest number the database holds (a seq never gets there) means the same as it.
