@@ -23,9 +23,11 @@ HTTP and in process take turns for --rounds rounds, each on leads of its own.
 Targets (issue 15): HTTP at least 0.5x the in-process rate (the HTTP layer
 costs at most as much as the engine), and at least 20x the command's. The
 CPU time the server spends a request (from /proc) beside the CPU time an
-in-process advance takes shows the same less at the mercy of other load.
+in-process advance takes shows the same less at the mercy of other load;
+the clients' own CPU a request is printed too, since they share the
+machine's CPUs with the server.
 
-    .venv/bin/python benchmarks/http_rate.py [--leads 1000] [--rounds 3] [--commands 20]
+    .venv/bin/python benchmarks/http_rate.py [--leads 1000] [--rounds 3] [--commands 20] [--client threads]
 """
 
 from __future__ import annotations
