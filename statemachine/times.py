@@ -7,14 +7,17 @@ so they sort as text and read the same everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from .errors import BadUsage
 
 UTC = dt.UTC
 
 
+@functools.lru_cache(maxsize=256)
 def parse_time(text: str, zone: str, what: str = "--now") -> dt.datetime:
-    """An ISO 8601 date or time; naive times are in the policy's zone."""
+    """An ISO 8601 date or time; naive times are in the policy's zone.
+    Kept per text and zone: the API's server reads its --now at every request."""
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -78,12 +78,15 @@ class PinnedStore(Store):
 
 
 class Workspace:
-    def __init__(self, store: Store, actor: str, now: str | dt.datetime | None = None, *, write: bool = False):
+    def __init__(self, store: Store, actor: str, now: str | dt.datetime | None = None, *, write: bool = False,
+                 policy: tuple[Policy, str] | None = None):
         """`now` as text is the command's --now; with `write`, the command
-        changes the database, so that time is judged (`clock.write_clock`)."""
+        changes the database, so that time is judged (`clock.write_clock`).
+        `policy` is `compiled_policy(store)` when the caller knows it still is
+        (the API's server, which keeps it while no other program commits)."""
         self.store = store
         self.actor = actor
-        self.policy, self.policy_hash = compiled_policy(store)
+        self.policy, self.policy_hash = policy or compiled_policy(store)
         if isinstance(store, PinnedStore):
             store.pinned_version = self.policy.version
         if isinstance(now, str):

@@ -22,9 +22,10 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from ..errors import BatonError, DatabaseBusy
+from ..policy.model import Policy
 from ..schema import ensure_api_tables
 from ..store import Store, busy_timeout_ms
-from ..workspace import PinnedStore, Workspace
+from ..workspace import PinnedStore, Workspace, compiled_policy
 from .endpoints import Answer
 from .idempotency import check_key, earlier_answer, keep_answer, request_digest
 from .statuses import Unauthorized, status_of
@@ -34,6 +35,7 @@ NO_TOKEN = ("this request has no token; send the header `Authorization: Bearer T
             "an API admin made with `baton token create ACTOR`")
 BAD_TOKEN = ("this token is not valid: it is unknown or was revoked; ask an API admin for a new one "
              "(`baton token create ACTOR`)")
+MAX_KEPT_TOKENS = 1000  # actors kept between requests; past that the memo starts again
 
 
 class RequestStore(PinnedStore):
@@ -90,6 +92,11 @@ class Backend:
     def __init__(self, db: str, now: str | None):
         self.db, self.now = db, now
         self._store: RequestStore | None = None
+        # Kept between requests while no other program commits (`_fresh`):
+        # the live tokens' actors met so far, and the policy in force.
+        self._seen = -1  # PRAGMA data_version when they were last known true
+        self._actors: dict[str, str] = {}
+        self._policy: tuple[Policy, str] | None = None
 
     def open(self) -> None:
         store = RequestStore.open(self.db, write=True)
@@ -121,10 +128,36 @@ class Backend:
     def actor(self, token: str | None) -> str:
         if not token:
             raise Unauthorized(NO_TOKEN)
-        actor = token_actor(self.store, token)
+        actor = self._actors.get(token)
         if actor is None:
-            raise Unauthorized(BAD_TOKEN)
+            actor = token_actor(self.store, token)
+            if actor is None:
+                raise Unauthorized(BAD_TOKEN)
+            if len(self._actors) >= MAX_KEPT_TOKENS:
+                self._actors.clear()
+            self._actors[token] = actor
         return actor
+
+    def workspace(self, actor: str, *, write: bool = False) -> Workspace:
+        if self._policy is None:
+            self._policy = compiled_policy(self.store)
+        return Workspace(self.store, actor, self.now, write=write, policy=self._policy)
+
+    def _fresh(self) -> None:
+        """Forget the kept actors and policy if another program committed
+        anything since they were known (a token revoked, a policy applied):
+        SQLite's data_version changes with every other connection's commit.
+        This server's own requests revoke no token and apply no policy.
+        PostgreSQL has no such counter: there nothing is kept."""
+        if not isinstance(self.store.db, sqlite3.Connection):
+            self._actors.clear()
+            self._policy = None
+            return
+        seen = self.store.db.execute("PRAGMA data_version").fetchone()[0]
+        if seen != self._seen:
+            self._seen = seen
+            self._actors.clear()
+            self._policy = None
 
     def who(self, request: Request) -> Reply:
         """The token's actor as a reply (for the page, which renders elsewhere)."""
@@ -133,7 +166,7 @@ class Backend:
     def read(self, request: Request, work: Callable[[Workspace], Answer]) -> Reply:
         """A GET: `work` on one snapshot of the database."""
         def run() -> Reply:
-            ws = Workspace(self.store, self.actor(request.token), self.now)
+            ws = self.workspace(self.actor(request.token))
             with self.store.snapshot():
                 answer = work(ws)
             return Reply(answer.status, encode(answer.value), answer.value)
@@ -145,7 +178,7 @@ class Backend:
         with an Idempotency-Key, the earlier answer or this one kept with it."""
         def run() -> Reply:
             actor = self.actor(request.token)
-            ws = Workspace(self.store, actor, self.now, write=True)
+            ws = self.workspace(actor, write=True)
             if request.key is None:
                 answer = work(ws, request.body)
                 return Reply(answer.status, encode(answer.value), answer.value)
@@ -165,6 +198,7 @@ class Backend:
 
     def _answering(self, run: Callable[[], Reply]) -> Reply:
         try:
+            self._fresh()
             return run()
         except BatonError as error:
             return refusal(error)
