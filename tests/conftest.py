@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
 MONDAY_9AM = "2026-11-23T09:00"
 
+# the HTTP API tests' fixtures, `client` and `jane`, for every API test module
+pytest_plugins = ["api_fixtures"]
+
 # A lead that passes the default handover checklist and score.
 READY = [
     "email=ana@northwind.example", "source=webinar", "persona=manager",

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_fixtures import auth, token_for
 from conftest import Baton, add_ready_lead, query, sign_off
-from test_api_routes import auth, client, event_count, refused, token_for
+from test_api_routes import event_count, refused
 from test_policy_apply import variant
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
               pytest.mark.both_stores]
-__all__ = ["client"]  # the fixture, shared with test_api_routes
 
 
 def test_a_token_revoked_while_the_server_writes_with_it_is_refused_at_its_next_write(

@@ -5,37 +5,16 @@ never a 500 or a traceback, and nothing written."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Baton, add_ready_lead, as_json, query, to_sql
+from conftest import Baton, add_ready_lead, as_json, to_sql
+from test_api_routes import event_count
 from test_notify import free_port
 
 pytestmark = [pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
               pytest.mark.both_stores]
-
-
-@pytest.fixture
-def client(db: Path) -> Iterator[Any]:
-    from starlette.testclient import TestClient
-
-    from statemachine.api.app import build_app
-
-    with TestClient(build_app(str(db), "2026-11-23T09:00:00")) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def jane(baton: Baton, db: Path) -> dict[str, str]:
-    made = baton("token", "create", "jane", actor="sam")
-    assert made.exit_code == 0, made.stderr
-    return {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
-
-
-def event_count(db: Path) -> int:
-    return int(query(db, "SELECT count(*) FROM events")[0][0])
 
 
 @pytest.mark.parametrize("value", ["\u00b2", "\u0661", "-1", "1.5"])  # superscript two, Arabic-Indic one
@@ -101,3 +80,16 @@ def test_token_list_by_someone_not_an_api_admin_says_list(baton: Baton, db: Path
     assert result.exit_code == 1
     assert result.stderr == ("Error: jane may not list API tokens: only sales_manager (sam) may, "
                              "as the policy's `api: {admins: [...]}` says\n")
+
+
+def test_a_lead_id_with_a_slash_is_reached_written_as_is_or_encoded(client: Any, jane: dict[str, str],
+                                                                  baton: Baton) -> None:
+    # `lead import` and `lead add --id` take ids such as a CRM's `ACME/7`
+    add_ready_lead(baton, "ACME/7")
+    for path in ("/v1/leads/ACME/7", "/v1/leads/ACME%2F7"):
+        answer = client.get(path, headers=jane)
+        assert (answer.status_code, answer.json()["id"]) == (200, "ACME/7"), answer.text
+    moved = client.post("/v1/leads/ACME%2F7/advance", json={"trigger": "hand_over"}, headers=jane)
+    assert (moved.status_code, moved.json()["id"], moved.json()["state"]) == (200, "ACME/7", "SAL"), moved.text
+    # a lead's own sub-paths keep their meaning: PATCH is not one of advance's methods
+    assert client.patch("/v1/leads/L-9/advance", json={"fields": {}}, headers=jane).status_code == 405

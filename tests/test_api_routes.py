@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_fixtures import auth, token_for
 from conftest import BANT, MONDAY_9AM, READY, Baton, add_ready_lead, as_json, change, json_lines, query
 
 from statemachine.limits import MAX_REQUEST_BYTES
@@ -20,33 +21,8 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.t
               pytest.mark.both_stores]
 
 
-def token_for(baton: Baton, actor: str) -> str:
-    result = baton("token", "create", actor, actor="sam")
-    assert result.exit_code == 0, result.stderr
-    return str(result.stdout.strip().splitlines()[-1])
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def fields_of(pairs: list[str]) -> dict[str, Any]:
     return dict(pair.split("=", 1) for pair in pairs)
-
-
-@pytest.fixture
-def client(db: Path) -> Iterator[Any]:
-    from starlette.testclient import TestClient
-
-    from statemachine.api.app import build_app
-
-    with TestClient(build_app(str(db), MONDAY_9AM)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def jane(baton: Baton, db: Path) -> dict[str, str]:
-    return auth(token_for(baton, "jane"))
 
 
 def event_count(db: Path) -> int:

@@ -41,7 +41,7 @@ class ApiServer:
     def __init__(self, db: Path | str, log: Path, env: dict[str, str] | None = None):
         self.port = free_port()
         self.log = log
-        self._stderr = open(log, "w")  # noqa: SIM115 (closed in finish)
+        self._stderr = open(log, "w")
         environment = {**os.environ, "BATON_DB": str(db), **(env or {})}
         for name in ("BATON_NOW", "BATON_ACTOR"):
             environment.pop(name, None)

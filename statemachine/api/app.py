@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
@@ -25,8 +26,28 @@ from starlette.routing import Route, request_response
 from ..errors import BatonError
 from . import endpoints
 from .backend import Backend, Reply, Request, encode, refusal
-from .raw import SERVER_FAULT, ByMethod, ClientGone, FrontDoor, Work, Write, bearer_token, receive_body, reply_headers
+from .raw import (
+    LEAD_ID,
+    SERVER_FAULT,
+    ByMethod,
+    ClientGone,
+    FrontDoor,
+    Work,
+    Write,
+    bearer_token,
+    receive_body,
+    reply_headers,
+)
 from .statuses import NotFound
+
+
+class LeadIdConvertor(StringConvertor):
+    """`{lead_id:lead}`: a lead id, slashes and all (see raw.LEAD_ID)."""
+
+    regex = LEAD_ID
+
+
+register_url_convertor("lead", LeadIdConvertor())
 
 MAX_WAIT_SECONDS = 60.0  # the longest long poll of GET /v1/events
 POLL_SECONDS = 0.25  # how often a long poll looks for events other programs wrote
@@ -199,17 +220,17 @@ def build_app(db: str, now: str | None, stopping: Callable[[], bool] = lambda: F
 
     writes = [
         ("POST", "/v1/leads", Write(state, add_work)),
-        ("PATCH", "/v1/leads/{lead_id}", Write(state, change_work)),
-        ("POST", "/v1/leads/{lead_id}/advance", Write(state, advance_work)),
-        ("POST", "/v1/leads/{lead_id}/attempts", Write(state, attempt_work)),
+        ("PATCH", "/v1/leads/{lead_id:lead}", Write(state, change_work)),
+        ("POST", "/v1/leads/{lead_id:lead}/advance", Write(state, advance_work)),
+        ("POST", "/v1/leads/{lead_id:lead}/attempts", Write(state, attempt_work)),
         ("POST", "/v1/intake/{name}", Write(state, intake_work)),
     ]
     add, change, fire, attempt, intake = (write for _, _, write in writes)
     routes = [
         Route("/v1/leads", ByMethod(GET=request_response(leads), POST=add), methods=["GET", "POST"]),
-        Route("/v1/leads/{lead_id}", ByMethod(GET=request_response(lead), PATCH=change), methods=["GET", "PATCH"]),
-        Route("/v1/leads/{lead_id}/advance", fire, methods=["POST"]),
-        Route("/v1/leads/{lead_id}/attempts", attempt, methods=["POST"]),
+        Route("/v1/leads/{lead_id:lead}", ByMethod(GET=request_response(lead), PATCH=change), methods=["GET", "PATCH"]),
+        Route("/v1/leads/{lead_id:lead}/advance", fire, methods=["POST"]),
+        Route("/v1/leads/{lead_id:lead}/attempts", attempt, methods=["POST"]),
         Route("/v1/intake/{name}", intake, methods=["POST"]),
         Route("/v1/events", events, methods=["GET"]),
         Route("/v1/openapi.json", openapi, methods=["GET"]),

@@ -142,9 +142,17 @@ class FrontDoor:
         await self.app(scope, receive, send)
 
 
+# A lead id may hold a slash (`lead import` takes `ACME/7`; a client writes it
+# `ACME%2F7` or as is), so `{lead_id:lead}` takes any text but one ending in a
+# lead's own sub-path, which `/v1/leads/{lead_id:lead}/advance` and `/attempts` keep.
+LEAD_ID = r".+(?<!/advance)(?<!/attempts)"
+
+
 def _pattern(path: str) -> str:
-    """A Starlette route path ("/v1/leads/{lead_id}") as the regex its `{name}` (a str convertor) matches."""
-    return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
+    """A Starlette route path ("/v1/leads/{lead_id:lead}") as the regex its
+    `{name}` (a str convertor: no slash) or `{name:lead}` (LEAD_ID) matches."""
+    plain = re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+    return re.sub(r"\{(\w+)(:lead)?\}", lambda m: f"(?P<{m[1]}>{LEAD_ID if m[2] else '[^/]+'})", plain)
 
 
 class ByMethod:
