@@ -11,7 +11,6 @@ import email
 import email.policy
 import json
 import socket
-import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,8 +20,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import Result
-from conftest import DEFAULT_POLICY, Baton, json_lines, to_sql, without_assigned_notices
+from conftest import DEFAULT_POLICY, Baton, json_lines, query_dicts, to_sql, without_assigned_notices
 from test_policy_check import MINIMAL, problems
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 FRIDAY_3PM = "2026-11-27T15:00"
 SWEEP_AT = "2026-11-30T11:00"
@@ -126,10 +127,7 @@ def send(baton: Baton, now: str | dt.datetime = SWEEP_AT, *options: str) -> Resu
 
 
 def outbox(db: Path) -> list[dict[str, Any]]:
-    connection = sqlite3.connect(db)
-    connection.row_factory = sqlite3.Row
-    rows = [dict(row) for row in connection.execute("SELECT * FROM outbox ORDER BY id")]
-    connection.close()
+    rows = query_dicts(db, "SELECT * FROM outbox ORDER BY id")
     for row in rows:
         row["delivered"] = json.loads(row["delivered"])
     return rows
@@ -330,14 +328,24 @@ def test_with_no_address_for_any_recipient_nothing_is_sent_and_the_row_is_done(
 
 
 # -- the file channel --------------------------------------------------------------------
+@pytest.fixture
+def notices_folder(db_path: Path, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where a relative `file:` lands: beside the SQLite file; on PostgreSQL
+    (no file to be beside) in the working folder, here the test's own."""
+    if store == "postgresql":
+        monkeypatch.chdir(tmp_path)
+        return tmp_path
+    return db_path.parent
+
+
 def test_file_channel_appends_json_lines_beside_the_database(
-        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+        baton: Baton, notices_folder: Path, tmp_path: Path) -> None:
     init_with_notify(baton, tmp_path, "file: notices.jsonl\n")
     breach(baton, "L-1")
     assert send(baton).exit_code == 0
     breach(baton, "L-2")
     assert send(baton).exit_code == 0
-    lines = (db_path.parent / "notices.jsonl").read_text().splitlines()
+    lines = (notices_folder / "notices.jsonl").read_text().splitlines()
     assert [json.loads(line)["lead"] for line in lines] == ["L-1", "L-2"]
     assert json.loads(lines[0])["text"] == TEXT
 
@@ -354,7 +362,7 @@ def test_file_dash_writes_notifications_to_stdout_and_the_report_to_stderr(
 
 
 def test_a_file_that_cannot_be_written_keeps_the_row_pending(
-        baton: Baton, db_path: Path, tmp_path: Path) -> None:
+        baton: Baton, db_path: Path, notices_folder: Path, tmp_path: Path) -> None:
     init_with_notify(baton, tmp_path, "file: missing-folder/notices.jsonl\n")
     breach(baton)
     assert send(baton).exit_code == 1
