@@ -202,6 +202,17 @@ def db_path(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
+def notices_folder(db_path: Path, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the notify `file:` channel writes a relative path: beside the
+    SQLite file; on PostgreSQL (no file to be beside) in the working folder,
+    made the test's own so a run leaves nothing in the checkout."""
+    if store == "postgresql":
+        monkeypatch.chdir(tmp_path)
+        return tmp_path
+    return db_path.parent
+
+
+@pytest.fixture
 def baton(db_path: Path) -> Baton:
     """Run `baton --db DB [--as ACTOR] [--now NOW] ARGS...` and return the result."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import email.message
 import importlib
 import json
-import sqlite3
 import sys
 from pathlib import Path
 from textwrap import dedent, indent
@@ -22,6 +21,7 @@ from conftest import (
     Baton,
     add_ready_lead,
     as_json,
+    change,
     to_sql,
     without_assigned_notices,
 )
@@ -29,6 +29,8 @@ from test_notify import LocalWebhook, MailRecorder, outbox
 from test_policy_check import position, problems
 
 from cli.main import cli
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 FRIDAY_3PM = "2026-11-27T15:00"
 SWEEP_AT = "2026-11-30T11:00"
@@ -159,7 +161,7 @@ def test_an_import_refused_for_a_bad_row_queues_nothing(baton: Baton, tmp_path: 
 
 # -- delivery -------------------------------------------------------------------------------
 def test_the_webhook_and_the_file_get_the_body_with_fields_and_due(
-        baton: Baton, tmp_path: Path, db_path: Path, webhook: LocalWebhook) -> None:
+        baton: Baton, tmp_path: Path, db_path: Path, notices_folder: Path, webhook: LocalWebhook) -> None:
     init(baton, tmp_path, DEFAULT_POLICY.read_text(), f"webhook: {webhook.url}\nfile: notices.jsonl\n")
     assert to_sql(baton, "L-7", *ANA).exit_code == 0
     result = baton("notify", "send", now="2026-11-23T09:01")
@@ -171,7 +173,7 @@ def test_the_webhook_and_the_file_get_the_body_with_fields_and_due(
         "fields": ANA_FIELDS,
     }
     assert webhook.accepted == [body]
-    assert [json.loads(line) for line in (tmp_path / "notices.jsonl").read_text().splitlines()] == [body]
+    assert [json.loads(line) for line in (notices_folder / "notices.jsonl").read_text().splitlines()] == [body]
     assert outbox(db_path)[0]["status"] == "sent"
 
 
@@ -215,9 +217,7 @@ def test_the_email_lists_the_fields_for_the_first_call(
 def test_a_database_made_before_assigned_notices_gains_the_fields_column(baton: Baton, db: Path) -> None:
     """An older database's outbox has no `fields` column: the first row that
     needs it adds it, and the rows already there deliver as before."""
-    connection = sqlite3.connect(db)
-    connection.execute("ALTER TABLE outbox DROP COLUMN fields")
-    connection.close()
+    change(db, "ALTER TABLE outbox DROP COLUMN fields")
     assert to_sql(baton, "L-7", *ANA).exit_code == 0
     assert json.loads(outbox(db)[0]["fields"]) == ANA_FIELDS
 
@@ -227,9 +227,7 @@ def test_send_reads_an_older_outbox_without_the_fields_column(
     init(baton, tmp_path, without_assigned_notices(DEFAULT_POLICY.read_text()), f"webhook: {webhook.url}\n")
     assert to_sql(baton, "L-1", now=FRIDAY_3PM).exit_code == 0
     assert baton("sla", "sweep", now=SWEEP_AT).exit_code == 0
-    connection = sqlite3.connect(db_path)
-    connection.execute("ALTER TABLE outbox DROP COLUMN fields")
-    connection.close()
+    change(db_path, "ALTER TABLE outbox DROP COLUMN fields")
     assert baton("notify", "send", now=SWEEP_AT).exit_code == 0
     assert [body["kind"] for body in webhook.accepted] == ["sla_breach"]
     assert "fields" not in webhook.accepted[0]

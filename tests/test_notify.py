@@ -328,16 +328,6 @@ def test_with_no_address_for_any_recipient_nothing_is_sent_and_the_row_is_done(
 
 
 # -- the file channel --------------------------------------------------------------------
-@pytest.fixture
-def notices_folder(db_path: Path, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where a relative `file:` lands: beside the SQLite file; on PostgreSQL
-    (no file to be beside) in the working folder, here the test's own."""
-    if store == "postgresql":
-        monkeypatch.chdir(tmp_path)
-        return tmp_path
-    return db_path.parent
-
-
 def test_file_channel_appends_json_lines_beside_the_database(
         baton: Baton, notices_folder: Path, tmp_path: Path) -> None:
     init_with_notify(baton, tmp_path, "file: notices.jsonl\n")
