@@ -1,6 +1,7 @@
 """`baton serve` as a real process: it sweeps the due clock, sends to a real
 local webhook, logs each round, stops on SIGTERM or Ctrl-C with exit 0, and
-keeps a second serve off the same database with an OS lock."""
+keeps a second serve off the same database with an OS lock (on PostgreSQL a
+session advisory lock)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import Baton, to_sql
-from test_concurrency import baton_executable
+from test_concurrency import all_start_together, baton_executable
 from test_notify import (
     FRIDAY_3PM,
     SWEEP_AT,
@@ -31,6 +31,8 @@ from statemachine.notify import send_due
 from statemachine.store import Store
 from statemachine.sweep import sweep
 from statemachine.workspace import Workspace
+
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
 
 WAIT_SECONDS = 15.0
 
@@ -145,13 +147,15 @@ def test_a_second_serve_on_the_same_database_is_refused_naming_the_first(
     assert first.stop() == 0
 
 
-def test_a_killed_serve_leaves_no_stale_lock(due_db: Path, tmp_path: Path, servers: list[Serve]) -> None:
+def test_a_killed_serve_leaves_no_stale_lock(
+        due_db: Path, store: str, tmp_path: Path, servers: list[Serve]) -> None:
     crashed = Serve(due_db, tmp_path / "crashed.log")
     servers.append(crashed)
     wait_for(lambda: crashed.logged("serving"), "the first serve to start")
     crashed.process.kill()
     crashed.finish()
-    assert Path(f"{due_db}.serve.lock").exists()
+    if store == "sqlite":  # the lock file stays; PostgreSQL's session lock went with the connection
+        assert Path(f"{due_db}.serve.lock").exists()
     again = Serve(due_db, tmp_path / "again.log")
     servers.append(again)
     wait_for(lambda: again.logged("cycle"), "the new serve's first round")
@@ -160,15 +164,10 @@ def test_a_killed_serve_leaves_no_stale_lock(due_db: Path, tmp_path: Path, serve
 
 def test_a_round_that_finds_the_database_locked_is_logged_and_the_next_one_goes_on(
         due_db: Path, tmp_path: Path, webhook: LocalWebhook, servers: list[Serve]) -> None:
-    blocker = sqlite3.connect(due_db, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    serve = Serve(due_db, tmp_path / "serve.log", env={"BATON_BUSY_TIMEOUT_MS": "100"})
-    servers.append(serve)
-    try:
+    with all_start_together(due_db):  # another program holds the write lock
+        serve = Serve(due_db, tmp_path / "serve.log", env={"BATON_BUSY_TIMEOUT_MS": "100"})
+        servers.append(serve)
         failed = wait_for(lambda: serve.logged("cycle failed"), "a round to meet the lock")
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert "is locked by another Baton command" in failed[0]["error"]
     wait_for(lambda: webhook.accepted, "the webhook to receive the breach")
     assert serve.stop() == 0
