@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from pathlib import Path
 
-from conftest import DEFAULT_POLICY, Baton, add_ready_lead
+import pytest
+from conftest import DEFAULT_POLICY, Baton, add_ready_lead, query
 
 from statemachine.service import StopFlag, run_cycle
 from statemachine.store import Store
 
+pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
+
 WITNESS = "\naudit:\n  witness: daily\n"
 NOTIFY = "\nnotify:\n  file: notices.jsonl\n  email:\n    server: localhost:25\n    from: baton@example.com\n" \
          "    to: {sam: sam@example.com, jane: jane@example.com}\n"
+
+
+@pytest.fixture(autouse=True)
+def _notices_in_the_tests_folder(notices_folder: Path) -> None:
+    """Every round here may send to NOTIFY's file: on PostgreSQL, into the test's folder."""
 
 
 def init(baton: Baton, tmp_path: Path, extra: str) -> None:
@@ -38,14 +45,6 @@ def round_at(db_path: Path, now: str) -> int | None:
     return cycle.witness
 
 
-def query(db_path: Path, sql: str) -> list[tuple[object, ...]]:
-    connection = sqlite3.connect(db_path)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
-
-
 def head(db_path: Path) -> tuple[int, str]:
     (seq, digest), = query(db_path, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
     return int(seq), str(digest)  # type: ignore[call-overload]
@@ -55,8 +54,11 @@ def witnesses(db_path: Path) -> list[tuple[object, ...]]:
     return query(db_path, "SELECT lead, recipients, text, status FROM outbox WHERE kind = 'witness' ORDER BY id")
 
 
-def sentence(seq: int, digest: str, day: str) -> str:
-    return (f"Baton's log head of baton.db on {day}: seq {seq}, hash {digest}; "
+def sentence(db_path: Path, seq: int, digest: str, day: str) -> str:
+    """The witness's sentence, naming the database as its keeper knows it:
+    the SQLite file's name, or the PostgreSQL URL."""
+    name = db_path.name if isinstance(db_path, Path) else str(db_path)
+    return (f"Baton's log head of {name} on {day}: seq {seq}, hash {digest}; "
             f"check it later with `baton audit verify --expect {seq}:{digest}`.")
 
 
@@ -67,7 +69,7 @@ def test_a_round_queues_the_head_once_a_day_in_the_policys_zone(baton: Baton, db
     events = query(db_path, "SELECT count(*) FROM events")
 
     assert round_at(db_path, "2026-11-23T10:00") == seq
-    assert witnesses(db_path) == [(None, '["sam", "jane"]', sentence(seq, digest, "2026-11-23"), "pending")]
+    assert witnesses(db_path) == [(None, '["sam", "jane"]', sentence(db_path, seq, digest, "2026-11-23"), "pending")]
     assert query(db_path, "SELECT count(*) FROM events") == events  # the witness writes no event
 
     # later that day, even after the log grew: nothing more
@@ -79,7 +81,7 @@ def test_a_round_queues_the_head_once_a_day_in_the_policys_zone(baton: Baton, db
     seq2, digest2 = head(db_path)
     assert round_at(db_path, "2026-11-24T00:01") == seq2
     assert [row[2] for row in witnesses(db_path)] == [
-        sentence(seq, digest, "2026-11-23"), sentence(seq2, digest2, "2026-11-24")]
+        sentence(db_path, seq, digest, "2026-11-23"), sentence(db_path, seq2, digest2, "2026-11-24")]
     assert round_at(db_path, "2026-11-24T09:00") is None
     assert len(witnesses(db_path)) == 2
 
@@ -93,7 +95,7 @@ def test_the_day_is_the_policys_not_utc(baton: Baton, db_path: Path, tmp_path: P
     assert round_at(db_path, "2026-11-23T23:00") is not None
     assert round_at(db_path, "2026-11-23T23:30") is None
     seq, digest = head(db_path)
-    assert witnesses(db_path)[0][2] == sentence(seq, digest, "2026-11-23")
+    assert witnesses(db_path)[0][2] == sentence(db_path, seq, digest, "2026-11-23")
 
 
 def test_without_the_audit_key_no_witness_is_queued(baton: Baton, db_path: Path, tmp_path: Path) -> None:
@@ -104,24 +106,26 @@ def test_without_the_audit_key_no_witness_is_queued(baton: Baton, db_path: Path,
     assert query(db_path, "SELECT value FROM meta WHERE key = 'witness_day'") == []
 
 
-def test_notify_send_delivers_the_witness_to_the_file(baton: Baton, db_path: Path, tmp_path: Path) -> None:
+def test_notify_send_delivers_the_witness_to_the_file(
+        baton: Baton, db_path: Path, notices_folder: Path, tmp_path: Path) -> None:
     init(baton, tmp_path, "\nnotify:\n  file: notices.jsonl\n" + WITNESS)
     seq, digest = head(db_path)
     assert round_at(db_path, "2026-11-23T10:00") == seq  # the round sends it at once
 
-    lines = [json.loads(line) for line in (tmp_path / "notices.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (notices_folder / "notices.jsonl").read_text().splitlines()]
     witnessed = [line for line in lines if line["kind"] == "witness"]
     assert len(witnessed) == 1
     assert witnessed[0]["lead"] is None
     assert witnessed[0]["recipients"] == []
-    assert witnessed[0]["text"] == sentence(seq, digest, "2026-11-23")
+    assert witnessed[0]["text"] == sentence(db_path, seq, digest, "2026-11-23")
     assert witnesses(db_path)[0][3] == "sent"
     # the kept head is the one `audit verify --expect` holds the log against
     verify = baton("audit", "verify", "--expect", f"{seq}:{digest}")
     assert verify.exit_code == 0, verify.stdout + verify.stderr
 
 
-def test_notify_send_delivers_a_queued_witness(baton: Baton, db_path: Path, tmp_path: Path) -> None:
+def test_notify_send_delivers_a_queued_witness(
+        baton: Baton, db_path: Path, notices_folder: Path, tmp_path: Path) -> None:
     init(baton, tmp_path, "\nnotify:\n  file: notices.jsonl\n" + WITNESS)
     from statemachine.witness import queue_witness
     from statemachine.workspace import Workspace
@@ -134,7 +138,7 @@ def test_notify_send_delivers_a_queued_witness(baton: Baton, db_path: Path, tmp_
         store.close()
     result = baton("notify", "send", now="2026-11-23T10:00")
     assert result.exit_code == 0, result.stderr
-    lines = [json.loads(line) for line in (tmp_path / "notices.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (notices_folder / "notices.jsonl").read_text().splitlines()]
     assert [line["kind"] for line in lines] == ["witness"]
     assert witnesses(db_path)[0][3] == "sent"
 
