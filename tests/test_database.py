@@ -27,6 +27,10 @@ import statemachine.lifecycle
 import statemachine.policy.versions
 from statemachine.store import Store
 
+# Every database test runs on SQLite and on PostgreSQL, but those about the
+# SQLite file itself (its bytes, folder, permissions, locks, PRAGMAs).
+pytestmark = pytest.mark.both_stores
+
 GENESIS = "0" * 64
 HASHED = ("seq", "lead", "at", "actor", "event", "from", "to", "data", "policy_version", "prev")
 EVENT_COLUMNS = [*HASHED, "hash"]
@@ -147,6 +151,7 @@ READ_COMMANDS = {  # command -> what its output shows of L-1
 }
 
 
+@pytest.mark.sqlite_only  # a missing file, not created
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_missing_database_is_refused_by_name_and_not_created(
     baton: Baton, db_path: Path, tmp_path: Path, command: tuple[str, ...]
@@ -159,6 +164,7 @@ def test_missing_database_is_refused_by_name_and_not_created(
     assert folder_listing(tmp_path) == []
 
 
+@pytest.mark.sqlite_only  # a folder where the file goes
 @pytest.mark.parametrize("command", [COMMANDS[0], COMMANDS[1]], ids=" ".join)
 def test_folder_given_as_database_is_refused(baton: Baton, db_path: Path, command: tuple[str, ...]) -> None:
     db_path.mkdir()
@@ -168,6 +174,7 @@ def test_folder_given_as_database_is_refused(baton: Baton, db_path: Path, comman
     assert os.listdir(db_path) == []
 
 
+@pytest.mark.sqlite_only  # a file that is not SQLite
 @pytest.mark.parametrize("content", [b"id,email\nL-1,ana@example.com\n", b""], ids=["csv", "empty"])
 @pytest.mark.parametrize("command", [COMMANDS[0], COMMANDS[1]], ids=" ".join)
 def test_file_that_is_not_sqlite_is_refused_and_left_untouched(
@@ -179,6 +186,7 @@ def test_file_that_is_not_sqlite_is_refused_and_left_untouched(
     assert folder_listing(tmp_path) == ["baton.db"]
 
 
+@pytest.mark.sqlite_only  # another program's SQLite file
 @pytest.mark.parametrize("command", [COMMANDS[0], COMMANDS[1]], ids=" ".join)
 def test_sqlite_file_of_another_program_is_refused_and_left_untouched(
     baton: Baton, db_path: Path, tmp_path: Path, command: tuple[str, ...]
@@ -196,7 +204,7 @@ def test_sqlite_file_of_another_program_is_refused_and_left_untouched(
 
 
 def test_a_baton_database_missing_newer_tables_is_named_as_another_version(baton: Baton, db: Path) -> None:
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(connect_raw(db)) as conn:
         conn.execute("DROP TABLE outbox")
         conn.commit()
     assert refusal(baton("lead", "list")) == (
@@ -204,6 +212,7 @@ def test_a_baton_database_missing_newer_tables_is_named_as_another_version(baton
     )
 
 
+@pytest.mark.sqlite_only  # a damaged SQLite file
 def test_damaged_sqlite_file_is_refused_and_left_untouched(baton: Baton, db_path: Path) -> None:
     damaged = b"SQLite format 3\x00" + bytes(range(256)) * 16
     db_path.write_bytes(damaged)
@@ -213,6 +222,7 @@ def test_damaged_sqlite_file_is_refused_and_left_untouched(baton: Baton, db_path
     assert db_path.read_bytes() == damaged
 
 
+@pytest.mark.sqlite_only  # the file's permission bits
 @pytest.mark.parametrize("command", WRITE_COMMANDS, ids=" ".join)
 def test_read_only_database_refuses_changes_and_stays_byte_identical(
     baton: Baton, db: Path, command: tuple[str, ...]
@@ -226,6 +236,7 @@ def test_read_only_database_refuses_changes_and_stays_byte_identical(
     assert db.read_bytes() == before
 
 
+@pytest.mark.sqlite_only  # the file's permission bits
 @pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
 def test_read_only_database_still_answers_read_commands(baton: Baton, db: Path, command: tuple[str, ...]) -> None:
     add_ready_lead(baton, "L-1")
@@ -248,6 +259,7 @@ def held_lock(path: Path, how: str) -> Iterator[sqlite3.Connection]:
             other.execute("ROLLBACK")
 
 
+@pytest.mark.sqlite_only  # SQLite's own lock modes (PostgreSQL's: test_serve, test_concurrency)
 @pytest.mark.parametrize("how", ["IMMEDIATE", "EXCLUSIVE"])
 @pytest.mark.parametrize("command", WRITE_COMMANDS, ids=" ".join)
 def test_locked_database_refuses_changes_and_says_to_try_again(
@@ -261,6 +273,7 @@ def test_locked_database_refuses_changes_and_says_to_try_again(
     assert snapshot(db) == before
 
 
+@pytest.mark.sqlite_only  # SQLite's WAL readers beside a writer
 def test_locked_database_still_answers_read_commands(baton: Baton, db: Path) -> None:
     # WAL mode: readers see the last commit while someone else writes.
     add_ready_lead(baton, "L-1")
@@ -271,6 +284,7 @@ def test_locked_database_still_answers_read_commands(baton: Baton, db: Path) -> 
     assert json.loads(result.stdout)["state"] == "MQL"
 
 
+@pytest.mark.sqlite_only  # SQLite's exclusive locking mode
 def test_database_locked_against_readers_refuses_reads_and_says_to_try_again(baton: Baton, db: Path) -> None:
     add_ready_lead(baton, "L-1")
     with closing(sqlite3.connect(db, isolation_level=None)) as other:
@@ -293,6 +307,7 @@ def test_bad_busy_timeout_is_refused_in_words(
 
 
 # -- init ------------------------------------------------------------------------------
+@pytest.mark.sqlite_only  # the file's journal mode and PRAGMAs
 def test_init_creates_a_wal_database_with_the_tables_spec_names(
     baton: Baton, db_path: Path, policy_file: Path
 ) -> None:
@@ -330,6 +345,7 @@ def test_init_logs_policy_applied_as_the_first_event_of_the_chain(baton: Baton, 
     assert first["hash"] == expected_hash(first)
 
 
+@pytest.mark.sqlite_only  # the file's bytes
 def test_init_on_an_existing_database_refuses_and_leaves_it_untouched(
     baton: Baton, db: Path, policy_file: Path
 ) -> None:
@@ -340,6 +356,7 @@ def test_init_on_an_existing_database_refuses_and_leaves_it_untouched(
     assert db.read_bytes() == before
 
 
+@pytest.mark.sqlite_only  # a file of another kind
 def test_init_over_any_other_file_refuses_and_leaves_it_untouched(
     baton: Baton, db_path: Path, policy_file: Path
 ) -> None:
@@ -348,6 +365,7 @@ def test_init_over_any_other_file_refuses_and_leaves_it_untouched(
     assert db_path.read_bytes() == b"keep me\n"
 
 
+@pytest.mark.sqlite_only  # no file made
 def test_init_with_a_bad_policy_creates_no_file(baton: Baton, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("policy: [\n", encoding="utf-8")
@@ -357,6 +375,7 @@ def test_init_with_a_bad_policy_creates_no_file(baton: Baton, tmp_path: Path) ->
     assert folder_listing(tmp_path) == ["bad.yaml"]
 
 
+@pytest.mark.sqlite_only  # the file's folder
 def test_init_into_a_folder_that_does_not_exist_creates_nothing(
     baton: Baton, tmp_path: Path, policy_file: Path
 ) -> None:
@@ -367,7 +386,7 @@ def test_init_into_a_folder_that_does_not_exist_creates_nothing(
 
 
 def test_init_failing_half_way_leaves_no_file_and_no_temporary_files(
-    baton: Baton, tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
+    baton: Baton, db_path: Path, tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_store_policy = statemachine.policy.versions.store_policy
 
@@ -378,9 +397,11 @@ def test_init_failing_half_way_leaves_no_file_and_no_temporary_files(
     monkeypatch.setattr(statemachine.policy.versions, "store_policy", store_then_fail)
     with pytest.raises(RuntimeError, match="power cut"):
         baton("init", "--policy", str(policy_file))
+    assert not db_path.exists()
     assert folder_listing(tmp_path) == ["policy.yaml"]
 
 
+@pytest.mark.sqlite_only  # a file made meanwhile
 def test_init_never_replaces_a_database_created_meanwhile(
     baton: Baton, db_path: Path, tmp_path: Path, policy_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -417,7 +438,7 @@ def test_every_event_recomputes_and_links_to_the_one_before(baton: Baton, db: Pa
 def test_editing_any_event_breaks_the_recomputed_chain(baton: Baton, db: Path) -> None:
     """The check above would notice a change: the chain is not vacuous."""
     add_ready_lead(baton, "L-1")
-    with closing(sqlite3.connect(db)) as writer:
+    with closing(connect_raw(db)) as writer:
         writer.execute("""UPDATE events SET data = '{"fields":{"score":99}}' WHERE seq = 2""")
         writer.commit()
     with pytest.raises(AssertionError, match="seq 2 does not recompute"):
@@ -553,6 +574,7 @@ def test_import_failing_half_way_imports_nothing(
     assert snapshot(db) == before
 
 
+@pytest.mark.sqlite_only  # SQLite's max_page_count as a full disk
 def test_full_disk_is_refused_with_sqlites_reason_and_writes_nothing(
     baton: Baton, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
