@@ -15,6 +15,9 @@ from click.testing import CliRunner
 from cli.demo import baton_command
 from cli.main import cli
 
+# Not marked both_stores: `baton demo` makes its own scratch SQLite file (or
+# the --keep file) whatever --db says, so it never meets PostgreSQL; no test
+# here takes the `db_path` the store parameter sets.
 BATON_SCRIPT = Path(sys.executable).with_name("baton")
 
 
