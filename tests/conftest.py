@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = ROOT / "policies" / "default.yaml"
 MONDAY_9AM = "2026-11-23T09:00"
 
-# the HTTP API tests' fixtures, `client` and `jane`, for every API test module
-pytest_plugins = ["api_fixtures"]
+# the HTTP API tests' fixtures, `client` and `jane`, for every API test module;
+# the notification tests' real servers (`webhook`, `smtp`) and `notices_folder`
+pytest_plugins = ["api_fixtures", "notify_fixtures"]
 
 # A lead that passes the default handover checklist and score.
 READY = [
@@ -202,17 +203,6 @@ def db_path(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-def notices_folder(db_path: Path, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the notify `file:` channel writes a relative path: beside the
-    SQLite file; on PostgreSQL (no file to be beside) in the working folder,
-    made the test's own so a run leaves nothing in the checkout."""
-    if store == "postgresql":
-        monkeypatch.chdir(tmp_path)
-        return tmp_path
-    return db_path.parent
-
-
-@pytest.fixture
 def baton(db_path: Path) -> Baton:
     """Run `baton --db DB [--as ACTOR] [--now NOW] ARGS...` and return the result."""
 
@@ -373,30 +363,6 @@ def sign_off(baton: Baton, policy: Path | str, now: str | None = MONDAY_9AM) -> 
     for head in ("hana", "sam"):
         result = baton("policy", "approve", str(policy), actor=head, now=now)
         assert result.exit_code == 0, result.stderr
-
-
-@pytest.fixture
-def webhook() -> Iterator[Any]:
-    """A real HTTP server on loopback that records what notifications POST to it."""
-    from test_notify import LocalWebhook
-
-    hook = LocalWebhook()
-    hook.up()
-    yield hook
-    hook.down()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Any, str]]:
-    """A real SMTP server; yields its recorder and host:port."""
-    from aiosmtpd.controller import Controller
-    from test_notify import MailRecorder, free_port
-
-    recorder = MailRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield recorder, f"127.0.0.1:{controller.port}"
-    controller.stop()
 
 
 @pytest.fixture
