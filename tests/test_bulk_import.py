@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import DEFAULT_POLICY, Baton, as_json, json_lines
 
 import statemachine.leadimport.write
@@ -112,9 +111,9 @@ def test_the_event_data_an_import_writes_is_canonical_json(baton: Baton, db: Pat
     import csv
     import json
 
-    from statemachine.chain import canonical
-
     from conftest import query
+
+    from statemachine.chain import canonical
 
     rows = [
         ["id", "first_name", "email", "company", "need", "score", "budget", "authority", "timeline", "persona"],

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from cli.main import cli
 from conftest import ROOT, Baton, add_ready_lead, as_json, json_lines, to_sql
 
+from cli.main import cli
 from statemachine.chain import GENESIS
 
 pytestmark = pytest.mark.both_stores  # every test here runs on SQLite and on PostgreSQL

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import Baton, add_ready_lead, as_json, json_lines
 
 pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL

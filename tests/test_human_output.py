@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import BANT, READY, Baton, add_ready_lead, as_json, change, to_sql
 
-from cli.sentences import history_text, routing_reason
 from cli.main import cli
+from cli.sentences import history_text, routing_reason
 from statemachine.events import Event
 
 pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL

@@ -79,7 +79,7 @@ def test_nul_byte_and_invalid_utf8_rows_are_bad_rows(baton: Baton, db: Path, tmp
     result = baton("--json", "lead", "import", str(export), "--skip-bad")
     report = as_json(result)
     assert report["imported"] == 1
-    assert [(b["line"], b["reason"]) for b in report["bad"]][0][0] == 3
+    assert report["bad"][0]["line"] == 3
     assert "NUL" in report["bad"][0]["reason"]
     assert report["bad"][1]["line"] == 4 and "UTF-8" in report["bad"][1]["reason"]
 

@@ -231,8 +231,8 @@ def test_command_started_under_the_old_version_is_refused_after_an_apply(
 ) -> None:
     """A command that loaded version 1 must not record an event once version 2
     is in force (it would follow rules no longer agreed)."""
-    from statemachine.lifecycle import advance
     from statemachine.errors import PolicyChanged
+    from statemachine.lifecycle import advance
     from statemachine.workspace import Workspace
 
     add_ready_lead(baton, "L-1")

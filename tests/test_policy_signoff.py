@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -427,8 +426,8 @@ def test_policy_approvals_of_a_text_nobody_approved_says_so(baton: Baton, db: Pa
 def forge_apply(db: Path, path: Path, actor: str = "jane") -> int:
     """Put `path` in force through the store itself, as someone with the
     database file could, with a correct chain: only the sign-off rule breaks."""
-    from statemachine.policy.versions import store_policy
     from statemachine.policy import read_policy_file
+    from statemachine.policy.versions import store_policy
     from statemachine.store import Store
 
     text, checked = read_policy_file(str(path))

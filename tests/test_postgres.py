@@ -197,7 +197,7 @@ def test_identity_login_acts_as_the_database_login_mapped_through_logins(
 
 @pytest.mark.parametrize("store", ["postgresql"], indirect=True)
 def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
-        due_db: str, tmp_path: Path, servers: list[Any], webhook: Any) -> None:
+        due_db: str, tmp_path: Path, servers: list[Any], webhook: Any) -> None:  # noqa: F811 (fixtures from test_serve)
     """And serve's rounds work on PostgreSQL: the sweep records the breach, the send delivers it."""
     import subprocess
 

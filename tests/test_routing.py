@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import Result
 import pytest
+from click.testing import Result
 from conftest import BANT, READY, Baton, as_json, json_lines, to_sql
 
 pytestmark = pytest.mark.both_stores  # every database test here runs on SQLite and on PostgreSQL
