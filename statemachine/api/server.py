@@ -63,14 +63,13 @@ def run_http(db: str, address: str, every: float, now: str | None, stdout: TextI
     import uvicorn
 
     from .app import build_app
-    from .one_write import protocol
 
     host, port = parse_address(address)
     sock = listening_socket(host, port)
     server: uvicorn.Server | None = None
     app = build_app(db, now, stopping=lambda: server is not None and server.should_exit)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-                            http=protocol(uvicorn.__version__), server_header=False, timeout_graceful_shutdown=DRAIN_SECONDS)
+                            server_header=False, timeout_graceful_shutdown=DRAIN_SECONDS)
     server = uvicorn.Server(config)
     loop_stop = StopFlag()
     store = PinnedStore.open(db, write=True)
