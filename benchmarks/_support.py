@@ -75,6 +75,15 @@ def init_db(db: Path) -> None:
 
 
 # -- sample leads -------------------------------------------------------------------
+def db_with_leads(db: Path, count: int) -> None:
+    """A new Baton database at `db` holding `count` MQL leads L-1 ... L-count,
+    imported through `baton lead import` from a CSV beside it."""
+    init_db(db)
+    leads_csv = db.with_name(db.stem + "-leads.csv")
+    write_csv(leads_csv, count, with_id=True)
+    run_ok(baton(db, "lead", "import", str(leads_csv)))
+
+
 def lead_rows(count: int, seed: int = 7, with_id: bool = False) -> Iterator[dict[str, str]]:
     """`count` CSV rows, each complete enough for `hand_over` (score >= 60,
     handover checklist met); a quarter have no phone, as in real exports."""

@@ -28,7 +28,14 @@ import tempfile
 from pathlib import Path
 
 from _support import (
-    REPO, baton, clean_env, init_db, machine, median, run_measured, run_ok, verdict, write_csv,
+    REPO,
+    baton,
+    clean_env,
+    db_with_leads,
+    machine,
+    median,
+    run_measured,
+    verdict,
 )
 
 TARGET = 1.5
@@ -78,11 +85,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder:
         tmp = Path(folder)
         db = tmp / "bench.db"
-        init_db(db)
         # L-1 is shown; L-2 ... each get advanced once, the last by -X importtime.
-        leads_csv = tmp / "leads.csv"
-        write_csv(leads_csv, rounds + 2, with_id=True)
-        run_ok(baton(db, "lead", "import", str(leads_csv)))
+        db_with_leads(db, rounds + 2)
         with sqlite3.connect(db) as conn:  # everything in the main file, then the floor's twin
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         twin = tmp / "floor.db"

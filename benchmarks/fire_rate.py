@@ -26,8 +26,17 @@ import time
 from pathlib import Path
 
 from _support import (
-    MARKETING, NOW, REPO, baseline_db, baton, chained, events_schema, init_db, machine, median,
-    print_profile, run_ok, verdict, write_csv,
+    MARKETING,
+    NOW,
+    REPO,
+    baseline_db,
+    chained,
+    db_with_leads,
+    events_schema,
+    machine,
+    median,
+    print_profile,
+    verdict,
 )
 
 # Fire with this checkout's code, whichever checkout the interpreter's venv was installed from.
@@ -83,10 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder:
         tmp = Path(folder)
         db = tmp / "bench.db"
-        init_db(db)
-        leads_csv = tmp / "leads.csv"
-        write_csv(leads_csv, n * (rounds + 1), with_id=True)  # one more round for --profile
-        run_ok(baton(db, "lead", "import", str(leads_csv)))
+        db_with_leads(db, n * (rounds + 1))  # one more round for --profile
         schema = events_schema(db)
 
         base_times, baton_times = [], []

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _support import MARKETING, NOW, REPO, baton, init_db, machine, median, run_ok, write_csv
+from _support import MARKETING, NOW, REPO, baton, db_with_leads, machine, median, run_ok
 from fire_rate import baton_fire
 
 sys.path.insert(0, str(REPO))
@@ -96,10 +96,7 @@ def app_in_process(n: int, rounds: int) -> tuple[list[float], list[float]]:
 
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder:
         db = Path(folder) / "bench.db"
-        init_db(db)
-        leads_csv = Path(folder) / "leads.csv"
-        write_csv(leads_csv, 2 * n * rounds, with_id=True)
-        run_ok(baton(db, "lead", "import", str(leads_csv)))
+        db_with_leads(db, 2 * n * rounds)
         token = run_ok(baton(db, "token", "create", MARKETING, actor="sam")).stdout.strip().splitlines()[-1]
         app = build_app(str(db), NOW)
         state = app.app.state.api

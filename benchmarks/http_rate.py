@@ -43,7 +43,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from _support import (
-    MARKETING, NOW, REPO, baton, baton_script, clean_env, init_db, machine, median, run_ok, verdict, write_csv,
+    MARKETING,
+    NOW,
+    REPO,
+    baton,
+    baton_script,
+    clean_env,
+    db_with_leads,
+    machine,
+    median,
+    run_ok,
+    verdict,
 )
 from fire_rate import baton_fire
 
@@ -230,10 +240,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as folder:
         tmp = Path(folder)
         db = tmp / "bench.db"
-        init_db(db)
-        leads_csv = tmp / "leads.csv"
-        write_csv(leads_csv, n * rounds * 2 + n + options.commands, with_id=True)
-        run_ok(baton(db, "lead", "import", str(leads_csv)))
+        db_with_leads(db, n * rounds * 2 + n + options.commands)
         token = run_ok(baton(db, "token", "create", MARKETING, actor="sam")).stdout.strip().splitlines()[-1]
         port = free_port()
         server = start_server(db, port, tmp / "serve.log")
