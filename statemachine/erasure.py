@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .api.idempotency import forget_answers
 from .assigned_notice import summary
 from .errors import BadArgument, ErasureRefused
 from .events import CREATED, ERASED, UPDATED
@@ -78,6 +77,8 @@ def forget(ws: Workspace, lead: str, reason: str) -> Recorder:
         recorder.row = {**recorder.row, "fields": {k: v for k, v in recorder.row["fields"].items() if k not in gone}}
         recorder.save()
         _clear_outbox(ws, lead, set(fields), [_text(value) for _, value in values])
+        from .api.idempotency import forget_answers  # only here: `lead show` reads erased_fields and needs none of it
+
         forget_answers(store, lead)  # the HTTP API's kept answers about the lead hold its values too
     _empty_wal(store)
     return recorder
