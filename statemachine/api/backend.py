@@ -149,7 +149,7 @@ class Backend:
         SQLite's data_version changes with every other connection's commit.
         This server's own requests revoke no token and apply no policy.
         PostgreSQL has no such counter: there nothing is kept."""
-        if not isinstance(self.store.db, sqlite3.Connection):
+        if self.store.postgres:
             self._actors.clear()
             self._policy = None
             return
