@@ -77,8 +77,12 @@ class Reply(NamedTuple):
     busy: bool = False  # another program held the database at once; nothing was written
 
 
+# Made once: `json.dumps` with options builds a new encoder each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def encode(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def refusal(error: BatonError) -> Reply:
