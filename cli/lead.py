@@ -23,7 +23,7 @@ def _report(app: App, recorder: Any) -> None:
 
     ws = app.workspace(write=True)
     if app.as_json:
-        app.emit({**describe(ws, recorder.row), "events": [e.as_json() for e in recorder.events]})
+        app.emit({**describe(ws, recorder.row, recorder.clocks), "events": [e.as_json() for e in recorder.events]})
         return
     for event in recorder.events:
         click.echo(event_sentence(event, ws.policy.timezone))

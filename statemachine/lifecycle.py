@@ -29,8 +29,8 @@ from .new_lead import LeadTemplate, new_lead
 from .policy.model import RESERVED_KEYS, Policy
 from .projection import apply, seal
 from .routing import Decision, choose_rep
+from .sla import Clock, lead_clocks
 from .sla import follow as follow_clocks
-from .sla import lead_clocks
 from .store import BASE_COLUMNS, Event, Store
 from .times import from_iso
 from .workspace import Workspace
@@ -88,13 +88,14 @@ class Recorder:
         # digest -> value for personal values sealed in this command
         self.values: dict[str, Any] = plain_values or {}
         self.events: list[Event] = []
+        self.clocks: list[Clock] | None = None  # the lead's, if its last event set them all
 
     def record(self, lead: str, event: str, from_: str | None, to: str | None, data: dict[str, Any],
                actor: str | None = None) -> Event:
         ws = self.ws
         appended = ws.store.append(lead, ws.at, actor or ws.actor, event, from_, to, data, ws.policy.version)
         self.row = apply(self.row, appended, self.values.get)
-        follow_clocks(ws.store, ws.machine, appended)
+        self.clocks = follow_clocks(ws.store, ws.machine, appended)
         self.events.append(appended)
         return appended
 
@@ -344,12 +345,11 @@ def route(recorder: Recorder, exclude: tuple[str, ...] = ()) -> None:
 
 # -- reading -----------------------------------------------------------------------
 def show(ws: Workspace, lead: str) -> dict[str, Any]:
-    row = read_row(ws.store, ws.policy, lead)
-    return describe(ws, row)
+    return describe(ws, read_row(ws.store, ws.policy, lead))
 
 
-def describe(ws: Workspace, row: Row) -> dict[str, Any]:
-    """The `lead show --json` object."""
+def describe(ws: Workspace, row: Row, clocks: list[Clock] | None = None) -> dict[str, Any]:
+    """The `lead show --json` object (`clocks`: the lead's, if a `Recorder` knows them)."""
     lead = view(row)
     env = lead.env(ws.actor, ws.now)
     machine = ws.machine
@@ -365,7 +365,7 @@ def describe(ws: Workspace, row: Row) -> dict[str, Any]:
         "checklists": {
             name: machine.missing_items(lead, (name,), env).get(name, []) for name in ws.policy.checklists
         },
-        "sla": [clock.as_json(ws.at) for clock in lead_clocks(ws.store, row["id"])],
+        "sla": [clock.as_json(ws.at) for clock in (lead_clocks(ws.store, row["id"]) if clocks is None else clocks)],
         "allowed": machine.allowed(lead, ws.actor, ws.now),
     }
 

@@ -35,19 +35,25 @@ def enters_state(event: Event) -> bool:
     return event.event == CREATED or (event.event not in LIFECYCLE_EVENTS and event.to is not None)
 
 
-def follow(store: Store, machine: LeadMachine, event: Event) -> None:
+def follow(store: Store, machine: LeadMachine, event: Event) -> list[Clock] | None:
     """Start, stop, breach or restart clocks for what `event` did, under the
-    policy version of `machine`."""
+    policy version of `machine`. When the event set all the lead's clocks
+    (it entered a state), they are returned as `lead_clocks` would read them
+    back; otherwise None."""
     lead = event.lead
     if lead is None:
-        return
+        return None
     db = store.db
     policy = machine.policy
     if enters_state(event):
         db.execute("DELETE FROM clocks WHERE lead = ?", (lead,))
+        started = []
         for sla in machine.on_enter(event.to or "").clocks:
-            db.execute(CLOCK_INSERT, (lead, sla.name, sla.state, event.at, due_at(policy, sla, event.at)))
-    elif event.event == MOVED:
+            due = due_at(policy, sla, event.at)
+            db.execute(CLOCK_INSERT, (lead, sla.name, sla.state, event.at, due))
+            started.append(Clock(lead, sla.name, sla.state, event.at, due, None))
+        return sorted(started, key=lambda clock: (clock.due_at, clock.name))  # lead_clocks' ORDER BY
+    if event.event == MOVED:
         db.execute("UPDATE clocks SET state = ? WHERE lead = ?", (event.to, lead))
     elif event.event == SLA_BREACH:
         db.execute(
@@ -61,6 +67,7 @@ def follow(store: Store, machine: LeadMachine, event: Event) -> None:
                 "UPDATE clocks SET started_at = ?, due_at = ?, breached_at = NULL WHERE lead = ? AND name = ?",
                 (event.at, due_at(policy, restarted, event.at), lead, restarted.name),
             )
+    return None
 
 
 # -- a new policy version over running clocks ------------------------------------------

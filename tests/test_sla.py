@@ -124,6 +124,21 @@ def contacted(baton: Baton, lead: str, attempts: int) -> None:
         baton("lead", "attempt", lead, actor="sam", now=FRIDAY_3PM)
 
 
+def test_the_clocks_a_change_answers_with_are_the_ones_lead_show_reads_back(baton: Baton, tmp_path: Path) -> None:
+    """`lead advance --json` gives the clocks the lead entered with, in `lead
+    show`'s order (earliest due first, then by name), without reading them back."""
+    three = tmp_path / "three.yaml"
+    three.write_text(DEFAULT_POLICY.read_text().replace("sla:\n", (
+        "sla:\n  - name: a_review\n    state: contacted\n    within: 14d\n"
+        "  - name: zz_nudge\n    state: contacted\n    within: 1h\n"), 1))
+    assert baton("init", "--policy", str(three)).exit_code == 0
+    to_sql(baton, "L-1", now=FRIDAY_3PM)
+    assert baton("lead", "advance", "L-1", "accept", actor="sam", now=FRIDAY_3PM).exit_code == 0
+    answer = as_json(baton("--json", "lead", "advance", "L-1", "contact", actor="sam", now=FRIDAY_3PM))
+    assert [clock["name"] for clock in answer["sla"]] == ["zz_nudge", "a_review", "follow_up"]
+    assert answer["sla"] == clocks(baton, "L-1")
+
+
 def test_fire_recycles_a_lead_nobody_followed_up_as_system(baton: Baton, db: Path) -> None:
     contacted(baton, "L-1", attempts=3)
     [breach] = json_lines(baton("--json", "sla", "sweep", now="2026-12-11T15:00"))

@@ -36,7 +36,7 @@ def written(ws: Workspace, recorder: Recorder, status: int = 200) -> Answer:
     from ..lifecycle import describe
 
     assert recorder.row is not None
-    shown = {**describe(ws, recorder.row), "events": [event.as_json() for event in recorder.events]}
+    shown = {**describe(ws, recorder.row, recorder.clocks), "events": [event.as_json() for event in recorder.events]}
     return Answer(status, shown, recorder.row["id"])
 
 
