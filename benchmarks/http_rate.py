@@ -100,7 +100,7 @@ def http_fire(base: str, headers: dict[str, str], clients: int, leads: list[str]
     """`clients` httpx clients, each on one keep-alive connection (made and
     warmed before the clock starts), advancing `leads`, each its share, one
     request after another."""
-    fire = {"async": async_fire, "threads": thread_fire, "processes": process_fire}[kind]
+    fire = {"async": async_fire, "threads": thread_fire, "processes": process_fire, "transport": transport_fire}[kind]
     return fire(base, {**headers, "Content-Type": "application/json"}, clients, leads, server)
 
 
@@ -211,6 +211,51 @@ def thread_fire(base: str, headers: dict[str, str], clients: int, leads: list[st
     return taken
 
 
+def transport_fire(base: str, headers: dict[str, str], clients: int, leads: list[str], server: int) -> Round:
+    """One `httpx.HTTPTransport` per share (httpx's own connection pool and
+    HTTP/1.1, as `httpx.Client` sends through it, without the Client's
+    cookies, redirects, auth and URL merging), each in a thread of this process."""
+    import threading
+
+    import httpx
+
+    failures: list[str] = []
+    pool = [httpx.HTTPTransport() for _ in range(clients)]
+    sent = httpx.Headers(headers)
+
+    def post(transport: httpx.HTTPTransport, lead: str) -> httpx.Response:
+        answer = transport.handle_request(httpx.Request("POST", f"{base}/v1/leads/{lead}/advance", headers=sent,
+                                                        content=ADVANCE))
+        answer.read()
+        return answer
+
+    for transport in pool:
+        warm = transport.handle_request(httpx.Request("GET", f"{base}/v1/leads/L-1", headers=sent))
+        warm.read()
+        assert warm.status_code == 200  # connected, and the server warm
+
+    def fire(transport: httpx.HTTPTransport, share: list[str]) -> None:
+        for lead in share:
+            answer = post(transport, lead)
+            if answer.status_code != 200:
+                failures.append(f"{lead}: {answer.status_code} {answer.text}")
+                return
+
+    threads = [threading.Thread(target=fire, args=(transport, leads[number::clients]))
+               for number, transport in enumerate(pool)]
+    start, cpu, served = time.perf_counter(), time.process_time(), cpu_seconds(server)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    taken = Round(time.perf_counter() - start, time.process_time() - cpu, cpu_seconds(server) - served)
+    for transport in pool:
+        transport.close()
+    if failures:
+        sys.exit(failures[0])
+    return taken
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of process `pid` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -232,7 +277,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="HTTP and in-process runs, taking turns (default 3)")
     parser.add_argument("--commands", type=int, default=20, help="`baton lead advance` runs (default 20)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients (default 4)")
-    parser.add_argument("--client", choices=("threads", "async", "processes"), default="threads",
+    parser.add_argument("--client", choices=("threads", "async", "processes", "transport"), default="threads",
                         help="the clients as threads of this process (default: cheapest), tasks on one event loop, or processes")
     options = parser.parse_args()
 
