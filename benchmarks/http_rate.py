@@ -33,12 +33,14 @@ machine's CPUs with the server.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -180,77 +182,69 @@ def _child(base: str, headers: dict[str, str], share: list[str], ready: Any, go:
 def thread_fire(base: str, headers: dict[str, str], clients: int, leads: list[str], server: int) -> Round:
     """One httpx.Client per share, each in a thread of this process (the
     benchmark's client before: the threads take turns at one GIL)."""
-    import threading
-
     import httpx
 
-    failures: list[str] = []
     pool = [httpx.Client(base_url=base, headers=headers, timeout=30) for _ in range(clients)]
-    for client in pool:
-        assert client.get("/v1/leads/L-1").status_code == 200  # connected, and the server warm
+    try:
+        for client in pool:
+            assert client.get("/v1/leads/L-1").status_code == 200  # connected, and the server warm
+        return in_threads([functools.partial(client_post, client) for client in pool], leads, server)
+    finally:
+        for client in pool:
+            client.close()
 
-    def fire(client: httpx.Client, share: list[str]) -> None:
-        for lead in share:
-            answer = client.post(f"/v1/leads/{lead}/advance", content=ADVANCE)
-            if answer.status_code != 200:
-                failures.append(f"{lead}: {answer.status_code} {answer.text}")
-                return
 
-    threads = [threading.Thread(target=fire, args=(client, leads[number::clients]))
-               for number, client in enumerate(pool)]
-    start, cpu, served = time.perf_counter(), time.process_time(), cpu_seconds(server)
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    taken = Round(time.perf_counter() - start, time.process_time() - cpu, cpu_seconds(server) - served)
-    for client in pool:
-        client.close()
-    if failures:
-        sys.exit(failures[0])
-    return taken
+def client_post(client: Any, lead: str) -> Any:
+    return client.post(f"/v1/leads/{lead}/advance", content=ADVANCE)
 
 
 def transport_fire(base: str, headers: dict[str, str], clients: int, leads: list[str], server: int) -> Round:
     """One `httpx.HTTPTransport` per share (httpx's own connection pool and
     HTTP/1.1, as `httpx.Client` sends through it, without the Client's
     cookies, redirects, auth and URL merging), each in a thread of this process."""
-    import threading
-
     import httpx
 
-    failures: list[str] = []
     pool = [httpx.HTTPTransport() for _ in range(clients)]
     sent = httpx.Headers(headers)
 
-    def post(transport: httpx.HTTPTransport, lead: str) -> httpx.Response:
-        answer = transport.handle_request(httpx.Request("POST", f"{base}/v1/leads/{lead}/advance", headers=sent,
-                                                        content=ADVANCE))
+    def send(transport: httpx.HTTPTransport, method: str, path: str, body: bytes = b"") -> httpx.Response:
+        answer = transport.handle_request(httpx.Request(method, f"{base}{path}", headers=sent, content=body))
         answer.read()
         return answer
 
-    for transport in pool:
-        warm = transport.handle_request(httpx.Request("GET", f"{base}/v1/leads/L-1", headers=sent))
-        warm.read()
-        assert warm.status_code == 200  # connected, and the server warm
+    try:
+        for transport in pool:
+            assert send(transport, "GET", "/v1/leads/L-1").status_code == 200  # connected, and the server warm
+        posts = [functools.partial(lambda transport, lead: send(transport, "POST", f"/v1/leads/{lead}/advance",
+                                                                ADVANCE), transport) for transport in pool]
+        return in_threads(posts, leads, server)
+    finally:
+        for transport in pool:
+            transport.close()
 
-    def fire(transport: httpx.HTTPTransport, share: list[str]) -> None:
+
+def in_threads(posts: list[Callable[[str], Any]], leads: list[str], server: int) -> Round:
+    """Each of `posts` (one client's way to advance a lead) in a thread of
+    its own, advancing its share of `leads`, each answer checked: 200."""
+    import threading
+
+    failures: list[str] = []
+
+    def fire(post: Callable[[str], Any], share: list[str]) -> None:
         for lead in share:
-            answer = post(transport, lead)
+            answer = post(lead)
             if answer.status_code != 200:
                 failures.append(f"{lead}: {answer.status_code} {answer.text}")
                 return
 
-    threads = [threading.Thread(target=fire, args=(transport, leads[number::clients]))
-               for number, transport in enumerate(pool)]
+    threads = [threading.Thread(target=fire, args=(post, leads[number::len(posts)]))
+               for number, post in enumerate(posts)]
     start, cpu, served = time.perf_counter(), time.process_time(), cpu_seconds(server)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     taken = Round(time.perf_counter() - start, time.process_time() - cpu, cpu_seconds(server) - served)
-    for transport in pool:
-        transport.close()
     if failures:
         sys.exit(failures[0])
     return taken

@@ -30,7 +30,6 @@ postgresql://postgres@127.0.0.1:5432/test); each run gets a fresh schema.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import time
 from pathlib import Path
 
 from _support import baton, db_with_leads, machine, median, run_ok, write_csv
-from pg_writers import SERVER, fire, pg_schema, prepared
+from pg_writers import SERVER, fire, pg_schema, prepared, seconds_taken
 
 WRITER = """
 import hashlib, json, sys, time
@@ -83,17 +82,12 @@ def floor_writers(events: int, writers: int, lock: bool = True) -> float:
                               "lock" if lock else "plain"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for me in range(writers)
         ]
-        spans = []
-        for process in processes:
-            out, err = process.communicate(timeout=600)
-            if process.returncode != 0:
-                sys.exit(f"a floor writer failed:\n{err}")
-            spans.append(json.loads(out))
+        seconds = seconds_taken(processes, go)
         if lock:
             with psycopg.connect(url) as db:
                 count = db.execute("SELECT count(*) - 1 FROM events").fetchone()
                 assert count is not None and count[0] == share * writers, "events lost or doubled"
-        return share * writers / (max(end for _, end in spans) - go)
+        return share * writers / seconds
 
 
 def wall_ms(cmd: list[str]) -> float:

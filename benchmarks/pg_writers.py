@@ -76,6 +76,11 @@ def fire(db: str, leads: list[str], writers: int) -> float:
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for share in shares
     ]
+    return len(leads) / seconds_taken(processes, go)
+
+
+def seconds_taken(processes: list[subprocess.Popen[str]], go: float) -> float:
+    """From `go` to the last writer's end; each writer prints [start, end]."""
     spans = []
     for process in processes:
         out, err = process.communicate(timeout=600)
@@ -84,7 +89,7 @@ def fire(db: str, leads: list[str], writers: int) -> float:
         spans.append(json.loads(out))
     if min(start for start, _ in spans) < go - 0.01:
         sys.exit("a writer started late; raise the start delay")
-    return len(leads) / (max(end for _, end in spans) - go)
+    return float(max(end for _, end in spans) - go)
 
 
 def prepared(db: str, csv: Path) -> None:
