@@ -42,7 +42,7 @@ from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
 
-from .dburl import masked, scrubbed
+from .dburl import masked, scrubbed, unencoded
 from .errors import AlreadyServing, DatabaseBusy, DatabaseProblem
 from .oplog import log
 
@@ -79,6 +79,9 @@ def connect(url: str, busy_timeout_ms: int) -> PgConnection:
 
 
 def _open(url: str, busy_timeout_ms: int) -> psycopg.Connection[Any]:
+    odd = unencoded(url)
+    if odd:
+        raise DatabaseProblem(odd)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:

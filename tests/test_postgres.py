@@ -84,6 +84,41 @@ def test_a_password_in_the_url_never_shows_in_output_errors_or_the_log(
         assert "s3cret-Pw" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("password", ["s3cret#Pw", "s3cret?Pw"])
+def test_a_password_with_a_hash_or_question_mark_never_shows(
+        pg_schema: PgUrl, policy_file: Path, password: str) -> None:
+    """libpq reads a raw `#` or `?` in a password as part of it, and logs in."""
+    secret = with_password(pg_schema, password)
+    logged = {"BATON_LOG": "info"}
+    results = [run(secret, "lead", "list"),  # not a Baton database yet
+               run(secret, "init", "--policy", str(policy_file), env=logged),
+               run(secret, "lead", "add", *READY, env=logged)]
+    assert [r.exit_code for r in results] == [1, 0, 0]
+    shown = with_password(pg_schema, "***")
+    assert results[0].stderr == f"Error: {shown} is a PostgreSQL database but not a Baton database; check --db\n"
+    assert results[1].stdout.startswith(f"Created {shown} with policy default-handover version 1")
+    for result in results:
+        assert password not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("password", ["s3cret@Pw", "s3cret/Pw"])
+def test_a_password_with_a_raw_at_or_slash_is_refused_saying_how_to_write_it(pg_schema: PgUrl, password: str) -> None:
+    """libpq would cut the password at the `@` or `/` and try the rest as the host."""
+    result = run(with_password(pg_schema, password), "lead", "list")
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: the password in {with_password(pg_schema, '***')} has a character a URL "
+                             "cannot carry as it is; write @ as %40 and / as %2F in it (and % as %25)\n")
+    assert "Pw" not in result.stderr
+
+
+def test_a_url_without_a_host_part_is_shown_as_written(pg_schema: PgUrl, policy_file: Path) -> None:
+    local = pg_schema.replace("postgresql://postgres@127.0.0.1:5432/test?",
+                              "postgresql:///test?host=127.0.0.1&port=5432&user=postgres&password=s3cret-Pw&", 1)
+    result = run(local, "init", "--policy", str(policy_file))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"Created {local.replace('s3cret-Pw', '***')} with policy")
+
+
 @pytest.mark.parametrize(("url", "said"), [
     ("postgresql://postgres:s3cret-Pw@127.0.0.1:1/test",
      "Error: cannot connect to PostgreSQL at postgresql://postgres:***@127.0.0.1:1/test: "),
