@@ -281,6 +281,11 @@ class PgConnection:
             return DatabaseBusy(f"{self.shown} is locked by another Baton command or program; try again in a moment")
         if isinstance(error, pg_errors.UndefinedTable):
             return DatabaseProblem(f"{self.shown} is not a Baton database ({text}); check --db")
+        if isinstance(error, pg_errors.InsufficientPrivilege):
+            return DatabaseProblem(
+                f"{self.shown}: PostgreSQL refused login {self.conn.info.user} ({text}); have the owner grant it "
+                "USAGE and CREATE on the schema (init, db copy) and SELECT, INSERT, UPDATE, DELETE on Baton's tables"
+            )
         if isinstance(error, pg_errors.ReadOnlySqlTransaction):
             return DatabaseProblem(f"{self.shown}: this command only reads, yet it tried to write ({text})")
         if isinstance(error, psycopg.OperationalError) or self.conn.closed or self.conn.broken:

@@ -75,14 +75,26 @@ API_TABLES = (
 )
 
 
-TABLES_SQL = (
-    "SELECT table_name::text FROM information_schema.tables "
-    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-)
+# pg_tables, not information_schema: that lists only the tables the login
+# has rights on, and a login without them would hear "not a Baton database".
+TABLES_SQL = "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
 
 
 def table_names(db: PgConnection) -> set[str]:
     return {name for (name,) in db.execute(TABLES_SQL).fetchall()}
+
+
+def refuse_no_schema(db: PgConnection) -> None:
+    """Refuse a search_path that leaves no schema to work in: the schema
+    does not exist, or the login may not use it (then Baton's tables, if
+    there, are out of sight, and saying "not a Baton database" would mislead)."""
+    row = db.execute("SELECT current_schema() IS NULL, current_setting('search_path'), session_user").fetchone()
+    missing, path, login = row if row else (False, "", "")
+    if missing:
+        raise DatabaseProblem(
+            f"{db.shown}: no schema of its search_path ({path}) exists or is open to login {login}; create the "
+            f"schema, or have its owner grant {login} USAGE on it (and CREATE, for init and db copy)"
+        )
 
 
 def create_database(url: str, policy: Policy, fill: Callable[[object], object], busy_timeout_ms: int) -> None:
@@ -92,6 +104,7 @@ def create_database(url: str, policy: Policy, fill: Callable[[object], object], 
 
     db = connect(url, busy_timeout_ms)
     try:
+        refuse_no_schema(db)
         store = Store(db.shown, cast(sqlite3.Connection, db))  # the stand-in (see pg.py)
         with store.transaction():  # the advisory lock: two inits at once make one database
             if "events" in table_names(db):

@@ -101,11 +101,14 @@ class Store:
     @classmethod
     def _open_postgres(cls, url: str) -> Store:
         from .pg import connect
-        from .pg_schema import table_names
+        from .pg_schema import refuse_no_schema, table_names
 
         db = connect(url, busy_timeout_ms())
         try:
-            _check_tables(db.shown, "a PostgreSQL database", table_names(db), db.close)
+            names = table_names(db)
+            if not names:
+                refuse_no_schema(db)
+            _check_tables(db.shown, "a PostgreSQL database", names, db.close)
         except BaseException:
             db.close()
             raise

@@ -230,6 +230,44 @@ def test_identity_login_acts_as_the_database_login_mapped_through_logins(
         ("jane",), ("jane",), ("jane",), ("alice",)]
 
 
+def test_a_search_path_with_no_schema_to_use_says_so(pg_schema: PgUrl, policy_file: Path, tmp_path: Path) -> None:
+    """Not "not a Baton database", nor PostgreSQL's "no schema has been selected to create in"."""
+    nowhere = PgUrl(pg_schema.rsplit("%3D", 1)[0] + "%3Dno_such_schema")
+    said = (f"Error: {nowhere}: no schema of its search_path (no_such_schema) exists or is open to login postgres; "
+            "create the schema, or have its owner grant postgres USAGE on it (and CREATE, for init and db copy)\n")
+    source = tmp_path / "baton.db"
+    assert run(str(source), "init", "--policy", str(policy_file)).exit_code == 0
+    for args in (("lead", "list"), ("init", "--policy", str(policy_file)), ("db", "copy", str(source), nowhere)):
+        result = run(nowhere, *args)
+        assert (result.exit_code, result.stderr) == (1, said)
+
+
+def test_a_login_without_rights_on_batons_schema_or_tables_hears_which_it_needs(
+        pg_schema: PgUrl, login_role: str, policy_file: Path) -> None:
+    """Its tables are out of its sight: saying "not a Baton database" would send IT looking for lost data."""
+    import psycopg
+
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    schema = pg_schema.rsplit("%3D", 1)[1]
+    as_role = pg_schema.replace("postgresql://postgres@", f"postgresql://{login_role}@", 1)
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        admin.execute(f"REVOKE ALL ON SCHEMA {schema} FROM {login_role}")
+    result = run(as_role, "lead", "list")
+    assert (result.exit_code, result.stderr) == (1, (
+        f"Error: {as_role}: no schema of its search_path ({schema}) exists or is open to login {login_role}; create "
+        f"the schema, or have its owner grant {login_role} USAGE on it (and CREATE, for init and db copy)\n"))
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO {login_role}")
+        admin.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {login_role}")
+    for args in (("lead", "list"), ("lead", "add", *READY)):
+        result = run(as_role, *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {as_role}: PostgreSQL refused login {login_role} (permission denied "
+                                        "for table "), result.stderr
+        assert result.stderr.endswith("; have the owner grant it USAGE and CREATE on the schema (init, db copy) and "
+                                      "SELECT, INSERT, UPDATE, DELETE on Baton's tables\n")
+
+
 @pytest.mark.parametrize("store", ["postgresql"], indirect=True)
 def test_one_serve_a_database_holds_a_session_advisory_lock_freed_when_it_dies(
         due_db: str, tmp_path: Path, servers: list[Any], webhook: Any) -> None:  # noqa: F811 (fixtures from test_serve)
