@@ -136,7 +136,8 @@ def _connect_problem(shown: str, error: psycopg.Error) -> str:
     if found:
         return (f"there is no database {found.group(1)} on the PostgreSQL server of {shown}; "
                 f"create it (createdb {found.group(1)}) or check --db")
-    if "password authentication failed" in text or "no password supplied" in text:
+    if "password authentication failed" in text or "no password supplied" in text or re.search(
+            r'role "[^"]*" does not exist', text):
         return f"PostgreSQL refused the login of {shown}: {text}; check the user and password"
     return f"cannot connect to PostgreSQL at {shown}: {text}; check the server is running and --db is right"
 

@@ -125,6 +125,9 @@ def test_a_url_without_a_host_part_is_shown_as_written(pg_schema: PgUrl, policy_
     ("postgresql://postgres:s3cret-Pw@127.0.0.1:5432/no_such_baton_db",
      "Error: there is no database no_such_baton_db on the PostgreSQL server of "
      "postgresql://postgres:***@127.0.0.1:5432/no_such_baton_db; create it (createdb no_such_baton_db) or check --db"),
+    ("postgresql://no_such_login:s3cret-Pw@127.0.0.1:5432/test",
+     "Error: PostgreSQL refused the login of postgresql://no_such_login:***@127.0.0.1:5432/test: connection to server "
+     'at "127.0.0.1", port 5432 failed: FATAL:  role "no_such_login" does not exist; check the user and password\n'),
     # libpq quotes a URL it cannot read in its message: the password goes all the same
     ("postgresql://postgres:s3cret-Pw@[::1", "Error: cannot connect to PostgreSQL at postgresql://***: "),
     ("postgresql://postgres@127.0.0.1:5432/test?password=s3cret-Pw&foo=1",
