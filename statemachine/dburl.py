@@ -42,10 +42,23 @@ def _password_at(db: str) -> tuple[int, int] | None:
     return offset + colon + 1, offset + end
 
 
+_OTHER_URL = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def other_url(db: str) -> str | None:
+    """A sentence for a --db that is a URL but not PostgreSQL's as libpq
+    reads it (`PostgreSQL://`, `postgresql+psycopg://`, a leading space),
+    which would otherwise be taken for a file's path; else None."""
+    if is_postgres(db) or not _OTHER_URL.match(db):
+        return None
+    return (f"{masked(db)} is neither an SQLite file nor a PostgreSQL URL; write the URL as "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (lower case, no driver name, no spaces)")
+
+
 def masked(db: str) -> str:
     """`db` as it may be printed or logged: a URL's password, in the user part
     or as `password=` in its query, becomes ***. A path comes back as it is."""
-    if not is_postgres(db):
+    if not is_postgres(db) and not _OTHER_URL.match(db):
         return db
     try:
         urlsplit(db)

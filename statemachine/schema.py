@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
-from .dburl import is_postgres
+from .dburl import is_postgres, other_url
 from .errors import DatabaseProblem
 from .policy.model import Policy
 from .store import Store
@@ -192,6 +192,8 @@ def _publish(temporary: str, path: str) -> None:
 def create_database(path: str, policy: Policy, fill: Callable[[Store], object]) -> None:
     """Create `path` with the schema, then run `fill` in one transaction
     (on PostgreSQL: the tables in the existing database the URL names)."""
+    if other_url(path):
+        raise DatabaseProblem(str(other_url(path)))
     if is_postgres(path):
         from .pg_schema import create_database as create_on_postgres
         from .store import busy_timeout_ms

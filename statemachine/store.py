@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from .chain import GENESIS, canonical, event_hash
-from .dburl import is_postgres
+from .dburl import is_postgres, other_url
 from .errors import BadArgument, DatabaseBusy, DatabaseProblem
 from .events import EVENT_COLUMNS as EVENT_COLUMNS  # the store reads and writes events: re-exported
 from .events import Event as Event
@@ -86,6 +86,8 @@ class Store:
     @classmethod
     def open(cls, path: str, *, write: bool) -> Store:
         """Open an existing Baton database; refuse anything else, touching nothing."""
+        if other_url(path):
+            raise DatabaseProblem(str(other_url(path)))
         if is_postgres(path):
             return cls._open_postgres(path)
         db, names = connect_file(path, write=write, timeout_ms=busy_timeout_ms(), locked=_locked)

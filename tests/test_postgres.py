@@ -111,6 +111,24 @@ def test_a_password_with_a_raw_at_or_slash_is_refused_saying_how_to_write_it(pg_
     assert "Pw" not in result.stderr
 
 
+@pytest.mark.parametrize("url", ["PostgreSQL://postgres:s3cret-Pw@127.0.0.1:5432/test",
+                                 "postgresql+psycopg://postgres:s3cret-Pw@127.0.0.1:5432/test",
+                                 " postgresql://postgres:s3cret-Pw@127.0.0.1:5432/test"])
+def test_a_url_libpq_would_not_read_is_refused_as_one_not_taken_for_a_file(
+        url: str, policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copied from another tool's settings: it used to be a file's path, its password shown."""
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "baton.db"
+    assert run(str(source), "init", "--policy", str(policy_file)).exit_code == 0
+    said = (f"Error: {url.replace('s3cret-Pw', '***')} is neither an SQLite file nor a PostgreSQL URL; write the "
+            "URL as postgresql://USER:PASSWORD@HOST:PORT/DATABASE (lower case, no driver name, no spaces)\n")
+    for args in (("lead", "list"), ("init", "--policy", str(policy_file)), ("db", "copy", str(source), url),
+                 ("db", "copy", url, str(tmp_path / "new.db"))):
+        result = run(url, *args)
+        assert (result.exit_code, result.stderr) == (1, said)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["baton.db", "policy.yaml"]
+
+
 def test_a_url_without_a_host_part_is_shown_as_written(pg_schema: PgUrl, policy_file: Path) -> None:
     local = pg_schema.replace("postgresql://postgres@127.0.0.1:5432/test?",
                               "postgresql:///test?host=127.0.0.1&port=5432&user=postgres&password=s3cret-Pw&", 1)
