@@ -116,13 +116,15 @@ def refuse_into(source_path: str, target_path: str) -> None:
             )
         return
     from .pg import connect
-    from .pg_schema import refuse_no_schema, table_names
+    from .pg_schema import refuse_no_schema, refuse_others_tables, table_names
     from .store import busy_timeout_ms
 
     db = connect(target_path, busy_timeout_ms())
     try:
         refuse_no_schema(db)
-        there = table_names(db) & set(TABLES)
+        names = table_names(db)
+        refuse_others_tables(db, names)
+        there = names & set(TABLES)
     finally:
         db.close()
     if there:

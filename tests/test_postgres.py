@@ -166,6 +166,32 @@ def test_a_database_without_batons_tables_is_refused_and_left_as_it_was(pg_schem
     assert not pg_schema.exists()
 
 
+@pytest.mark.parametrize("theirs", [["leads"], ["events", "leads"]])
+def test_another_programs_tables_with_batons_names_are_named_and_left_alone(
+        pg_schema: PgUrl, policy_file: Path, tmp_path: Path, theirs: list[str]) -> None:
+    """A CRM's `leads` in the schema: not "made by another version of Baton",
+    not "already holds a Baton database", not a bare "relation already exists"."""
+    import psycopg
+
+    with psycopg.connect(pg_schema, autocommit=True) as admin:
+        for table in theirs:
+            admin.execute(f"CREATE TABLE {table} (crm_id integer)")
+    source = tmp_path / "baton.db"
+    assert run(str(source), "init", "--policy", str(policy_file)).exit_code == 0
+    said = (f"Error: {pg_schema} has another program's tables with Baton's names ({', '.join(theirs)}); give Baton a "
+            "schema of its own: CREATE SCHEMA baton, then add ?options=-csearch_path%3Dbaton to the URL "
+            "(&options=... after a ?)\n")
+    for args in (("init", "--policy", str(policy_file)), ("db", "copy", str(source), pg_schema)):
+        result = run(pg_schema, *args)
+        assert (result.exit_code, result.stderr) == (1, said)
+    result = run(pg_schema, "lead", "list")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {pg_schema} is a PostgreSQL database but not a Baton database; check --db\n")
+    with psycopg.connect(pg_schema) as conn:
+        assert conn.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema = current_schema()").fetchone() == (len(theirs),)
+
+
 def test_a_failed_init_creates_no_table(pg_schema: PgUrl, tmp_path: Path, policy_file: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(policy_file.read_text().replace("version: 1", "version: one", 1))
