@@ -139,6 +139,9 @@ def _connect_problem(shown: str, error: psycopg.Error) -> str:
     if "password authentication failed" in text or "no password supplied" in text or re.search(
             r'role "[^"]*" does not exist', text):
         return f"PostgreSQL refused the login of {shown}: {text}; check the user and password"
+    if "permission denied for database" in text or "pg_hba.conf" in text:
+        return (f"PostgreSQL refused the login of {shown}: {text}; have its administrator let this login "
+                "connect (GRANT CONNECT ON DATABASE, or a line in pg_hba.conf)")
     return f"cannot connect to PostgreSQL at {shown}: {text}; check the server is running and --db is right"
 
 

@@ -253,6 +253,29 @@ def login_role(pg_schema: PgUrl) -> Any:
         admin.execute(f"DROP ROLE {role}")
 
 
+def test_a_login_the_server_does_not_let_in_is_told_to_ask_its_administrator(login_role: str) -> None:
+    import uuid
+
+    import psycopg
+    from conftest import TEST_PG
+
+    name = f"baton_closed_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(TEST_PG, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        admin.execute(f"REVOKE CONNECT ON DATABASE {name} FROM PUBLIC")
+    try:
+        server = TEST_PG.split("?", 1)[0].rsplit("/", 1)[0]
+        url = server.replace("postgresql://postgres@", f"postgresql://{login_role}:s3cret-Pw@", 1) + f"/{name}"
+        result = run(url, "lead", "list")
+    finally:
+        with psycopg.connect(TEST_PG, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name}")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: PostgreSQL refused the login of postgresql://{login_role}:***@")
+    assert result.stderr.endswith(f'permission denied for database "{name}"; have its administrator let this login '
+                                  "connect (GRANT CONNECT ON DATABASE, or a line in pg_hba.conf)\n")
+
+
 def test_identity_login_acts_as_the_database_login_mapped_through_logins(
         pg_schema: PgUrl, login_role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not the machine's login (that is `mallory` here): the login the server
