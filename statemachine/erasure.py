@@ -135,7 +135,10 @@ def _empty_wal(store: Store) -> None:
     of a read keeps the WAL from being emptied; that is logged (the old pages
     stay in the WAL until a later checkpoint overwrites them)."""
     busy, _, _ = store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy:
+    if busy and store.postgres:
+        log("warning", "erasure: this login does not own the personal, leads and outbox tables, so PostgreSQL "
+            "skipped their VACUUM; the old rows stay until autovacuum or the owner runs VACUUM", db=store.path)
+    elif busy:
         log("warning", "erasure: the WAL could not be emptied while another command was reading", db=store.path)
 
 

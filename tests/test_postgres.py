@@ -253,6 +253,20 @@ def login_role(pg_schema: PgUrl) -> Any:
         admin.execute(f"DROP ROLE {role}")
 
 
+def test_an_erasure_by_a_login_that_may_not_vacuum_warns_that_the_old_rows_stay(
+        pg_schema: PgUrl, login_role: str, policy_file: Path) -> None:
+    """PostgreSQL skips the VACUUM with a notice nobody sees; the owner's erasure says nothing."""
+    assert run(pg_schema, "init", "--policy", str(policy_file)).exit_code == 0
+    for lead in ("L-1", "L-2"):
+        assert run(pg_schema, "lead", "add", "--id", lead, *READY).exit_code == 0
+    as_role = pg_schema.replace("postgresql://postgres@", f"postgresql://{login_role}@", 1)
+    by_role = run(as_role, "lead", "forget", "L-1", "--reason", "asked", actor="sam")
+    by_owner = run(pg_schema, "lead", "forget", "L-2", "--reason", "asked", actor="sam")
+    assert (by_role.exit_code, by_owner.exit_code) == (0, 0)
+    assert "so PostgreSQL skipped their VACUUM; the old rows stay until autovacuum" in by_role.stderr
+    assert by_owner.stderr == ""
+
+
 def test_a_login_the_server_does_not_let_in_is_told_to_ask_its_administrator(login_role: str) -> None:
     import uuid
 
