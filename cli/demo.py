@@ -213,6 +213,13 @@ def _show_notices(path: str) -> None:
 
 def _check_keep(keep: str) -> None:
     """Refuse a --keep path the demo cannot create, before printing anything."""
+    from statemachine.dburl import masked
+
+    if "://" in keep:
+        raise click.ClickException(
+            f"the demo keeps its database in a file, not at {masked(keep)}; give --keep a file's path, like "
+            "--keep demo.db, then `baton db copy demo.db URL` moves it to PostgreSQL"
+        )
     if os.path.lexists(keep):
         raise click.ClickException(
             f"{keep} already exists, and the demo never writes over a file; give --keep a new path, like --keep demo-2.db"

@@ -130,3 +130,13 @@ def test_demo_ends_by_writing_the_reports_page_and_saying_where_it_is(tmp_path: 
         f"# The log holds 35 events and its hash chain is intact.\n\n"
         f"The reports page: {page}\n"
         f"Explore it yourself:  BATON_DB={shlex.quote(str(tmp_path / 'demo.db'))} {baton_command()} lead show L-1\n")
+
+
+def test_demo_refuses_a_url_for_keep_without_showing_its_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--keep", "postgresql://baton:s3cret@db.example/baton"], input="")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: the demo keeps its database in a file, not at postgresql://baton:***@db.example/baton; give --keep "
+        "a file's path, like --keep demo.db, then `baton db copy demo.db URL` moves it to PostgreSQL\n")
+    assert list(tmp_path.iterdir()) == []
