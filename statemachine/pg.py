@@ -142,6 +142,10 @@ def _connect_problem(shown: str, error: psycopg.Error) -> str:
     if "permission denied for database" in text or "pg_hba.conf" in text:
         return (f"PostgreSQL refused the login of {shown}: {text}; have its administrator let this login "
                 "connect (GRANT CONNECT ON DATABASE, or a line in pg_hba.conf)")
+    if re.search(r"^(connection is bad: )?invalid |missing \"=\"", text):
+        return (f"cannot connect to PostgreSQL at {shown}: {re.sub('^connection is bad: ', '', text)}; "
+                "the URL is not one PostgreSQL reads: fix it (another schema: ?options=-csearch_path%3DSCHEMA "
+                "at its end, a % in a password as %25)")
     return f"cannot connect to PostgreSQL at {shown}: {text}; check the server is running and --db is right"
 
 

@@ -146,6 +146,13 @@ def test_a_url_without_a_host_part_is_shown_as_written(pg_schema: PgUrl, policy_
     ("postgresql://no_such_login:s3cret-Pw@127.0.0.1:5432/test",
      "Error: PostgreSQL refused the login of postgresql://no_such_login:***@127.0.0.1:5432/test: connection to server "
      'at "127.0.0.1", port 5432 failed: FATAL:  role "no_such_login" does not exist; check the user and password\n'),
+    ("postgresql://postgres:s3cret-Pw@127.0.0.1:5432/test?search_path=baton",
+     "Error: cannot connect to PostgreSQL at postgresql://postgres:***@127.0.0.1:5432/test?search_path=baton: "
+     'invalid URI query parameter: "search_path"; the URL is not one PostgreSQL reads: fix it (another schema: '
+     "?options=-csearch_path%3DSCHEMA at its end, a % in a password as %25)\n"),
+    ("postgresql://postgres:s3cret-Pw@127.0.0.1:notaport/test",
+     "Error: cannot connect to PostgreSQL at postgresql://postgres:***@127.0.0.1:notaport/test: invalid integer "
+     'value "notaport" for connection option "port"; the URL is not one PostgreSQL reads: fix it'),
     # libpq quotes a URL it cannot read in its message: the password goes all the same
     ("postgresql://postgres:s3cret-Pw@[::1", "Error: cannot connect to PostgreSQL at postgresql://***: "),
     ("postgresql://postgres@127.0.0.1:5432/test?password=s3cret-Pw&foo=1",
