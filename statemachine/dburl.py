@@ -42,7 +42,7 @@ def _password_at(db: str) -> tuple[int, int] | None:
     return offset + colon + 1, offset + end
 
 
-_OTHER_URL = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
+_OTHER_URL = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]+://")  # two letters at least: C:// is a Windows drive
 
 
 def other_url(db: str) -> str | None:
