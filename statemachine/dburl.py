@@ -74,7 +74,8 @@ def unencoded(db: str) -> str | None:
     """A sentence for a URL whose password has a raw `@` or `/`, which
     libpq cuts in two (and would try part of it as the host); else None."""
     where = _password_at(db)
-    if where is None or not re.search(r"[@/]", db[where[0]:where[1]]):
+    secret = "" if where is None else db[where[0]:where[1]]
+    if not re.search(r"[@/]", secret) or re.fullmatch(r"\d+/[^@]*", secret):  # HOST:PORT/DB@NAME: no password
         return None
     return (f"the password in {masked(db)} has a character a URL cannot carry as it is; "
             "write @ as %40 and / as %2F in it (and % as %25)")

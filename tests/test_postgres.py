@@ -129,6 +129,13 @@ def test_a_url_libpq_would_not_read_is_refused_as_one_not_taken_for_a_file(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["baton.db", "policy.yaml"]
 
 
+def test_a_database_name_with_an_at_sign_is_not_taken_for_a_password() -> None:
+    from statemachine.dburl import unencoded
+
+    assert unencoded("postgresql://db.example:5432/sales@emea") is None
+    assert unencoded("postgresql://baton:pa/ss@db.example/sales") is not None
+
+
 def test_a_url_without_a_host_part_is_shown_as_written(pg_schema: PgUrl, policy_file: Path) -> None:
     local = pg_schema.replace("postgresql://postgres@127.0.0.1:5432/test?",
                               "postgresql:///test?host=127.0.0.1&port=5432&user=postgres&password=s3cret-Pw&", 1)
