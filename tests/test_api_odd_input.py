@@ -93,3 +93,16 @@ def test_a_lead_id_with_a_slash_is_reached_written_as_is_or_encoded(client: Any,
     assert (moved.status_code, moved.json()["id"], moved.json()["state"]) == (200, "ACME/7", "SAL"), moved.text
     # a lead's own sub-paths keep their meaning: PATCH is not one of advance's methods
     assert client.patch("/v1/leads/L-9/advance", json={"fields": {}}, headers=jane).status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/v1/leads", "/v1/leads/L-1", "/v1/intake/web"])
+def test_json_nested_too_deeply_is_a_422_not_a_fault(client: Any, jane: dict[str, str], baton: Baton, db: Path,
+                                                     path: str) -> None:
+    add_ready_lead(baton, "L-1")
+    before = event_count(db)
+    body = '{"fields": {"need": ' + "[" * 100_000 + "]" * 100_000 + "}}"  # 200 kB, under the limit
+    answer = client.request("PATCH" if path == "/v1/leads/L-1" else "POST", path, content=body, headers=jane)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"].startswith("the request body nests lists or objects too deeply to read; "
+                                             "send one JSON object of plain values, like {")
+    assert event_count(db) == before
