@@ -106,3 +106,19 @@ def test_json_nested_too_deeply_is_a_422_not_a_fault(client: Any, jane: dict[str
     assert answer.json()["error"].startswith("the request body nests lists or objects too deeply to read; "
                                              "send one JSON object of plain values, like {")
     assert event_count(db) == before
+
+
+def test_a_changes_answer_lists_the_fields_in_lead_shows_order(client: Any, jane: dict[str, str],
+                                                               baton: Baton) -> None:
+    """A client comparing answers as text, or showing the fields in order,
+    sees the lead the same after POST and PATCH as GET shows it: the policy's order."""
+    added = client.post("/v1/leads", json={"id": "W-1", "fields": {"source": "webinar", "email": "a@b.example",
+                                                                     "awareness": "problem"}}, headers=jane)
+    assert added.status_code == 201, added.text
+    shown = client.get("/v1/leads/W-1", headers=jane).json()
+    assert list(added.json()["fields"]) == list(shown["fields"]) == ["email", "source", "awareness", "score"]
+    changed = client.patch("/v1/leads/W-1", json={"fields": {"first_name": "Ana"}}, headers=jane)
+    assert changed.status_code == 200, changed.text
+    assert list(changed.json()["fields"]) == list(client.get("/v1/leads/W-1", headers=jane).json()["fields"])
+    cli = as_json(baton("lead", "add", "--id", "W-2", "source=webinar", "email=a@b.example", "--json"))
+    assert list(cli["fields"]) == list(as_json(baton("lead", "show", "W-2", "--json"))["fields"])
