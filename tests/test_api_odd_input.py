@@ -122,3 +122,18 @@ def test_a_changes_answer_lists_the_fields_in_lead_shows_order(client: Any, jane
     assert list(changed.json()["fields"]) == list(client.get("/v1/leads/W-1", headers=jane).json()["fields"])
     cli = as_json(baton("lead", "add", "--id", "W-2", "source=webinar", "email=a@b.example", "--json"))
     assert list(cli["fields"]) == list(as_json(baton("lead", "show", "W-2", "--json"))["fields"])
+
+
+def test_a_write_with_a_query_string_is_refused_not_half_read(client: Any, jane: dict[str, str], db: Path) -> None:
+    """`POST /v1/leads?id=W-1` must not make a lead under another id, as GET's
+    unknown queries are refused; a query alone is no token, though (401 first)."""
+    before = event_count(db)
+    answer = client.post("/v1/leads?id=W-1", json={"fields": {"score": 70}}, headers=jane)
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"error": "POST /v1/leads does not take ?id; send its values in the JSON body, "
+                                      "as GET /v1/openapi.json describes"}
+    assert client.patch("/v1/leads/L-1?fields=x&dry_run", json={"fields": {}}, headers=jane).json() == {
+        "error": "PATCH /v1/leads/L-1 does not take ?fields, ?dry_run; send its values in the JSON body, "
+                 "as GET /v1/openapi.json describes"}
+    assert client.post("/v1/leads?id=W-1", json={}).status_code == 401
+    assert event_count(db) == before
