@@ -137,3 +137,16 @@ def test_a_write_with_a_query_string_is_refused_not_half_read(client: Any, jane:
                  "as GET /v1/openapi.json describes"}
     assert client.post("/v1/leads?id=W-1", json={}).status_code == 401
     assert event_count(db) == before
+
+
+def test_a_query_name_given_twice_is_refused_not_half_read(client: Any, jane: dict[str, str], baton: Baton) -> None:
+    """`?state=MQL&state=SAL` read as SAL alone would answer a list that looks
+    complete; it is refused, as every other query the path does not take."""
+    add_ready_lead(baton, "L-1")
+    answer = client.get("/v1/leads?state=MQL&state=SAL", headers=jane)
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"error": "?state is given more than once; give it once, like ?state=MQL"}
+    answer = client.get("/v1/events?after=0&after=1", headers=jane)
+    assert (answer.status_code, answer.json()) == (
+        422, {"error": "?after is given more than once; give it once, like ?after=0"})
+    assert [lead["id"] for lead in client.get("/v1/leads?state=MQL", headers=jane).json()] == ["L-1"]
