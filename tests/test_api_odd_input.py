@@ -150,3 +150,17 @@ def test_a_query_name_given_twice_is_refused_not_half_read(client: Any, jane: di
     assert (answer.status_code, answer.json()) == (
         422, {"error": "?after is given more than once; give it once, like ?after=0"})
     assert [lead["id"] for lead in client.get("/v1/leads?state=MQL", headers=jane).json()] == ["L-1"]
+
+
+def test_openapi_takes_the_attempt_bodies_the_server_takes(client: Any, jane: dict[str, str], baton: Baton) -> None:
+    """A client built from the document may send what the server takes: no body, or null for channel and note."""
+    import jsonschema
+
+    add_ready_lead(baton, "L-1")
+    document = client.get("/v1/openapi.json", headers=jane).json()
+    post = document["paths"]["/v1/leads/{id}/attempts"]["post"]
+    assert post["requestBody"]["required"] is False
+    assert client.post("/v1/leads/L-1/attempts", headers=jane).status_code == 201
+    body = {"channel": None, "note": None}
+    jsonschema.validate(body, {**document, "$ref": "#/components/schemas/Attempt"})
+    assert client.post("/v1/leads/L-1/attempts", json=body, headers=jane).status_code == 201
