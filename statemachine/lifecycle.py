@@ -360,8 +360,8 @@ def describe(ws: Workspace, row: Row, clocks: list[Clock] | None = None) -> dict
         "attempts": row["attempts"],
         "state_since": row["state_since"],
         "created_at": row["created_at"],
-        # a field this command just cleared is None in its row; no value is absent
-        "fields": {name: value for name, value in row["fields"].items() if value is not None},
+        # in the policy's order, as read back; a field just cleared is None in its row, and absent here
+        "fields": {name: row["fields"][name] for name in ws.policy.fields if row["fields"].get(name) is not None},
         "checklists": {
             name: machine.missing_items(lead, (name,), env).get(name, []) for name in ws.policy.checklists
         },

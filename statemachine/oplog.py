@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any, TextIO, cast
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -23,23 +24,31 @@ def threshold() -> int:
 
 def _get_logger(level: int) -> Any:
     if level not in _loggers:
-        import structlog
-
-        renderer: Any = (
-            structlog.dev.ConsoleRenderer(colors=False)
-            if sys.stderr.isatty()
-            else structlog.processors.JSONRenderer(sort_keys=True)
-        )
-        _loggers[level] = structlog.wrap_logger(
-            structlog.PrintLogger(cast(TextIO, _CurrentStderr())),
-            wrapper_class=structlog.make_filtering_bound_logger(level),
-            processors=[
-                structlog.processors.add_log_level,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-                renderer,
-            ],
-        )
+        with _MAKING:  # `serve`'s threads log their first lines at once: one logger a level
+            if level not in _loggers:
+                _loggers[level] = _make_logger(level)
     return _loggers[level]
+
+
+def _make_logger(level: int) -> Any:
+    import structlog
+
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if sys.stderr.isatty()
+        else structlog.processors.JSONRenderer(sort_keys=True)
+    )
+    # One stderr object for every logger: structlog keeps one write lock per
+    # file, so two threads never run their lines together.
+    return structlog.wrap_logger(
+        structlog.PrintLogger(cast(TextIO, _STDERR)),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+    )
 
 
 class _CurrentStderr:
@@ -50,6 +59,10 @@ class _CurrentStderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+_STDERR = _CurrentStderr()
+_MAKING = threading.Lock()
 
 
 def log(level: str, event: str, **fields: Any) -> None:

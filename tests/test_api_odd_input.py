@@ -93,3 +93,74 @@ def test_a_lead_id_with_a_slash_is_reached_written_as_is_or_encoded(client: Any,
     assert (moved.status_code, moved.json()["id"], moved.json()["state"]) == (200, "ACME/7", "SAL"), moved.text
     # a lead's own sub-paths keep their meaning: PATCH is not one of advance's methods
     assert client.patch("/v1/leads/L-9/advance", json={"fields": {}}, headers=jane).status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/v1/leads", "/v1/leads/L-1", "/v1/intake/web"])
+def test_json_nested_too_deeply_is_a_422_not_a_fault(client: Any, jane: dict[str, str], baton: Baton, db: Path,
+                                                     path: str) -> None:
+    add_ready_lead(baton, "L-1")
+    before = event_count(db)
+    body = '{"fields": {"need": ' + "[" * 100_000 + "]" * 100_000 + "}}"  # 200 kB, under the limit
+    answer = client.request("PATCH" if path == "/v1/leads/L-1" else "POST", path, content=body, headers=jane)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"].startswith("the request body nests lists or objects too deeply to read; "
+                                             "send one JSON object of plain values, like {")
+    assert event_count(db) == before
+
+
+def test_a_changes_answer_lists_the_fields_in_lead_shows_order(client: Any, jane: dict[str, str],
+                                                               baton: Baton) -> None:
+    """A client comparing answers as text, or showing the fields in order,
+    sees the lead the same after POST and PATCH as GET shows it: the policy's order."""
+    added = client.post("/v1/leads", json={"id": "W-1", "fields": {"source": "webinar", "email": "a@b.example",
+                                                                     "awareness": "problem"}}, headers=jane)
+    assert added.status_code == 201, added.text
+    shown = client.get("/v1/leads/W-1", headers=jane).json()
+    assert list(added.json()["fields"]) == list(shown["fields"]) == ["email", "source", "awareness", "score"]
+    changed = client.patch("/v1/leads/W-1", json={"fields": {"first_name": "Ana"}}, headers=jane)
+    assert changed.status_code == 200, changed.text
+    assert list(changed.json()["fields"]) == list(client.get("/v1/leads/W-1", headers=jane).json()["fields"])
+    cli = as_json(baton("lead", "add", "--id", "W-2", "source=webinar", "email=a@b.example", "--json"))
+    assert list(cli["fields"]) == list(as_json(baton("lead", "show", "W-2", "--json"))["fields"])
+
+
+def test_a_write_with_a_query_string_is_refused_not_half_read(client: Any, jane: dict[str, str], db: Path) -> None:
+    """`POST /v1/leads?id=W-1` must not make a lead under another id, as GET's
+    unknown queries are refused; a query alone is no token, though (401 first)."""
+    before = event_count(db)
+    answer = client.post("/v1/leads?id=W-1", json={"fields": {"score": 70}}, headers=jane)
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"error": "POST /v1/leads does not take ?id; send its values in the JSON body, "
+                                      "as GET /v1/openapi.json describes"}
+    assert client.patch("/v1/leads/L-1?fields=x&dry_run", json={"fields": {}}, headers=jane).json() == {
+        "error": "PATCH /v1/leads/L-1 does not take ?fields, ?dry_run; send its values in the JSON body, "
+                 "as GET /v1/openapi.json describes"}
+    assert client.post("/v1/leads?id=W-1", json={}).status_code == 401
+    assert event_count(db) == before
+
+
+def test_a_query_name_given_twice_is_refused_not_half_read(client: Any, jane: dict[str, str], baton: Baton) -> None:
+    """`?state=MQL&state=SAL` read as SAL alone would answer a list that looks
+    complete; it is refused, as every other query the path does not take."""
+    add_ready_lead(baton, "L-1")
+    answer = client.get("/v1/leads?state=MQL&state=SAL", headers=jane)
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"error": "?state is given more than once; give it once, like ?state=MQL"}
+    answer = client.get("/v1/events?after=0&after=1", headers=jane)
+    assert (answer.status_code, answer.json()) == (
+        422, {"error": "?after is given more than once; give it once, like ?after=0"})
+    assert [lead["id"] for lead in client.get("/v1/leads?state=MQL", headers=jane).json()] == ["L-1"]
+
+
+def test_openapi_takes_the_attempt_bodies_the_server_takes(client: Any, jane: dict[str, str], baton: Baton) -> None:
+    """A client built from the document may send what the server takes: no body, or null for channel and note."""
+    import jsonschema
+
+    add_ready_lead(baton, "L-1")
+    document = client.get("/v1/openapi.json", headers=jane).json()
+    post = document["paths"]["/v1/leads/{id}/attempts"]["post"]
+    assert post["requestBody"]["required"] is False
+    assert client.post("/v1/leads/L-1/attempts", headers=jane).status_code == 201
+    body = {"channel": None, "note": None}
+    jsonschema.validate(body, {**document, "$ref": "#/components/schemas/Attempt"})
+    assert client.post("/v1/leads/L-1/attempts", json=body, headers=jane).status_code == 201

@@ -8,6 +8,7 @@ a password in --db shows nowhere."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -271,3 +272,46 @@ def test_lead_show_imports_no_web_server(baton: Baton, db: Path) -> None:
             "print(sorted(m for m in ('uvicorn', 'starlette', 'httpx') if m in sys.modules), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+class _SlowStderr:
+    """A stderr that takes its time over each write, as a pipe under load does."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        for char in text:
+            self.text += char
+            time.sleep(0)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.mark.sqlite_only  # about the log, not the store
+def test_threads_logging_at_once_write_whole_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --http` logs "serving" from its sweep thread as the server logs
+    "serving http": each must be a JSON line of its own, never two run together."""
+    from statemachine import oplog
+
+    slow = _SlowStderr()
+    monkeypatch.setattr(sys, "stderr", slow)
+    monkeypatch.setenv("BATON_LOG", "info")
+    monkeypatch.setattr(oplog, "_loggers", {})
+    start = threading.Barrier(8)
+
+    def logs(n: int) -> None:
+        start.wait()
+        oplog.log("info", "serving", thread=n)
+
+    threads = [threading.Thread(target=logs, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(json.loads(line)["thread"] for line in slow.text.splitlines()) == list(range(8)), slow.text

@@ -142,8 +142,8 @@ def intake_work(params: dict[str, str]) -> Work:
 
 
 async def leads(http: HttpRequest) -> Response:
-    query = dict(http.query_params)
-    return respond(await api(http).read(http, lambda ws: endpoints.listing(ws, query)))
+    given = http.query_params.multi_items()
+    return respond(await api(http).read(http, lambda ws: endpoints.listing(ws, endpoints.once_each(given))))
 
 
 async def lead(http: HttpRequest) -> Response:
@@ -154,8 +154,8 @@ async def lead(http: HttpRequest) -> Response:
 async def events(http: HttpRequest) -> Response:
     """GET /v1/events?after=SEQ[&limit=N][&wait=SECONDS]: the events after SEQ,
     oldest first; with `wait`, an empty answer waits up to SECONDS for one."""
-    query = dict(http.query_params)
     try:
+        query = endpoints.once_each(http.query_params.multi_items())
         endpoints.known_query(query, ("after", "limit", "wait"))
         after = endpoints.whole_number(query, "after", 0)
         limit = max(1, endpoints.whole_number(query, "limit", endpoints.MAX_EVENTS, endpoints.MAX_EVENTS))

@@ -31,6 +31,9 @@ def parse_json(body: bytes, example: str) -> Any:
             f"the request body is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
             f"send one JSON object, like {example}"
         ) from None
+    except RecursionError:  # lists in lists a thousand deep: Python's decoder runs out of stack
+        raise BadArgument(f"the request body nests lists or objects too deeply to read; "
+                          f"send one JSON object of plain values, like {example}") from None
 
 
 def _no_constant(name: str) -> Any:

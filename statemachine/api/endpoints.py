@@ -118,6 +118,17 @@ def events_after(ws: Workspace, after: int, limit: int) -> list[dict[str, Any]]:
     return [event.as_json() for event in itertools.islice(ws.store.events("WHERE seq > ?", (after,)), limit)]
 
 
+def once_each(given: list[tuple[str, str]]) -> dict[str, str]:
+    """The query's names and values, each name once: `?state=MQL&state=SAL` is
+    refused rather than read as one of the two."""
+    query: dict[str, str] = {}
+    for name, value in given:
+        if name in query:
+            raise BadArgument(f"?{name} is given more than once; give it once, like ?{name}={query[name]}")
+        query[name] = value
+    return query
+
+
 def known_query(query: Mapping[str, str], takes: tuple[str, ...]) -> None:
     unknown = [name for name in query if name not in takes]
     if unknown:

@@ -118,7 +118,7 @@ def document(policy: Policy) -> dict[str, Any]:
                 "responses": _answers("200", "The lead", written, "403", "404", "409", "413", "422")}},
             "/v1/leads/{id}/attempts": {"parameters": [lead_id], "post": {
                 "summary": "Log a contact attempt (baton lead attempt)", "parameters": [idempotency],
-                "requestBody": _body("Attempt"),
+                "requestBody": {**_body("Attempt"), "required": False},  # an empty body logs a plain attempt
                 "responses": _answers("201", "The lead", written, "403", "404", "409", "413", "422")}},
             "/v1/intake/{name}": {"parameters": [{"name": "name", "in": "path", "required": True,
                                                   "schema": {"enum": list(policy.intake)}}],
@@ -152,7 +152,7 @@ def document(policy: Policy) -> dict[str, Any]:
                                 "properties": {"fields": _ref("Fields")}},
                 "Advance": _advance_schema(policy),
                 "Attempt": {"type": "object", "additionalProperties": False,
-                            "properties": {"channel": {"type": "string"}, "note": {"type": "string"}}},
+                            "properties": {"channel": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
             },
         },

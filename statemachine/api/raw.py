@@ -18,7 +18,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BatonError
+from ..errors import BadArgument, BatonError
 from ..limits import MAX_REQUEST_BYTES
 from .backend import Reply, Request, encode, refusal
 from .statuses import TooLarge
@@ -93,6 +93,21 @@ async def send_reply(send: Send, reply: Reply) -> None:
     await send({"type": "http.response.body", "body": reply.body})
 
 
+def no_query(method: str, path: str, query: bytes) -> Work:
+    """A write given a query string: refused (422, once the token is known), for
+    `POST /v1/leads?id=W-1` would otherwise make a lead without the id it names."""
+    from urllib.parse import parse_qsl
+
+    names = dict.fromkeys(name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+    asked = ", ?".join(names) or query.decode("latin-1")
+
+    def refuse(ws: Any, body: bytes) -> Answer:
+        raise BadArgument(f"{method} {path} does not take ?{asked}; send its values in the JSON body, "
+                          "as GET /v1/openapi.json describes")
+
+    return refuse
+
+
 class Write:
     """One write endpoint: `work(path_params)` gives the engine call for its
     Workspace and body; the Api runs it (one transaction) and wakes the long
@@ -110,7 +125,10 @@ class Write:
                 return
             request = Request(scope["method"], scope["path"], bearer_token(header(scope, b"authorization")),
                               header(scope, b"idempotency-key"), body)
-            reply = await self.api.write(request, self.work(scope.get("path_params", {})))
+            work = self.work(scope.get("path_params", {}))
+            if scope.get("query_string"):
+                work = no_query(scope["method"], scope["path"], scope["query_string"])
+            reply = await self.api.write(request, work)
         except ClientGone:
             return  # nothing was written: the body never came whole, and no one is there to answer
         except Exception:
