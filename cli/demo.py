@@ -213,9 +213,9 @@ def _show_notices(path: str) -> None:
 
 def _check_keep(keep: str) -> None:
     """Refuse a --keep path the demo cannot create, before printing anything."""
-    from statemachine.dburl import masked
+    from statemachine.dburl import is_postgres, masked, other_url
 
-    if "://" in keep:
+    if is_postgres(keep) or other_url(keep):
         raise click.ClickException(
             f"the demo keeps its database in a file, not at {masked(keep)}; give --keep a file's path, like "
             "--keep demo.db, then `baton db copy demo.db URL` moves it to PostgreSQL"

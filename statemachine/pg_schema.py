@@ -97,20 +97,16 @@ def refuse_no_schema(db: PgConnection) -> None:
         )
 
 
-# The tables every Baton database has had, from the first version on.
-CORE_TABLES = frozenset({"events", "policies", "meta"})
-
-
-def refuse_others_tables(db: PgConnection, names: set[str]) -> bool:
+def refuse_others_tables(db: PgConnection, names: set[str]) -> None:
     """Refuse a schema where another program's tables have Baton's names
     (a CRM's `leads`, say): Baton would neither read them nor create its
-    own there. False when the schema holds a Baton database, or none."""
+    own there. A schema holding a Baton database, or none of those names, passes."""
     from .schema import API_TABLE_NAMES
-    from .store import TABLES
+    from .store import CORE_TABLES, TABLES
 
     theirs = sorted(names & {*TABLES, *API_TABLE_NAMES})
     if not theirs or CORE_TABLES <= names:
-        return False
+        return
     raise DatabaseProblem(
         f"{db.shown} has another program's tables with Baton's names ({', '.join(theirs)}); give Baton a "
         "schema of its own: CREATE SCHEMA baton, then add ?options=-csearch_path%3Dbaton to the URL (&options=... "
@@ -129,12 +125,12 @@ def create_database(url: str, policy: Policy, fill: Callable[[object], object], 
         store = Store(db.shown, cast(sqlite3.Connection, db))  # the stand-in (see pg.py)
         with store.transaction():  # the advisory lock: two inits at once make one database
             names = table_names(db)
-            if "events" in names and not refuse_others_tables(db, names):
+            refuse_others_tables(db, names)
+            if "events" in names:
                 raise DatabaseProblem(
                     f"{db.shown} already holds a Baton database and init never overwrites one; "
                     "pick another database (or schema)"
                 )
-            refuse_others_tables(db, names)
             for statement in _statements(policy):
                 db.execute(statement)
             fill(store)

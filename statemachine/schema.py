@@ -192,8 +192,8 @@ def _publish(temporary: str, path: str) -> None:
 def create_database(path: str, policy: Policy, fill: Callable[[Store], object]) -> None:
     """Create `path` with the schema, then run `fill` in one transaction
     (on PostgreSQL: the tables in the existing database the URL names)."""
-    if other_url(path):
-        raise DatabaseProblem(str(other_url(path)))
+    if refused := other_url(path):
+        raise DatabaseProblem(refused)
     if is_postgres(path):
         from .pg_schema import create_database as create_on_postgres
         from .store import busy_timeout_ms

@@ -40,6 +40,7 @@ from .statements import insert_many, update_lead_sql, upsert_lead_sql
 
 BASE_COLUMNS = ("id", "state", "owner", "attempts", "state_since", "created_at", "updated_at")
 TABLES = ("events", "leads", "policies", "personal", "reps", "meta", "clocks", "outbox", "rep_load")
+CORE_TABLES = frozenset({"events", "policies", "meta"})  # every Baton database has had these, from the first version
 PERSONAL_INSERT = "INSERT INTO personal(digest, lead, field, salt, value) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -86,8 +87,8 @@ class Store:
     @classmethod
     def open(cls, path: str, *, write: bool) -> Store:
         """Open an existing Baton database; refuse anything else, touching nothing."""
-        if other_url(path):
-            raise DatabaseProblem(str(other_url(path)))
+        if refused := other_url(path):
+            raise DatabaseProblem(refused)
         if is_postgres(path):
             return cls._open_postgres(path)
         db, names = connect_file(path, write=write, timeout_ms=busy_timeout_ms(), locked=_locked)
@@ -374,7 +375,7 @@ class Store:
 
 def _check_tables(shown: str, what: str, names: set[str], close: Callable[[], object]) -> None:
     missing = [t for t in TABLES if t not in names]
-    if {"events", "policies", "meta"} - names:  # another program's tables, if any, named as Baton's
+    if CORE_TABLES - names:  # another program's tables, if any, named as Baton's
         close()
         raise DatabaseProblem(f"{shown} is {what} but not a Baton database; check --db")
     if missing:
